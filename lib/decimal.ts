@@ -1,0 +1,76 @@
+/**
+ * Exact decimal arithmetic on strings, backed by BigInt. Money and fractional
+ * conversions travel as decimal strings from the wire to SQL NUMERIC and back; this
+ * module covers the few operations JavaScript code needs on them (parse, add,
+ * scale, round) without ever going through a binary float.
+ */
+
+/** A decimal as an integer `units` scaled by 10^-scale: 12.30 = { units: 1230n, scale: 2 }. */
+export interface Decimal {
+  readonly units: bigint;
+  readonly scale: number;
+}
+
+const DECIMAL_TEXT = /^([+-])?(\d+)(?:\.(\d+))?$/;
+
+export function parseDecimal(text: string): Decimal {
+  const match = DECIMAL_TEXT.exec(text.trim());
+  if (!match) throw new RangeError(`not a decimal: "${text}"`);
+  const [, sign, whole, fraction = ""] = match;
+  const units = BigInt(whole + fraction);
+  return { units: sign === "-" ? -units : units, scale: fraction.length };
+}
+
+export function decimalToString({ units, scale }: Decimal): string {
+  const negative = units < 0n;
+  const digits = (negative ? -units : units).toString().padStart(scale + 1, "0");
+  const whole = digits.slice(0, digits.length - scale);
+  const fraction = scale > 0 ? "." + digits.slice(digits.length - scale) : "";
+  return (negative ? "-" : "") + whole + fraction;
+}
+
+function rescale(value: Decimal, scale: number): bigint {
+  return value.units * 10n ** BigInt(scale - value.scale);
+}
+
+export function addDecimals(...values: string[]): string {
+  const parsed = values.map(parseDecimal);
+  const scale = Math.max(0, ...parsed.map((value) => value.scale));
+  const units = parsed.reduce((sum, value) => sum + rescale(value, scale), 0n);
+  return decimalToString({ units, scale });
+}
+
+/** Rounds half away from zero to `scale` fraction digits ("2.345" → "2.35" at 2). */
+export function roundDecimal(text: string, scale: number): string {
+  const value = parseDecimal(text);
+  if (value.scale <= scale) return decimalToString({ units: rescale(value, scale), scale });
+  const divisor = 10n ** BigInt(value.scale - scale);
+  const magnitude = value.units < 0n ? -value.units : value.units;
+  let rounded = magnitude / divisor;
+  if ((magnitude % divisor) * 2n >= divisor) rounded += 1n;
+  return decimalToString({ units: value.units < 0n ? -rounded : rounded, scale });
+}
+
+/** Integer `units` of 10^-scale as a decimal string: (1234567n, 6) → "1.234567". */
+export function unitsToDecimal(units: bigint | string, scale: number): string {
+  return decimalToString({ units: BigInt(units), scale });
+}
+
+/** A decimal string as integer units of 10^-scale, rounding half away from zero. */
+export function decimalToUnits(text: string, scale: number): bigint {
+  return parseDecimal(roundDecimal(text, scale)).units;
+}
+
+/** Removes trailing fraction zeros: "12.500" → "12.5", "3.000" → "3". */
+export function normalizeDecimal(text: string): string {
+  const canonical = decimalToString(parseDecimal(text));
+  return canonical.includes(".") ? canonical.replace(/\.?0+$/, "") : canonical;
+}
+
+export function compareDecimals(a: string, b: string): number {
+  const left = parseDecimal(a);
+  const right = parseDecimal(b);
+  const scale = Math.max(left.scale, right.scale);
+  const difference = rescale(left, scale) - rescale(right, scale);
+  return difference === 0n ? 0 : difference < 0n ? -1 : 1;
+}

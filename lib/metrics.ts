@@ -1,0 +1,125 @@
+/**
+ * KPI math. Every ratio is a ratio of sums (total clicks / total impressions), never
+ * an average of per-row ratios, and a zero denominator yields `null`: a campaign
+ * without impressions has no CTR, it does not have a CTR of 0, NaN or Infinity.
+ */
+import { z } from "zod";
+import { roundDecimal } from "./decimal.ts";
+
+type Quantity = number | string | bigint;
+
+export interface MeasureSums {
+  impressions: Quantity;
+  clicks: Quantity;
+  conversions: Quantity;
+  cost: Quantity;
+  revenue: Quantity;
+}
+
+export const RatiosSchema = z.object({
+  ctr: z.number().nullable(),
+  roas: z.number().nullable(),
+  cpa: z.number().nullable(),
+  cpc: z.number().nullable(),
+  cpm: z.number().nullable(),
+  cvr: z.number().nullable(),
+});
+export type Ratios = z.infer<typeof RatiosSchema>;
+
+function toNumber(value: Quantity): number {
+  const number = typeof value === "number" ? value : Number(value);
+  if (!Number.isFinite(number)) throw new RangeError(`not a finite quantity: ${value}`);
+  return number;
+}
+
+/** numerator / denominator, or null when the denominator is zero. */
+export function ratio(numerator: Quantity, denominator: Quantity): number | null {
+  const bottom = toNumber(denominator);
+  if (bottom === 0) return null;
+  return toNumber(numerator) / bottom;
+}
+
+/** The derived KPIs of a set of sums. Inputs are exact sums; outputs are unrounded. */
+export function computeMetrics(sums: MeasureSums): Ratios {
+  const cpm = ratio(sums.cost, sums.impressions);
+  return {
+    ctr: ratio(sums.clicks, sums.impressions),
+    roas: ratio(sums.revenue, sums.cost),
+    cpa: ratio(sums.cost, sums.conversions),
+    cpc: ratio(sums.cost, sums.clicks),
+    cpm: cpm === null ? null : cpm * 1000,
+    cvr: ratio(sums.conversions, sums.clicks),
+  };
+}
+
+/** Fraction digits of a currency's minor unit (USD 2, JPY 0, BHD 3), from the platform's ICU data. */
+export function minorUnitDigits(currency: string): number {
+  const format = new Intl.NumberFormat("en", { style: "currency", currency });
+  return format.resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+/** An exact decimal amount rounded to the currency's minor unit, as a JSON-ready number. */
+export function roundMoney(amount: string, currency: string): number {
+  return Number(roundDecimal(amount, minorUnitDigits(currency)));
+}
+
+const RATIO_DIGITS = 6;
+
+/** Ratios are reported to six decimal places: finer than any dashboard shows, stable in JSON. */
+export function roundRatio(value: number | null): number | null {
+  if (value === null) return null;
+  return Number(value.toFixed(RATIO_DIGITS));
+}
+
+/** The public shape of a set of totals: exact sums rounded for output, plus the KPIs. */
+export const TotalsSchema = z.object({
+  impressions: z.number(),
+  clicks: z.number(),
+  conversions: z.number(),
+  cost: z.number().nullable(),
+  revenue: z.number().nullable(),
+  ...RatiosSchema.shape,
+});
+export type Totals = z.infer<typeof TotalsSchema>;
+
+const CONVERSION_DIGITS = 6;
+
+/**
+ * Totals as the API reports them. `currency` null means the sums span several
+ * currencies: counts still add up, but money and the money-based KPIs do not.
+ */
+export function presentTotals(sums: MeasureSumsText, currency: string | null): Totals {
+  const ratios = computeMetrics(sums);
+  const money = currency !== null;
+  return {
+    impressions: Number(sums.impressions),
+    clicks: Number(sums.clicks),
+    conversions: Number(roundDecimal(sums.conversions, CONVERSION_DIGITS)),
+    cost: money ? roundMoney(sums.cost, currency) : null,
+    revenue: money ? roundMoney(sums.revenue, currency) : null,
+    ctr: roundRatio(ratios.ctr),
+    roas: money ? roundRatio(ratios.roas) : null,
+    cpa: money ? roundRatio(ratios.cpa) : null,
+    cpc: money ? roundRatio(ratios.cpc) : null,
+    cpm: money ? roundRatio(ratios.cpm) : null,
+    cvr: roundRatio(ratios.cvr),
+  };
+}
+
+/** Exact sums as the store returns them: decimal strings, never floats. */
+export const MeasureSumsTextSchema = z.object({
+  impressions: z.string(),
+  clicks: z.string(),
+  conversions: z.string(),
+  cost: z.string(),
+  revenue: z.string(),
+});
+export type MeasureSumsText = z.infer<typeof MeasureSumsTextSchema>;
+
+export const ZERO_SUMS: MeasureSumsText = {
+  impressions: "0",
+  clicks: "0",
+  conversions: "0",
+  cost: "0",
+  revenue: "0",
+};

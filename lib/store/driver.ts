@@ -1,0 +1,84 @@
+/**
+ * The narrow SQL surface the store needs, with one adapter per driver. The store's
+ * queries are plain PostgreSQL with `$n` parameters, so the same text runs on PGlite
+ * (embedded) and on a PostgreSQL server through postgres.js. The drivers themselves
+ * are created by entry points and passed in: lib/ opens no files or sockets.
+ */
+import type { PGlite, Transaction } from "@electric-sql/pglite";
+import type { Sql, TransactionSql } from "postgres";
+
+export type SqlParam = unknown;
+
+export interface SqlExecutor {
+  query<T = Record<string, unknown>>(text: string, params?: readonly SqlParam[]): Promise<T[]>;
+}
+
+export interface SqlDriver extends SqlExecutor {
+  /** "postgres" for a server, "pglite" for the embedded engine. */
+  readonly kind: "postgres" | "pglite";
+  /** Runs `work` in one transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` on one dedicated connection (session-level advisory locks must be
+   * taken and released on the same connection).
+   */
+  session<T>(work: (session: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** postgres.js: a pooled server connection (`DATABASE_URL`). */
+export function postgresDriver(sql: Sql): SqlDriver {
+  const executor = (runner: Sql | TransactionSql): SqlExecutor => ({
+    async query<T>(text: string, params: readonly SqlParam[] = []) {
+      // deno-lint-ignore no-explicit-any
+      const rows = await runner.unsafe(text, params as any[]);
+      return rows as unknown as T[];
+    },
+  });
+  return {
+    kind: "postgres",
+    ...executor(sql),
+    async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      return await sql.begin((tx) => work(executor(tx))) as T;
+    },
+    async session<T>(work: (session: SqlExecutor) => Promise<T>): Promise<T> {
+      const reserved = await sql.reserve();
+      try {
+        return await work(executor(reserved));
+      } finally {
+        reserved.release();
+      }
+    },
+    async close() {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+/** PGlite: the embedded engine (one connection, so sessions and transactions queue). */
+export function pgliteDriver(db: PGlite): SqlDriver {
+  const executor = (runner: PGlite | Transaction): SqlExecutor => ({
+    async query<T>(text: string, params: readonly SqlParam[] = []) {
+      const result = await runner.query<T>(text, params as unknown[]);
+      return result.rows;
+    },
+  });
+  // PGlite runs one statement at a time; a session is simply the connection itself,
+  // serialized so that lock-take, work and lock-release are not interleaved.
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    kind: "pglite",
+    ...executor(db),
+    transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      return db.transaction((tx) => work(executor(tx)));
+    },
+    session<T>(work: (session: SqlExecutor) => Promise<T>): Promise<T> {
+      const run = queue.then(() => work(executor(db)));
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    async close() {
+      if (!db.closed) await db.close();
+    },
+  };
+}

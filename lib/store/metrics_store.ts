@@ -1,0 +1,137 @@
+/**
+ * The storage contract every part of the system talks to. One SQL implementation
+ * (sql_store.ts) runs it on PGlite and on PostgreSQL; tests run one conformance suite
+ * against both.
+ */
+import { z } from "zod";
+import {
+  CurrencySchema,
+  IdSchema,
+  type MetricName,
+  type MetricRowInput,
+  type Platform,
+  PlatformSchema,
+  type RowRejection,
+  TenantIdSchema,
+} from "../schema.ts";
+import { MeasureSumsTextSchema } from "../metrics.ts";
+
+/** Which rows a question is about. `to` is exclusive; absent bounds mean "lifetime". */
+export const SelectionSchema = z.object({
+  tenantId: TenantIdSchema,
+  from: z.date().optional(),
+  to: z.date().optional(),
+  platforms: z.array(PlatformSchema).default([]),
+  campaignIds: z.array(IdSchema).default([]),
+  currency: CurrencySchema.optional(),
+});
+export type Selection = z.input<typeof SelectionSchema>;
+
+/** Exact sums of one currency. Money never crosses currencies. */
+export const SumsRowSchema = MeasureSumsTextSchema.extend({ currency: z.string() });
+export type SumsRow = z.infer<typeof SumsRowSchema>;
+
+export const PlatformSumsRowSchema = SumsRowSchema.extend({ platform: PlatformSchema });
+export type PlatformSumsRow = z.infer<typeof PlatformSumsRowSchema>;
+
+export const TotalsResultSchema = z.object({
+  totals: z.array(SumsRowSchema),
+  by_platform: z.array(PlatformSumsRowSchema),
+});
+export type TotalsResult = z.infer<typeof TotalsResultSchema>;
+
+/** One bucket of a series; `bucket` is the bucket's first calendar day in the query's zone. */
+export const SeriesRowSchema = SumsRowSchema.extend({
+  bucket: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+});
+export type SeriesRow = z.infer<typeof SeriesRowSchema>;
+
+export const RankRowSchema = SumsRowSchema.extend({
+  platform: PlatformSchema,
+  campaign_id: z.string().nullable(),
+  campaign_name: z.string().nullable(),
+});
+export type RankRow = z.infer<typeof RankRowSchema>;
+
+export interface RankOptions {
+  groupBy: "campaign" | "platform";
+  metric: MetricName;
+  order: "asc" | "desc";
+  limit: number;
+}
+
+export const CampaignSummarySchema = z.object({
+  campaign_id: z.string(),
+  platform: PlatformSchema,
+  account_id: z.string(),
+  name: z.string().nullable(),
+  status: z.string().nullable(),
+  currency: z.string().nullable(),
+  started_at: z.date().nullable(),
+  first_seen: z.date().nullable(),
+  last_seen: z.date().nullable(),
+  lifetime: z.array(SumsRowSchema),
+});
+export type CampaignSummary = z.infer<typeof CampaignSummarySchema>;
+
+export const CAMPAIGN_SORTS = ["latest", "spend"] as const;
+export const CampaignSortSchema = z.enum(CAMPAIGN_SORTS);
+
+export interface CampaignQuery {
+  tenantId: string;
+  platforms?: Platform[];
+  /** Case-insensitive substring of the campaign name or id. */
+  q?: string;
+  sort?: z.infer<typeof CampaignSortSchema>;
+  limit?: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface CampaignPage {
+  items: CampaignSummary[];
+  next_cursor: string | null;
+}
+
+export interface UpsertResult {
+  /** Valid rows written (inserted, replaced, or already identical). */
+  accepted: number;
+  rejected: RowRejection[];
+}
+
+export interface CampaignMetadata {
+  tenant_id: string;
+  platform: Platform;
+  account_id: string;
+  campaign_id: string;
+  name?: string | null;
+  status?: string | null;
+  started_at?: Date | null;
+}
+
+export interface MetricsStore {
+  /** Validates and upserts a batch; invalid rows are reported, the valid ones stored. */
+  upsert(rows: readonly (MetricRowInput | unknown)[]): Promise<UpsertResult>;
+  /** Keeps names, statuses and launch dates in the catalog current. */
+  upsertCampaigns(campaigns: readonly CampaignMetadata[]): Promise<void>;
+  totals(selection: Selection): Promise<TotalsResult>;
+  series(
+    selection: Selection,
+    granularity: "day" | "week" | "month",
+    timeZone?: string,
+  ): Promise<SeriesRow[]>;
+  rank(selection: Selection, options: RankOptions): Promise<RankRow[]>;
+  listCampaigns(query: CampaignQuery): Promise<CampaignPage>;
+  /** The most recently launched campaign of each platform (optionally restricted). */
+  latestCampaigns(tenantId: string, platforms?: Platform[]): Promise<CampaignSummary[]>;
+  /** The catalog rows of one campaign id (one per platform it runs on); [] when unknown. */
+  findCampaign(tenantId: string, campaignId: string): Promise<CampaignSummary[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super("cursor is malformed or from another query");
+  }
+}

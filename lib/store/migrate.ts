@@ -1,0 +1,100 @@
+/**
+ * Versioned migrations: each applied once, in order, in its own transaction, and
+ * recorded in `schema_migrations`. A transaction-scoped advisory lock serializes
+ * instances that start at the same time, so two replicas never apply one twice.
+ */
+import { z } from "zod";
+import type { SqlDriver } from "./driver.ts";
+
+export const MigrationSchema = z.object({
+  version: z.number().int().positive(),
+  name: z.string().min(1),
+  sql: z.string().min(1),
+});
+export type Migration = z.infer<typeof MigrationSchema>;
+
+/** An arbitrary constant that names "schema migration" in the advisory-lock space. */
+const MIGRATION_LOCK_KEY = 7_100_420_001;
+
+export async function migrate(
+  driver: SqlDriver,
+  migrations: readonly Migration[],
+): Promise<number[]> {
+  const ordered = [...migrations].map((m) => MigrationSchema.parse(m)).sort((a, b) =>
+    a.version - b.version
+  );
+  await driver.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY,
+    name text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`).catch(ignoreConcurrentCreate);
+  const applied: number[] = [];
+  for (const migration of ordered) {
+    const ran = await driver.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
+      const done = await tx.query("SELECT 1 FROM schema_migrations WHERE version = $1", [
+        migration.version,
+      ]);
+      if (done.length > 0) return false;
+      await runScript(tx, migration.sql);
+      await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
+        migration.version,
+        migration.name,
+      ]);
+      return true;
+    });
+    if (ran) applied.push(migration.version);
+  }
+  return applied;
+}
+
+/** Two instances racing on CREATE TABLE IF NOT EXISTS can still collide in the catalog. */
+function ignoreConcurrentCreate(error: unknown): void {
+  const code = (error as { code?: string }).code;
+  if (code === "23505" || code === "42P07") return;
+  throw error;
+}
+
+/** Runs a multi-statement script (without parameters) statement by statement. */
+async function runScript(tx: { query: SqlDriver["query"] }, script: string): Promise<void> {
+  for (const statement of splitStatements(script)) await tx.query(statement);
+}
+
+/**
+ * Splits on semicolons outside quotes, comments and dollar-quoted bodies. Drivers
+ * differ in whether they accept several statements in one extended-protocol call,
+ * so each statement is sent on its own.
+ */
+export function splitStatements(script: string): string[] {
+  const statements: string[] = [];
+  let current = "";
+  let index = 0;
+  while (index < script.length) {
+    const rest = script.slice(index);
+    const skip = /^--[^\n]*/.exec(rest) ?? /^\/\*[\s\S]*?\*\//.exec(rest) ??
+      /^'(?:[^']|'')*'/.exec(rest) ?? /^"(?:[^"]|"")*"/.exec(rest) ??
+      dollarQuoted(rest);
+    if (skip) {
+      if (!skip[0].startsWith("--") && !skip[0].startsWith("/*")) current += skip[0];
+      index += skip[0].length;
+      continue;
+    }
+    if (script[index] === ";") {
+      if (current.trim()) statements.push(current.trim());
+      current = "";
+    } else {
+      current += script[index];
+    }
+    index += 1;
+  }
+  if (current.trim()) statements.push(current.trim());
+  return statements;
+}
+
+function dollarQuoted(text: string): RegExpExecArray | null {
+  const tag = /^\$[A-Za-z_]*\$/.exec(text);
+  if (!tag) return null;
+  const end = text.indexOf(tag[0], tag[0].length);
+  if (end < 0) return null;
+  return [text.slice(0, end + tag[0].length)] as unknown as RegExpExecArray;
+}

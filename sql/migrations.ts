@@ -1,0 +1,10 @@
+/**
+ * The ordered list of migrations, with each script embedded at build time (text
+ * imports), so entry points can migrate without reading files at run time.
+ */
+import type { Migration } from "../lib/store/migrate.ts";
+import init from "./001_init.sql" with { type: "text" };
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "init", sql: init },
+];
