@@ -33,10 +33,18 @@ function rescale(value: Decimal, scale: number): bigint {
   return value.units * 10n ** BigInt(scale - value.scale);
 }
 
-export function addDecimals(...values: string[]): string {
-  const parsed = values.map(parseDecimal);
-  const scale = Math.max(0, ...parsed.map((value) => value.scale));
-  const units = parsed.reduce((sum, value) => sum + rescale(value, scale), 0n);
+/** The exact sum of decimal strings, at the largest scale among them. */
+export function sumDecimals(values: Iterable<string>): string {
+  let units = 0n;
+  let scale = 0;
+  for (const text of values) {
+    const value = parseDecimal(text);
+    if (value.scale > scale) {
+      units *= 10n ** BigInt(value.scale - scale);
+      scale = value.scale;
+    }
+    units += rescale(value, scale);
+  }
   return decimalToString({ units, scale });
 }
 

@@ -4,6 +4,7 @@
  * that validation and typing can never drift apart.
  */
 import { z } from "zod";
+import { isCalendarDate } from "./dates.ts";
 
 export const PLATFORMS = ["meta", "google", "linkedin", "tiktok"] as const;
 export const PlatformSchema = z.enum(PLATFORMS);
@@ -75,13 +76,11 @@ export const CurrencySchema = z.string().trim().toUpperCase().regex(
   "expected an ISO 4217 currency code",
 ).refine(isKnownCurrency, "unknown ISO 4217 currency code");
 
+/** ISO 4217 codes the runtime knows (Intl accepts any well-formed code, so ask for the list). */
+const KNOWN_CURRENCIES = new Set(Intl.supportedValuesOf("currency"));
+
 function isKnownCurrency(code: string): boolean {
-  try {
-    new Intl.NumberFormat("en", { style: "currency", currency: code });
-    return true;
-  } catch {
-    return false;
-  }
+  return KNOWN_CURRENCIES.has(code);
 }
 
 export const IdSchema = z.string().trim().min(1).max(128);
@@ -90,11 +89,18 @@ export const TenantIdSchema = z.string().trim().min(1).max(64).regex(
   "letters, digits, dot, dash and underscore only",
 );
 
-/** An instant: a Date, or an ISO 8601 / RFC 3339 string with a time zone. */
-export const InstantSchema = z.union([
-  z.date(),
-  z.iso.datetime({ offset: true }).transform((text) => new Date(text)),
-]).refine((date) => !Number.isNaN(date.getTime()), "invalid instant");
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** An instant: a Date, or an RFC 3339 string with an offset on a real calendar date. */
+export const InstantSchema = z.union([z.date(), z.string()]).transform((value, ctx) => {
+  const date =
+    typeof value === "string" && RFC3339.test(value) && isCalendarDate(value.slice(0, 10))
+      ? new Date(value)
+      : value;
+  if (date instanceof Date && !Number.isNaN(date.getTime())) return date;
+  ctx.addIssue({ code: "custom", message: "expected an RFC 3339 instant with an offset" });
+  return z.NEVER;
+});
 
 /** The unified record every source produces: one campaign, one time bucket. */
 export const MetricRowSchema = z.object({

@@ -23,11 +23,15 @@ export async function migrate(
   const ordered = [...migrations].map((m) => MigrationSchema.parse(m)).sort((a, b) =>
     a.version - b.version
   );
-  await driver.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version integer PRIMARY KEY,
-    name text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-  )`).catch(ignoreConcurrentCreate);
+  // Under the lock too: concurrent CREATE TABLE IF NOT EXISTS can still collide.
+  await driver.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+  });
   const applied: number[] = [];
   for (const migration of ordered) {
     const ran = await driver.transaction(async (tx) => {
@@ -46,13 +50,6 @@ export async function migrate(
     if (ran) applied.push(migration.version);
   }
   return applied;
-}
-
-/** Two instances racing on CREATE TABLE IF NOT EXISTS can still collide in the catalog. */
-function ignoreConcurrentCreate(error: unknown): void {
-  const code = (error as { code?: string }).code;
-  if (code === "23505" || code === "42P07") return;
-  throw error;
 }
 
 /** Runs a multi-statement script (without parameters) statement by statement. */

@@ -1,0 +1,121 @@
+/**
+ * Calendar days and time zones. A "calendar date" is a `YYYY-MM-DD` string; an
+ * instant is a Date. Day boundaries depend on a zone (an ad account's, or the one a
+ * user asks in), so conversions always name the zone. Zone offsets come from the
+ * runtime's Intl data; calendar arithmetic from date-fns on plain UTC dates.
+ */
+import { addDays, differenceInCalendarDays, format, isValid, parse } from "date-fns";
+
+const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** True for a real calendar date (2024-02-29 yes, 2023-02-29 and 2024-02-30 no). */
+export function isCalendarDate(text: string): boolean {
+  const match = CALENDAR_DATE.exec(text);
+  if (!match) return false;
+  const [year, month, day] = match.slice(1).map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day;
+}
+
+export function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const partFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(zone: string): Intl.DateTimeFormat {
+  let formatter = partFormatters.get(zone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    partFormatters.set(zone, formatter);
+  }
+  return formatter;
+}
+
+/** The wall-clock fields of an instant in a zone. */
+function wallClock(instant: Date, zone: string) {
+  const fields: Record<string, number> = {};
+  for (const part of formatterFor(zone).formatToParts(instant)) {
+    if (part.type !== "literal") fields[part.type] = Number(part.value);
+  }
+  return fields as {
+    year: number;
+    month: number;
+    day: number;
+    hour: number;
+    minute: number;
+    second: number;
+  };
+}
+
+/** The zone's offset from UTC at an instant, in milliseconds (New York in winter: −5 h). */
+export function zoneOffsetMs(instant: Date, zone: string): number {
+  const wall = wallClock(instant, zone);
+  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
+  return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
+}
+
+/** The calendar date of an instant in a zone. */
+export function calendarDateIn(instant: Date, zone = "UTC"): string {
+  const wall = wallClock(instant, zone);
+  return `${String(wall.year).padStart(4, "0")}-${String(wall.month).padStart(2, "0")}-${
+    String(wall.day).padStart(2, "0")
+  }`;
+}
+
+/** The instant a calendar day starts in a zone (midnight, or the first instant after a DST gap). */
+export function startOfDayIn(date: string, zone = "UTC"): Date {
+  const [year, month, day] = date.split("-").map(Number);
+  const utcMidnight = Date.UTC(year, month - 1, day);
+  // Two passes: the offset at the guess can differ from the offset at the answer
+  // when a DST change happens within a day of midnight.
+  let guess = utcMidnight - zoneOffsetMs(new Date(utcMidnight), zone);
+  guess = utcMidnight - zoneOffsetMs(new Date(guess), zone);
+  return new Date(guess);
+}
+
+/** A calendar date moved by whole days. */
+export function shiftDate(date: string, days: number): string {
+  return format(addDays(toUtcDate(date), days), "yyyy-MM-dd");
+}
+
+/** Days from `from` to `to` (positive when `to` is later). */
+export function daysBetween(from: string, to: string): number {
+  return differenceInCalendarDays(toUtcDate(to), toUtcDate(from));
+}
+
+/** A calendar date as a date-fns friendly local Date at midnight (no zone semantics). */
+function toUtcDate(date: string): Date {
+  const parsed = parse(date, "yyyy-MM-dd", new Date(0));
+  if (!isValid(parsed)) throw new RangeError(`not a calendar date: ${date}`);
+  return parsed;
+}
+
+/** Splits an inclusive date window into consecutive windows of at most `maxDays` days. */
+export function chunkWindow(
+  window: { from: string; to: string },
+  maxDays: number,
+): { from: string; to: string }[] {
+  const chunks: { from: string; to: string }[] = [];
+  for (let start = window.from; daysBetween(start, window.to) >= 0;) {
+    const end = daysBetween(start, window.to) < maxDays ? window.to : shiftDate(start, maxDays - 1);
+    chunks.push({ from: start, to: end });
+    start = shiftDate(end, 1);
+  }
+  return chunks;
+}

@@ -1,0 +1,72 @@
+/**
+ * Structured logging: one JSON object per line on the console, so any log collector
+ * can parse it. Secrets are scrubbed before anything is written.
+ */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  /** A logger whose lines all carry `fields`. */
+  child(fields: Record<string, unknown>): Logger;
+}
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Keys whose values are never logged, whatever their content. */
+const SECRET_KEY = /authorization|token|secret|password|api[_-]?key|cookie|signature/i;
+
+/** Values that look like secrets wherever they appear in a string. */
+const SECRET_TEXT = [
+  /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi,
+  /((?:access_token|refresh_token|client_secret|token|key)=)[^&\s"]+/gi,
+];
+
+export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") {
+    return SECRET_TEXT.reduce((text, pattern) => text.replace(pattern, "$1[redacted]"), value);
+  }
+  if (value instanceof Error) return { name: value.name, message: redact(value.message) };
+  if (depth > 6 || typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map((
+      [key, item],
+    ) => [key, SECRET_KEY.test(key) ? "[redacted]" : redact(item, depth + 1)]),
+  );
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Where lines go; defaults to console.log / console.error. */
+  write?: (line: string, level: LogLevel) => void;
+  now?: () => Date;
+}
+
+export function createLogger(
+  options: LoggerOptions = {},
+  base: Record<string, unknown> = {},
+): Logger {
+  const threshold = LEVELS[options.level ?? "info"];
+  const write = options.write ??
+    ((line: string, level: LogLevel) =>
+      level === "error" || level === "warn" ? console.error(line) : console.log(line));
+  const now = options.now ?? (() => new Date());
+  const emit = (level: LogLevel) => (message: string, fields: Record<string, unknown> = {}) => {
+    if (LEVELS[level] < threshold) return;
+    const line = { time: now().toISOString(), level, msg: redact(message), ...base, ...fields };
+    write(JSON.stringify(redact(line)), level);
+  };
+  return {
+    debug: emit("debug"),
+    info: emit("info"),
+    warn: emit("warn"),
+    error: emit("error"),
+    child: (fields) => createLogger(options, { ...base, ...fields }),
+  };
+}
+
+/** A logger that drops everything (tests, libraries used quietly). */
+export const silentLogger: Logger = createLogger({ write: () => {} });
