@@ -4,7 +4,7 @@
  * without impressions has no CTR, it does not have a CTR of 0, NaN or Infinity.
  */
 import { z } from "zod";
-import { roundDecimal } from "./decimal.ts";
+import { roundDecimal, sumDecimals } from "./decimal.ts";
 
 type Quantity = number | string | bigint;
 
@@ -123,3 +123,60 @@ export const ZERO_SUMS: MeasureSumsText = {
   cost: "0",
   revenue: "0",
 };
+
+/** Per-currency exact sums folded into one report line. */
+export interface CurrencyReport {
+  /** The one currency of the money fields, or null when the sums span several. */
+  currency: string | null;
+  totals: Totals;
+  /** Present only when several currencies are involved: each one's own totals. */
+  by_currency?: (Totals & { currency: string })[];
+}
+
+/**
+ * Folds sums of several currencies into one report: counts and conversions add up
+ * exactly; money only when a single currency is involved. No rows gives zeros (and
+ * null ratios) in `fallbackCurrency`.
+ */
+export function reportCurrencies(
+  rows: readonly (MeasureSumsText & { currency: string })[],
+  fallbackCurrency: string | null = null,
+): CurrencyReport {
+  if (rows.length === 0) {
+    const zero = presentTotals(ZERO_SUMS, fallbackCurrency ?? "XXX");
+    return {
+      currency: fallbackCurrency,
+      totals: { ...zero, cost: 0, revenue: 0 },
+    };
+  }
+  const currencies = [...new Set(rows.map((row) => row.currency))];
+  if (currencies.length === 1) {
+    return { currency: currencies[0], totals: presentTotals(combineSums(rows), currencies[0]) };
+  }
+  return {
+    currency: null,
+    // Money of different currencies is never added: only the counts are combined.
+    totals: presentTotals({ ...combineCounts(rows), cost: "0", revenue: "0" }, null),
+    by_currency: currencies.map((currency) => ({
+      currency,
+      ...presentTotals(combineSums(rows.filter((row) => row.currency === currency)), currency),
+    })),
+  };
+}
+
+function combineCounts(rows: readonly MeasureSumsText[]) {
+  return {
+    impressions: rows.reduce((sum, row) => sum + BigInt(row.impressions), 0n).toString(),
+    clicks: rows.reduce((sum, row) => sum + BigInt(row.clicks), 0n).toString(),
+    conversions: sumDecimals(rows.map((row) => row.conversions)),
+  };
+}
+
+/** Exact sums of sums of ONE currency (BigInt counts, decimal strings). */
+export function combineSums(rows: readonly MeasureSumsText[]): MeasureSumsText {
+  return {
+    ...combineCounts(rows),
+    cost: sumDecimals(rows.map((row) => row.cost)),
+    revenue: sumDecimals(rows.map((row) => row.revenue)),
+  };
+}

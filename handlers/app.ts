@@ -1,0 +1,114 @@
+/**
+ * The app factory: dependencies in, a Hono app out. The same app runs under
+ * Deno.serve, in tests through `app.request()`, and behind an edge `fetch` handler.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
+import { routePath } from "hono/route";
+import { secureHeaders } from "hono/secure-headers";
+import { isTransientDatabaseError } from "../lib/store/errors.ts";
+import { requireAuth, requireScope } from "./auth.ts";
+import type { AppDeps, AppEnv } from "./context.ts";
+import { registerOpsRoutes } from "./ops.ts";
+import { registerInsightsRoutes } from "./insights.ts";
+import { registerCampaignRoutes } from "./campaigns.ts";
+import { BadRequest } from "./params.ts";
+import { API_OPERATIONS } from "./operations.ts";
+import type { Operation } from "./openapi.ts";
+
+export const API_VERSION = "0.1.0";
+
+/** Routes anyone may call: probes and the API description. */
+const PUBLIC_PATHS = new Set(["/healthz", "/readyz", "/openapi.json", "/docs"]);
+
+/** Seconds a client should wait before retrying while the database is down. */
+const RETRY_AFTER_SECONDS = 5;
+
+export interface AppExtension {
+  /** Registers more routes (ingestion push, bot, Slack) on the authenticated app. */
+  register(app: Hono<AppEnv>, deps: AppDeps): void;
+  operations?: readonly Operation[];
+}
+
+export function createApp(deps: AppDeps, extensions: readonly AppExtension[] = []): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const requests = deps.telemetry.counter(
+    "http_requests_total",
+    "HTTP requests by route, method and status",
+  );
+  const latency = deps.telemetry.histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency by route",
+  );
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const ms = performance.now() - started;
+    const matched = routePath(c, -1);
+    const route = matched && !matched.endsWith("*") ? matched : "unmatched";
+    requests.inc({ route, method: c.req.method, status: c.res.status });
+    latency.observe(ms / 1000, { route });
+    deps.logger.info("request", {
+      request_id: c.get("requestId"),
+      method: c.req.method,
+      route,
+      status: c.res.status,
+      ms: Math.round(ms * 100) / 100,
+      tenant: c.get("principal")?.tenant,
+    });
+  });
+  app.use(secureHeaders());
+  if (deps.corsOrigins.length > 0) {
+    app.use(cors({
+      origin: deps.corsOrigins.includes("*") ? "*" : deps.corsOrigins,
+      allowHeaders: ["Authorization", "Content-Type"],
+      allowMethods: ["GET", "POST", "OPTIONS"],
+      maxAge: 600,
+    }));
+  }
+  app.use(bodyLimit({
+    maxSize: deps.maxBodyBytes,
+    onError: (c) =>
+      c.json({ error: `body larger than ${deps.maxBodyBytes} bytes`, field: "body" }, 413),
+  }));
+
+  const authenticate = requireAuth<AppEnv>(deps.authenticator);
+  app.use(async (c, next) => {
+    if (PUBLIC_PATHS.has(c.req.path) || c.req.method === "OPTIONS") return await next();
+    return await authenticate(c, next);
+  });
+  app.use("/campaign/*", requireScope<AppEnv>("insights:read"));
+  app.use("/campaigns", requireScope<AppEnv>("insights:read"));
+  app.use("/insights", requireScope<AppEnv>("insights:read"));
+
+  registerInsightsRoutes(app, deps);
+  registerCampaignRoutes(app, deps);
+  for (const extension of extensions) extension.register(app, deps);
+  const operations = [...API_OPERATIONS, ...extensions.flatMap((e) => e.operations ?? [])];
+  registerOpsRoutes(app, deps, () => operations, API_VERSION);
+
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((error, c) => {
+    if (error instanceof BadRequest) {
+      return c.json({ error: error.message, field: error.field }, 400);
+    }
+    if (isTransientDatabaseError(error)) {
+      deps.logger.warn("database unavailable", { request_id: c.get("requestId"), error });
+      c.header("Retry-After", String(RETRY_AFTER_SECONDS));
+      return c.json({ error: "database unavailable, retry later" }, 503);
+    }
+    deps.logger.error("unhandled error", {
+      request_id: c.get("requestId"),
+      error: error instanceof Error
+        ? { name: error.name, message: error.message, stack: error.stack }
+        : String(error),
+    });
+    // Never a stack trace or SQL text to the client: the request id finds it in the logs.
+    return c.json({ error: "internal error", request_id: c.get("requestId") }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,178 @@
+/**
+ * Bearer authentication: static API keys and JWTs (jose). Every caller resolves to
+ * one tenant and a set of scopes; handlers only ever query that tenant's rows.
+ */
+import { createRemoteJWKSet, type JWTPayload, jwtVerify, type JWTVerifyGetKey } from "jose";
+import type { MiddlewareHandler } from "hono";
+import { z } from "zod";
+import type { ApiKey } from "../lib/config.ts";
+import { TenantIdSchema } from "../lib/schema.ts";
+
+export const SCOPES = ["insights:read", "metrics:write"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface Principal {
+  tenant: string;
+  scopes: ReadonlySet<string>;
+  kind: "api_key" | "jwt";
+  subject?: string;
+}
+
+export interface AuthOptions {
+  apiKeys: readonly ApiKey[];
+  jwtSecret?: string;
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+  /** For tests: a key set instead of fetching `jwksUrl`. */
+  jwks?: JWTVerifyGetKey;
+}
+
+export class AuthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AuthError";
+  }
+}
+
+export interface Authenticator {
+  /** Resolves a bearer token to a principal, or throws AuthError. */
+  authenticate(token: string): Promise<Principal>;
+  readonly configured: boolean;
+}
+
+const ClaimsSchema = z.object({
+  tenant: TenantIdSchema,
+  scope: z.union([z.string(), z.array(z.string())]).optional(),
+  scp: z.union([z.string(), z.array(z.string())]).optional(),
+  sub: z.string().optional(),
+});
+
+const encoder = new TextEncoder();
+
+async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+}
+
+/** Compares digests without an early exit, so timing does not reveal a prefix. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  let difference = a.length ^ b.length;
+  for (let i = 0; i < a.length && i < b.length; i++) difference |= a[i] ^ b[i];
+  return difference === 0;
+}
+
+function scopesOf(claims: z.infer<typeof ClaimsSchema>): Set<string> {
+  const raw = claims.scope ?? claims.scp ?? [];
+  return new Set(Array.isArray(raw) ? raw : raw.split(/\s+/).filter(Boolean));
+}
+
+export function createAuthenticator(options: AuthOptions): Authenticator {
+  // Digests of the configured keys, computed once: each request hashes only its token.
+  const keyDigests = Promise.all(
+    options.apiKeys.map(async (apiKey) => ({
+      tenant: apiKey.tenant,
+      digest: await sha256(apiKey.key),
+    })),
+  );
+  const secret = options.jwtSecret ? encoder.encode(options.jwtSecret) : undefined;
+  const jwks = options.jwks ??
+    (options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined);
+
+  async function fromApiKey(token: string): Promise<Principal | undefined> {
+    const digest = await sha256(token);
+    let tenant: string | undefined;
+    for (const candidate of await keyDigests) {
+      if (sameBytes(candidate.digest, digest)) tenant ??= candidate.tenant;
+    }
+    return tenant === undefined ? undefined : { tenant, scopes: new Set(SCOPES), kind: "api_key" };
+  }
+
+  async function fromJwt(token: string): Promise<Principal> {
+    const verifyOptions = {
+      issuer: options.issuer,
+      audience: options.audience,
+      requiredClaims: ["exp"],
+    };
+    let payload: JWTPayload;
+    try {
+      payload = secret
+        ? (await jwtVerify(token, secret, { ...verifyOptions, algorithms: ["HS256"] })).payload
+        : (await jwtVerify(token, jwks!, {
+          ...verifyOptions,
+          algorithms: ["RS256", "ES256"],
+        })).payload;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      throw new AuthError(code === "ERR_JWT_EXPIRED" ? "token expired" : "invalid token");
+    }
+    const claims = ClaimsSchema.safeParse(payload);
+    if (!claims.success) throw new AuthError("token has no valid tenant claim");
+    return {
+      tenant: claims.data.tenant,
+      scopes: scopesOf(claims.data),
+      kind: "jwt",
+      subject: claims.data.sub,
+    };
+  }
+
+  return {
+    configured: options.apiKeys.length > 0 || Boolean(secret) || Boolean(jwks),
+    async authenticate(token: string): Promise<Principal> {
+      const byKey = await fromApiKey(token);
+      if (byKey) return byKey;
+      const looksLikeJwt = token.split(".").length === 3;
+      if (looksLikeJwt && (secret || jwks)) return await fromJwt(token);
+      throw new AuthError("invalid token");
+    },
+  };
+}
+
+export type AuthVariables = { principal: Principal };
+
+function unauthorized(message: string): Response {
+  return Response.json({ error: message }, {
+    status: 401,
+    headers: { "WWW-Authenticate": `Bearer realm="campaign-analytics", error="invalid_token"` },
+  });
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/;
+
+/** Requires a valid bearer token; puts the caller's principal on the context. */
+export function requireAuth<E extends { Variables: AuthVariables }>(
+  authenticator: Authenticator,
+): MiddlewareHandler<E> {
+  return async (c, next) => {
+    const header = c.req.header("Authorization");
+    if (!header) {
+      return new Response(JSON.stringify({ error: "missing bearer token" }), {
+        status: 401,
+        headers: {
+          "Content-Type": "application/json",
+          "WWW-Authenticate": `Bearer realm="campaign-analytics"`,
+        },
+      });
+    }
+    const match = BEARER.exec(header.trim());
+    if (!match) return unauthorized("malformed Authorization header: expected 'Bearer <token>'");
+    try {
+      c.set("principal", await authenticator.authenticate(match[1]));
+    } catch (error) {
+      if (error instanceof AuthError) return unauthorized(error.message);
+      throw error;
+    }
+    await next();
+  };
+}
+
+/** Requires a scope of the authenticated caller (403 when missing). */
+export function requireScope<E extends { Variables: AuthVariables }>(
+  scope: Scope,
+): MiddlewareHandler<E> {
+  return async (c, next) => {
+    if (!c.get("principal").scopes.has(scope)) {
+      return c.json({ error: `this token lacks the scope "${scope}"`, field: "scope" }, 403);
+    }
+    await next();
+  };
+}

@@ -1,0 +1,225 @@
+/**
+ * The insights endpoints: one campaign's KPIs (`GET /campaign/:id/insights`) and
+ * totals with groups across campaigns (`GET /insights`). Answers are cached per
+ * tenant and data version, so a cached answer is never older than the last write.
+ */
+import type { Hono } from "hono";
+import { z } from "zod";
+import { calendarDateIn } from "../lib/dates.ts";
+import { type CurrencyReport, reportCurrencies, TotalsSchema } from "../lib/metrics.ts";
+import type { MetricName, Platform } from "../lib/schema.ts";
+import type { SumsRow } from "../lib/store/metrics_store.ts";
+import type { AppDeps, AppEnv } from "./context.ts";
+import { cachedJson } from "./context.ts";
+import {
+  BadRequest,
+  CampaignIdParam,
+  CampaignInsightsQuery,
+  InsightsQuery,
+  parseQuery,
+  resolveRange,
+} from "./params.ts";
+
+const PlatformTotalsSchema = TotalsSchema.extend({ platform: z.string() });
+const SeriesPointSchema = TotalsSchema.extend({ bucket: z.string() });
+
+export const CampaignInsightsResponse = z.object({
+  campaign_id: z.string(),
+  campaign_name: z.string().nullable(),
+  platform: z.string().nullable().describe("the platform filter; null = all platforms"),
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  time_zone: z.string(),
+  currency: z.string().nullable().describe("null when the rows span several currencies"),
+  totals: TotalsSchema,
+  by_platform: z.array(PlatformTotalsSchema),
+  by_currency: z.array(TotalsSchema.extend({ currency: z.string() })).optional(),
+  series: z.array(SeriesPointSchema).optional(),
+});
+
+const GroupSchema = TotalsSchema.extend({
+  platform: z.string().optional(),
+  campaign_id: z.string().optional(),
+  campaign_name: z.string().nullable().optional(),
+  bucket: z.string().optional(),
+  currency: z.string().nullable(),
+});
+
+export const InsightsResponse = z.object({
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  time_zone: z.string(),
+  platforms: z.array(z.string()),
+  campaign_id: z.string().nullable(),
+  currency: z.string().nullable(),
+  totals: TotalsSchema,
+  by_currency: z.array(TotalsSchema.extend({ currency: z.string() })).optional(),
+  group_by: z.string().nullable(),
+  groups: z.array(GroupSchema).optional(),
+});
+
+/** Rows that share a key (platform, bucket, ...) folded into one report each, in order. */
+function reportBy<K extends string>(
+  rows: readonly (SumsRow & Record<K, string>)[],
+  key: K,
+  fallbackCurrency: string | null,
+): (CurrencyReport & { key: string })[] {
+  const groups = new Map<string, SumsRow[]>();
+  for (const row of rows) groups.set(row[key], [...(groups.get(row[key]) ?? []), row]);
+  return [...groups].map(([value, members]) => ({
+    key: value,
+    ...reportCurrencies(members, fallbackCurrency),
+  }));
+}
+
+export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  app.get("/campaign/:id/insights", (c) => {
+    const id = CampaignIdParam.safeParse(c.req.param("id"));
+    if (!id.success) throw new BadRequest("id", `id: ${id.error.issues[0].message}`);
+    const query = parseQuery(c, CampaignInsightsQuery);
+    const timeZone = query.tz ?? deps.defaultTimeZone;
+    const range = resolveRange(query, timeZone);
+    const tenant = c.get("principal").tenant;
+    const key = `campaign-insights|${id.data}|${timeZone}|${JSON.stringify(query)}`;
+    return cachedJson(c, deps, tenant, key, async () => {
+      const catalog = await deps.store.findCampaign(tenant, id.data);
+      if (catalog.length === 0) {
+        return { status: 404, body: { error: `campaign "${id.data}" not found`, field: "id" } };
+      }
+      const platforms = query.platform ?? [];
+      const selection = {
+        tenantId: tenant,
+        campaignIds: [id.data],
+        platforms,
+        ...range,
+        currency: query.currency,
+      };
+      const [totals, series] = await Promise.all([
+        deps.store.totals(selection),
+        query.granularity
+          ? deps.store.series(selection, query.granularity, timeZone)
+          : Promise.resolve(undefined),
+      ]);
+      const visible = catalog.filter((entry) =>
+        platforms.length === 0 || platforms.includes(entry.platform)
+      );
+      const fallbackCurrency = (visible[0] ?? catalog[0]).currency;
+      const report = reportCurrencies(totals.totals, fallbackCurrency);
+      const seen = catalog.map((entry) => [entry.first_seen, entry.last_seen]).flat()
+        .filter((date): date is Date => date instanceof Date).map((date) => date.getTime());
+      const body: z.input<typeof CampaignInsightsResponse> = {
+        campaign_id: id.data,
+        campaign_name: catalog.find((entry) => entry.name)?.name ?? null,
+        platform: platforms.length === 1
+          ? platforms[0]
+          : platforms.length
+          ? platforms.join(",")
+          : null,
+        from: query.from ??
+          (seen.length ? calendarDateIn(new Date(Math.min(...seen)), timeZone) : null),
+        to: query.to ??
+          (seen.length ? calendarDateIn(new Date(Math.max(...seen)), timeZone) : null),
+        time_zone: timeZone,
+        currency: report.currency,
+        totals: report.totals,
+        by_platform: reportBy(totals.by_platform, "platform", fallbackCurrency).map((group) => ({
+          platform: group.key,
+          ...group.totals,
+        })),
+        ...(report.by_currency ? { by_currency: report.by_currency } : {}),
+        ...(series
+          ? {
+            series: reportBy(series, "bucket", fallbackCurrency).map((point) => ({
+              bucket: point.key,
+              ...point.totals,
+            })),
+          }
+          : {}),
+      };
+      return { status: 200, body };
+    });
+  });
+
+  app.get("/insights", (c) => {
+    const query = parseQuery(c, InsightsQuery);
+    const timeZone = query.tz ?? deps.defaultTimeZone;
+    const range = resolveRange(query, timeZone);
+    const tenant = c.get("principal").tenant;
+    if (query.order_by && !query.group_by) {
+      throw new BadRequest("order_by", "order_by needs group_by (platform or campaign)");
+    }
+    const key = `insights|${timeZone}|${JSON.stringify(query)}`;
+    return cachedJson(c, deps, tenant, key, async () => {
+      const selection = {
+        tenantId: tenant,
+        platforms: query.platform ?? [],
+        campaignIds: query.campaign_id ? [query.campaign_id] : [],
+        currency: query.currency,
+        ...range,
+      };
+      const [totals, groups] = await Promise.all([
+        deps.store.totals(selection),
+        groupsFor(deps, selection, query, timeZone),
+      ]);
+      const report = reportCurrencies(totals.totals, null);
+      const body: z.input<typeof InsightsResponse> = {
+        from: query.from ?? null,
+        to: query.to ?? null,
+        time_zone: timeZone,
+        platforms: selection.platforms,
+        campaign_id: query.campaign_id ?? null,
+        currency: report.currency,
+        totals: report.totals,
+        ...(report.by_currency ? { by_currency: report.by_currency } : {}),
+        group_by: query.group_by ?? null,
+        ...(groups ? { groups } : {}),
+      };
+      return { status: 200, body };
+    });
+  });
+}
+
+type Group = z.input<typeof GroupSchema>;
+
+async function groupsFor(
+  deps: AppDeps,
+  selection: {
+    tenantId: string;
+    platforms: Platform[];
+    campaignIds: string[];
+    currency?: string;
+    from?: Date;
+    to?: Date;
+  },
+  query: z.output<typeof InsightsQuery>,
+  timeZone: string,
+): Promise<Group[] | undefined> {
+  const groupBy = query.group_by;
+  if (!groupBy) return undefined;
+  if (groupBy === "day" || groupBy === "week" || groupBy === "month") {
+    const series = await deps.store.series(selection, groupBy, timeZone);
+    return reportBy(series, "bucket", null).map((point) => ({
+      bucket: point.key,
+      currency: point.currency,
+      ...point.totals,
+    }));
+  }
+  const metric: MetricName = query.order_by ?? "cost";
+  const ranked = await deps.store.rank(selection, {
+    groupBy,
+    metric,
+    order: query.order ?? "desc",
+    limit: query.limit,
+  });
+  return ranked.map((row) => {
+    const report = reportCurrencies([row]);
+    return {
+      platform: row.platform,
+      ...(groupBy === "campaign"
+        ? { campaign_id: row.campaign_id ?? undefined, campaign_name: row.campaign_name }
+        : {}),
+      currency: report.currency,
+      ...report.totals,
+    };
+  });
+}

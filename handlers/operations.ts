@@ -1,0 +1,63 @@
+/** The insights API's operations, described for the OpenAPI document. */
+import { z } from "zod";
+import type { Operation } from "./openapi.ts";
+import { CampaignIdParam, CampaignInsightsQuery, CampaignsQuery, InsightsQuery } from "./params.ts";
+import { CampaignInsightsResponse, InsightsResponse } from "./insights.ts";
+import { CampaignsResponse } from "./campaigns.ts";
+
+export const API_OPERATIONS: readonly Operation[] = [
+  {
+    method: "get",
+    path: "/campaign/{id}/insights",
+    summary: "One campaign's totals, per-platform breakdown and optional series",
+    tags: ["insights"],
+    pathParams: { id: CampaignIdParam },
+    query: CampaignInsightsQuery,
+    response: CampaignInsightsResponse,
+    scope: "insights:read",
+    statuses: [400, 404],
+  },
+  {
+    method: "get",
+    path: "/campaigns",
+    summary: "The tenant's campaigns with lifetime totals (cursor pagination)",
+    tags: ["insights"],
+    query: CampaignsQuery,
+    response: CampaignsResponse,
+    scope: "insights:read",
+    statuses: [400],
+  },
+  {
+    method: "get",
+    path: "/insights",
+    summary: "Totals across campaigns, grouped by platform, campaign or time bucket",
+    tags: ["insights"],
+    query: InsightsQuery,
+    response: InsightsResponse,
+    scope: "insights:read",
+    statuses: [400],
+  },
+  {
+    method: "get",
+    path: "/healthz",
+    summary: "Liveness: the process is up",
+    tags: ["operations"],
+    response: z.object({ status: z.literal("ok") }),
+  },
+  {
+    method: "get",
+    path: "/readyz",
+    summary: "Readiness: database and cache reachable (503 names what is not)",
+    tags: ["operations"],
+    response: z.object({ status: z.string(), checks: z.record(z.string(), z.string()) }),
+    statuses: [503],
+  },
+  {
+    method: "get",
+    path: "/metrics",
+    summary: "Prometheus metrics (text exposition format)",
+    tags: ["operations"],
+    responseType: "text/plain",
+    scope: "any valid token",
+  },
+];
