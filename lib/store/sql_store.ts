@@ -30,7 +30,6 @@ import {
   SelectionSchema,
   type SeriesRow,
   SeriesRowSchema,
-  type SumsRow,
   SumsRowSchema,
   type TotalsResult,
   type UpsertResult,
