@@ -14,7 +14,7 @@ import type { AppDeps, AppEnv } from "./context.ts";
 import { registerOpsRoutes } from "./ops.ts";
 import { registerInsightsRoutes } from "./insights.ts";
 import { registerCampaignRoutes } from "./campaigns.ts";
-import { BadRequest } from "./params.ts";
+import { BadRequest, NotFound } from "./params.ts";
 import { API_OPERATIONS } from "./operations.ts";
 import type { Operation } from "./openapi.ts";
 
@@ -95,6 +95,9 @@ export function createApp(deps: AppDeps, extensions: readonly AppExtension[] = [
   app.onError((error, c) => {
     if (error instanceof BadRequest) {
       return c.json({ error: error.message, field: error.field }, 400);
+    }
+    if (error instanceof NotFound) {
+      return c.json({ error: error.message, field: error.field }, 404);
     }
     if (isTransientDatabaseError(error)) {
       deps.logger.warn("database unavailable", { request_id: c.get("requestId"), error });

@@ -58,7 +58,7 @@ export function registerCampaignRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
           campaigns: page.items.map(presentCampaign),
           next_cursor: page.next_cursor,
         };
-        return { status: 200, body };
+        return body;
       } catch (error) {
         if (error instanceof InvalidCursorError) throw new BadRequest("cursor", error.message);
         throw error;

@@ -8,9 +8,9 @@ import type { MetricsStore } from "../lib/store/metrics_store.ts";
 import type { Registry } from "../lib/telemetry.ts";
 import type { Authenticator, AuthVariables } from "./auth.ts";
 
-/** A read-through cache of computed answers, scoped by tenant and data version. */
+/** A read-through cache of computed answers (JSON text), scoped by tenant and data version. */
 export interface ResponseCache {
-  read<T>(tenant: string, key: string, compute: () => Promise<T>): Promise<T>;
+  readJson(tenant: string, key: string, compute: () => Promise<unknown>): Promise<string>;
 }
 
 /** A dependency /readyz checks (database, cache, ...). */
@@ -34,25 +34,17 @@ export interface AppDeps {
 
 export type AppEnv = { Variables: AuthVariables & { requestId: string } };
 
-interface CachedAnswer {
-  status: number;
-  body: string;
-}
-
 /**
- * Answers from the cache or computes, stores and answers. The serialized body is
- * cached, so a hit costs no JSON work at all.
+ * Answers 200 with the cached JSON, or computes, stores and answers it. A hit costs no
+ * JSON work at all. Errors (404s included) are thrown by `compute` and never cached.
  */
 export async function cachedJson(
   c: Context<AppEnv>,
   deps: AppDeps,
   tenant: string,
   key: string,
-  compute: () => Promise<{ status: number; body: unknown }>,
+  compute: () => Promise<unknown>,
 ): Promise<Response> {
-  const answer = await deps.cache.read<CachedAnswer>(tenant, key, async () => {
-    const { status, body } = await compute();
-    return { status, body: JSON.stringify(body) };
-  });
-  return c.body(answer.body, answer.status as 200, { "Content-Type": "application/json" });
+  const body = await deps.cache.readJson(tenant, key, compute);
+  return c.body(body, 200, { "Content-Type": "application/json" });
 }

@@ -16,6 +16,7 @@ import {
   CampaignIdParam,
   CampaignInsightsQuery,
   InsightsQuery,
+  NotFound,
   parseQuery,
   resolveRange,
 } from "./params.ts";
@@ -84,7 +85,7 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     return cachedJson(c, deps, tenant, key, async () => {
       const catalog = await deps.store.findCampaign(tenant, id.data);
       if (catalog.length === 0) {
-        return { status: 404, body: { error: `campaign "${id.data}" not found`, field: "id" } };
+        throw new NotFound("id", `campaign "${id.data}" not found`);
       }
       const platforms = query.platform ?? [];
       const selection = {
@@ -136,7 +137,7 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
           }
           : {}),
       };
-      return { status: 200, body };
+      return body;
     });
   });
 
@@ -174,7 +175,7 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         group_by: query.group_by ?? null,
         ...(groups ? { groups } : {}),
       };
-      return { status: 200, body };
+      return body;
     });
   });
 }

@@ -91,7 +91,15 @@ export const InsightsQuery = z.object({
   currency: CurrencySchema.optional(),
 });
 
+/** A 400 answer: `field` names the parameter at fault. */
 export class BadRequest extends Error {
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}
+
+/** A 404 answer (also for what exists but belongs to another tenant). */
+export class NotFound extends Error {
   constructor(readonly field: string, message: string) {
     super(message);
   }

@@ -115,6 +115,11 @@ export class Histogram implements Metric {
 
 export class Registry {
   private readonly metrics = new Map<string, Metric>();
+  private readonly collectors: (() => string)[] = [];
+  /** Adds text rendered by another component (already in the exposition format). */
+  addCollector(render: () => string): void {
+    this.collectors.push(render);
+  }
   counter(name: string, help: string): Counter {
     return this.register(name, () => new Counter(name, help)) as Counter;
   }
@@ -125,7 +130,8 @@ export class Registry {
     return this.register(name, () => new Histogram(name, help, buckets)) as Histogram;
   }
   render(): string {
-    return [...this.metrics.values()].flatMap((metric) => metric.render()).join("\n") + "\n";
+    const own = [...this.metrics.values()].flatMap((metric) => metric.render()).join("\n");
+    return [own, ...this.collectors.map((render) => render().trimEnd())].join("\n") + "\n";
   }
   private register(name: string, create: () => Metric): Metric {
     let metric = this.metrics.get(name);

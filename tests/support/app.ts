@@ -16,7 +16,9 @@ export const KEY_B = "key-tenant-b-0002";
 export const JWT_SECRET = "a-test-secret-that-is-long-enough-0123456789";
 
 /** No caching at all: every read computes. */
-export const passThroughCache: ResponseCache = { read: (_tenant, _key, compute) => compute() };
+export const passThroughCache: ResponseCache = {
+  readJson: async (_tenant, _key, compute) => JSON.stringify(await compute()),
+};
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;

@@ -1,0 +1,171 @@
+/**
+ * Ingestion over HTTP: `POST /metrics` (push rows, scope metrics:write) and
+ * `GET /sources` (each source's last success, last error, rows and lag).
+ */
+import type { Hono } from "hono";
+import { z } from "zod";
+import { redact } from "../lib/log.ts";
+import { RowRejectionSchema } from "../lib/schema.ts";
+import { MetricRowSchema } from "../lib/schema.ts";
+import type { SourceStatus } from "../lib/store/ingest_journal.ts";
+import { requireScope } from "./auth.ts";
+import type { AppEnv } from "./context.ts";
+import type { AppExtension } from "./app.ts";
+import { BadRequest } from "./params.ts";
+import type { Operation } from "./openapi.ts";
+
+/** What the push endpoint needs from the ingestion processor. */
+export interface RowSink {
+  process(input: { tenantId: string; source: string; rows: readonly unknown[] }): Promise<{
+    accepted: number;
+    rejected: z.infer<typeof RowRejectionSchema>[];
+  }>;
+}
+
+export interface IngestHttpDeps {
+  sink: RowSink;
+  sourceStatus: (tenantId: string) => Promise<SourceStatus[]>;
+  /** Sources this deployment runs (shown even before their first run). */
+  configuredSources: () => string[];
+  clock: () => Date;
+}
+
+export const PushResponse = z.object({
+  accepted: z.number().int(),
+  rejected: z.array(RowRejectionSchema),
+});
+
+export const SourcesResponse = z.object({
+  sources: z.array(z.object({
+    source: z.string(),
+    configured: z.boolean(),
+    accounts: z.number(),
+    last_success_at: z.string().nullable(),
+    last_error_at: z.string().nullable(),
+    last_error: z.string().nullable(),
+    running: z.number(),
+    rows_accepted: z.number(),
+    rows_rejected: z.number(),
+    lag_seconds: z.number().nullable(),
+  })),
+});
+
+const NDJSON_TYPES = [
+  "application/x-ndjson",
+  "application/ndjson",
+  "application/jsonl",
+  "application/json-seq",
+];
+
+/** Rows from a JSON array (or one object) or NDJSON; a bad NDJSON line is one rejected row. */
+export function parsePushBody(text: string, contentType: string): {
+  rows: unknown[];
+  lineErrors: { index: number; error: string }[];
+} {
+  const ndjson = NDJSON_TYPES.some((type) => contentType.includes(type));
+  if (!ndjson) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new BadRequest(
+        "body",
+        "body is not valid JSON (send an array of rows, or NDJSON with Content-Type: application/x-ndjson)",
+      );
+    }
+    if (Array.isArray(parsed)) return { rows: parsed, lineErrors: [] };
+    if (parsed && typeof parsed === "object") return { rows: [parsed], lineErrors: [] };
+    throw new BadRequest("body", "expected a JSON array of rows");
+  }
+  const rows: unknown[] = [];
+  const lineErrors: { index: number; error: string }[] = [];
+  for (const line of text.split("\n").map((l) => l.trim()).filter(Boolean)) {
+    try {
+      rows.push(JSON.parse(line));
+    } catch {
+      lineErrors.push({ index: rows.length, error: "line is not valid JSON" });
+      rows.push(undefined);
+    }
+  }
+  return { rows, lineErrors };
+}
+
+export function ingestHttp(deps: IngestHttpDeps): AppExtension {
+  return {
+    register(app: Hono<AppEnv>) {
+      app.post("/metrics", requireScope<AppEnv>("metrics:write"), async (c) => {
+        const { rows, lineErrors } = parsePushBody(
+          await c.req.text(),
+          c.req.header("Content-Type") ?? "",
+        );
+        if (rows.length === 0) throw new BadRequest("body", "no rows in the body");
+        const badLines = new Set(lineErrors.map((e) => e.index));
+        const sendable = rows.map((row, index) => (badLines.has(index) ? null : row));
+        const result = await deps.sink.process({
+          tenantId: c.get("principal").tenant,
+          source: "push",
+          rows: sendable,
+        });
+        const rejected = [
+          ...lineErrors.map(({ index, error }) => ({ index, field: "row", error })),
+          ...result.rejected.filter((reject) => !badLines.has(reject.index)),
+        ].sort((a, b) => a.index - b.index);
+        return c.json({ accepted: result.accepted, rejected });
+      });
+
+      app.get("/sources", requireScope<AppEnv>("insights:read"), async (c) => {
+        const tenant = c.get("principal").tenant;
+        const statuses = await deps.sourceStatus(tenant);
+        const now = deps.clock().getTime();
+        const names = [...new Set([...deps.configuredSources(), ...statuses.map((s) => s.source)])]
+          .sort();
+        const sources = names.map((name) => {
+          const status = statuses.find((s) => s.source === name);
+          const success = status?.last_success_at ?? null;
+          return {
+            source: name,
+            configured: deps.configuredSources().includes(name),
+            accounts: status?.accounts ?? 0,
+            last_success_at: success?.toISOString() ?? null,
+            last_error_at: status?.last_error_at?.toISOString() ?? null,
+            last_error: status?.last_error ? String(redact(status.last_error)) : null,
+            running: status?.running ?? 0,
+            rows_accepted: status?.rows_accepted ?? 0,
+            rows_rejected: status?.rows_rejected ?? 0,
+            lag_seconds: success ? Math.max(0, Math.round((now - success.getTime()) / 1000)) : null,
+          };
+        });
+        return c.json({ sources });
+      });
+    },
+    operations: INGEST_OPERATIONS,
+  };
+}
+
+const INGEST_OPERATIONS: readonly Operation[] = [
+  {
+    method: "post",
+    path: "/metrics",
+    summary: "Push rows in the unified schema (idempotent upsert); invalid rows are reported",
+    tags: ["ingestion"],
+    body: [
+      { contentType: "application/json", schema: z.array(MetricRowSchema) },
+      {
+        contentType: "application/x-ndjson",
+        schema: z.string(),
+        description: "one row (JSON object) per line",
+      },
+    ],
+    response: PushResponse,
+    scope: "metrics:write",
+    statuses: [400, 413, 503],
+  },
+  {
+    method: "get",
+    path: "/sources",
+    summary: "Per source: last success, last error, rows and lag",
+    tags: ["ingestion"],
+    response: SourcesResponse,
+    scope: "insights:read",
+  },
+];

@@ -1,0 +1,208 @@
+/**
+ * The ingestion journal: runs, dead letters and ad accounts, in the same database as
+ * the metrics (PGlite or PostgreSQL, same SQL).
+ */
+import { z } from "zod";
+import type { SqlDriver } from "./driver.ts";
+import type { RowRejection } from "../schema.ts";
+
+export const RunStatusSchema = z.enum(["running", "succeeded", "failed"]);
+
+export interface RunStart {
+  tenantId: string;
+  source: string;
+  accountId: string;
+  /** The scheduled time served; a second start for the same slot is refused. */
+  slot?: Date;
+  window?: { from: string; to: string };
+  runner?: string;
+}
+
+export interface RunOutcome {
+  accepted: number;
+  rejected: number;
+  status: "succeeded" | "failed";
+  error?: string;
+}
+
+export const SourceStatusSchema = z.object({
+  source: z.string(),
+  accounts: z.number(),
+  last_run_at: z.date().nullable(),
+  last_success_at: z.date().nullable(),
+  last_error_at: z.date().nullable(),
+  last_error: z.string().nullable(),
+  running: z.number(),
+  rows_accepted: z.number(),
+  rows_rejected: z.number(),
+});
+export type SourceStatus = z.infer<typeof SourceStatusSchema>;
+
+export interface AccountFacts {
+  tenantId: string;
+  platform: string;
+  accountId: string;
+  name?: string | null;
+  currency: string | null;
+  timeZone: string | null;
+}
+
+const count = z.union([z.number(), z.string(), z.bigint()]).transform(Number);
+const maybeDate = z.coerce.date().nullable();
+
+const StatusRowSchema = z.object({
+  source: z.string(),
+  accounts: count,
+  last_run_at: maybeDate,
+  last_success_at: maybeDate,
+  last_error_at: maybeDate,
+  last_error: z.string().nullable(),
+  running: count,
+  rows_accepted: count,
+  rows_rejected: count,
+});
+
+export class IngestJournal {
+  constructor(private readonly db: SqlDriver) {}
+
+  /** Records the start of a run; null when this slot already has a run (another replica). */
+  async startRun(start: RunStart): Promise<number | null> {
+    const rows = await this.db.query<{ id: string | number }>(
+      `INSERT INTO ingest_runs (tenant_id, source, account_id, slot, window_from, window_to,
+         status, runner)
+       VALUES ($1, $2, $3, $4::timestamptz, $5::date, $6::date, 'running', $7)
+       ON CONFLICT (tenant_id, source, account_id, slot) WHERE slot IS NOT NULL DO NOTHING
+       RETURNING id`,
+      [
+        start.tenantId,
+        start.source,
+        start.accountId,
+        start.slot?.toISOString() ?? null,
+        start.window?.from ?? null,
+        start.window?.to ?? null,
+        start.runner ?? null,
+      ],
+    );
+    return rows.length ? Number(rows[0].id) : null;
+  }
+
+  async finishRun(id: number, outcome: RunOutcome): Promise<void> {
+    await this.db.query(
+      `UPDATE ingest_runs SET status = $2, rows_accepted = $3, rows_rejected = $4, error = $5,
+         finished_at = now() WHERE id = $1`,
+      [id, outcome.status, outcome.accepted, outcome.rejected, outcome.error ?? null],
+    );
+  }
+
+  /** Adds rows to a long-running run (the streamer) and stamps it as alive. */
+  async addToRun(id: number, accepted: number, rejected: number): Promise<void> {
+    await this.db.query(
+      `UPDATE ingest_runs SET rows_accepted = rows_accepted + $2,
+         rows_rejected = rows_rejected + $3, finished_at = now() WHERE id = $1`,
+      [id, accepted, rejected],
+    );
+  }
+
+  /**
+   * Marks runs of an account that are still "running" as failed: called while holding
+   * that account's sync lock, so any such run belongs to a runner that died.
+   */
+  async abandonStaleRuns(tenantId: string, source: string, accountId: string): Promise<number> {
+    const rows = await this.db.query(
+      `UPDATE ingest_runs SET status = 'failed', error = 'runner stopped before finishing',
+         finished_at = now()
+       WHERE tenant_id = $1 AND source = $2 AND account_id = $3 AND status = 'running'
+       RETURNING id`,
+      [tenantId, source, accountId],
+    );
+    return rows.length;
+  }
+
+  async deadLetter(
+    tenantId: string,
+    source: string,
+    runId: number | null,
+    rejects: readonly (RowRejection & { payload: unknown })[],
+  ): Promise<void> {
+    if (rejects.length === 0) return;
+    await this.db.query(
+      `INSERT INTO ingest_rejects (tenant_id, source, run_id, row_index, field, reason, payload)
+       SELECT $1, $2, $3, i, f, r, p::jsonb
+       FROM unnest($4::int[], $5::text[], $6::text[], $7::text[]) AS t(i, f, r, p)`,
+      [
+        tenantId,
+        source,
+        runId,
+        rejects.map((reject) => reject.index),
+        rejects.map((reject) => reject.field),
+        rejects.map((reject) => reject.error),
+        rejects.map((reject) => JSON.stringify(reject.payload ?? null)),
+      ],
+    );
+  }
+
+  async recentRejects(tenantId: string, limit = 50) {
+    return await this.db.query<
+      { source: string; row_index: number; field: string; reason: string; payload: unknown }
+    >(
+      `SELECT source, row_index, field, reason, payload, received_at FROM ingest_rejects
+       WHERE tenant_id = $1 ORDER BY received_at DESC, id DESC LIMIT $2`,
+      [tenantId, limit],
+    );
+  }
+
+  async upsertAccount(facts: AccountFacts): Promise<void> {
+    await this.db.query(
+      `INSERT INTO ad_accounts (tenant_id, platform, account_id, name, currency, time_zone)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (tenant_id, platform, account_id) DO UPDATE SET
+         name = coalesce(EXCLUDED.name, ad_accounts.name),
+         currency = coalesce(EXCLUDED.currency, ad_accounts.currency),
+         time_zone = coalesce(EXCLUDED.time_zone, ad_accounts.time_zone),
+         updated_at = now()`,
+      [
+        facts.tenantId,
+        facts.platform,
+        facts.accountId,
+        facts.name ?? null,
+        facts.currency,
+        facts.timeZone,
+      ],
+    );
+  }
+
+  /** Per source: last success, last error, rows of the latest runs, what is running. */
+  async sourceStatus(tenantId: string): Promise<SourceStatus[]> {
+    const rows = await this.db.query(
+      `WITH latest AS (
+         SELECT DISTINCT ON (source, account_id) source, account_id, rows_accepted,
+                rows_rejected
+         FROM ingest_runs WHERE tenant_id = $1 AND status <> 'running'
+         ORDER BY source, account_id, started_at DESC
+       ),
+       errors AS (
+         SELECT DISTINCT ON (source) source, error, finished_at
+         FROM ingest_runs WHERE tenant_id = $1 AND status = 'failed'
+         ORDER BY source, finished_at DESC NULLS LAST
+       )
+       SELECT r.source,
+              count(DISTINCT r.account_id) AS accounts,
+              max(r.started_at) AS last_run_at,
+              max(r.finished_at) FILTER (WHERE r.status = 'succeeded'
+                OR (r.status = 'running' AND r.slot IS NULL AND r.finished_at IS NOT NULL))
+                AS last_success_at,
+              max(e.finished_at) AS last_error_at,
+              max(e.error) AS last_error,
+              count(*) FILTER (WHERE r.status = 'running') AS running,
+              coalesce((SELECT sum(rows_accepted) FROM latest l WHERE l.source = r.source), 0)
+                AS rows_accepted,
+              coalesce((SELECT sum(rows_rejected) FROM latest l WHERE l.source = r.source), 0)
+                AS rows_rejected
+       FROM ingest_runs r LEFT JOIN errors e ON e.source = r.source
+       WHERE r.tenant_id = $1
+       GROUP BY r.source ORDER BY r.source`,
+      [tenantId],
+    );
+    return rows.map((row) => StatusRowSchema.parse(row));
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The one entry point, with subcommands (as the seed's main.go):
+ *
+ *   serve     the API (+ /prompt) and ingestion: the fake streamer, or Deno.cron syncs
+ *   ingest    one sync pass, then exit:  [--source meta] [--from YYYY-MM-DD --to YYYY-MM-DD]
+ *   migrate   apply pending migrations, then exit
+ *
+ * Configuration comes from environment variables (see README.md).
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, loadAppConfig } from "./lib/config.ts";
+import { isCalendarDate } from "./lib/dates.ts";
+import { createLogger } from "./lib/log.ts";
+import { buildServices, type Services } from "./runtime/services.ts";
+import { openDatabase } from "./runtime/database.ts";
+import { registerIngestCron } from "./ingest/cron.ts";
+import { SourceNameSchema } from "./ingest/source.ts";
+
+const COMMANDS = ["serve", "ingest", "migrate"] as const;
+
+async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  const env = Deno.env.toObject();
+  switch (command) {
+    case "serve":
+      return await serve(env);
+    case "ingest":
+      return await ingestOnce(env, rest);
+    case "migrate":
+      return await migrateOnly(env);
+    default:
+      console.error(`usage: main.ts <${COMMANDS.join("|")}> [options]`);
+      return 2;
+  }
+}
+
+async function serve(env: Record<string, string>): Promise<number> {
+  const services = await buildServices(env);
+  const { config, logger, app } = services;
+  if (services.generatedApiKey) {
+    // Printed once, on purpose not through the logger (which redacts keys).
+    console.log(
+      `No API_KEY or JWT settings: this process accepts the generated key ${services.generatedApiKey} ` +
+        `(tenant "default"). Set API_KEY to choose your own.`,
+    );
+  }
+  const shutdown = new AbortController();
+  const server = Deno.serve({
+    port: config.PORT,
+    hostname: "0.0.0.0",
+    signal: shutdown.signal,
+    onListen: ({ port }) => logger.info("listening", { port }),
+  }, app.fetch);
+  startIngestion(services);
+
+  const stop = () => {
+    if (shutdown.signal.aborted) return;
+    logger.info("shutting down: finishing in-flight requests");
+    shutdown.abort();
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await server.finished;
+  await services.close();
+  logger.info("stopped");
+  return 0;
+}
+
+function startIngestion(services: Services): void {
+  const { ingestConfig, logger, streamer, dispatcher } = services;
+  if (streamer) {
+    streamer.start().catch((error) => logger.error("fake streamer failed to start", { error }));
+    return;
+  }
+  const jobs = registerIngestCron(dispatcher, ingestConfig.INGEST_SCHEDULE, logger);
+  logger.info("scheduled ingestion", { schedule: ingestConfig.INGEST_SCHEDULE, jobs });
+}
+
+async function ingestOnce(env: Record<string, string>, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      source: { type: "string", multiple: true },
+      from: { type: "string" },
+      to: { type: "string" },
+    },
+  });
+  const sources = (values.source ?? []).flatMap((s) => s.split(",")).map((name) => {
+    const parsed = SourceNameSchema.safeParse(name.trim().toLowerCase());
+    if (!parsed.success) throw new ConfigError(`--source: unknown source "${name}"`);
+    return parsed.data;
+  });
+  if ((values.from === undefined) !== (values.to === undefined)) {
+    throw new ConfigError("--from and --to go together");
+  }
+  for (const [flag, value] of [["--from", values.from], ["--to", values.to]] as const) {
+    if (value !== undefined && !isCalendarDate(value)) {
+      throw new ConfigError(`${flag}: expected YYYY-MM-DD`);
+    }
+  }
+  const services = await buildServices(env);
+  try {
+    const window = values.from && values.to ? { from: values.from, to: values.to } : undefined;
+    const reports = await services.dispatcher.runAll({
+      sources: sources.length ? sources : undefined,
+      window,
+    });
+    for (const report of reports) console.log(JSON.stringify(report));
+    return reports.some((report) => report.status === "failed") ? 1 : 0;
+  } finally {
+    await services.close();
+  }
+}
+
+async function migrateOnly(env: Record<string, string>): Promise<number> {
+  const config = loadAppConfig(env);
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const db = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolSize: 2,
+  }, logger);
+  await db.close();
+  logger.info("migrations up to date");
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof RangeError) {
+      console.error(`configuration error: ${error.message}`);
+      Deno.exit(2);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Opens the database an entry point asks for: PostgreSQL through postgres.js when
+ * DATABASE_URL is set, otherwise PGlite persisted under DATA_DIR (embedded, no server
+ * needed). Migrations run before anything else touches the schema.
+ */
+import postgres from "postgres";
+import { pgliteDriver, postgresDriver, type SqlDriver } from "../lib/store/driver.ts";
+import { migrate } from "../lib/store/migrate.ts";
+import { SqlMetricsStore } from "../lib/store/sql_store.ts";
+import { IngestJournal } from "../lib/store/ingest_journal.ts";
+import type { Logger } from "../lib/log.ts";
+import { MIGRATIONS } from "../sql/migrations.ts";
+
+export interface DatabaseOptions {
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize: number;
+  /** Skip migrations (an edge handler, or a process that must not alter the schema). */
+  migrate?: boolean;
+}
+
+export interface Database {
+  kind: SqlDriver["kind"];
+  driver: SqlDriver;
+  store: SqlMetricsStore;
+  journal: IngestJournal;
+  close(): Promise<void>;
+}
+
+export function postgresClient(url: string, poolSize: number) {
+  return postgres(url, {
+    max: poolSize,
+    // Fail fast while the server is down, so requests answer 503 instead of hanging.
+    connect_timeout: 5,
+    idle_timeout: 60,
+    max_lifetime: 30 * 60,
+    onnotice: () => {},
+    connection: { application_name: "campaign-analytics" },
+  });
+}
+
+export async function openDatabase(options: DatabaseOptions, logger: Logger): Promise<Database> {
+  const driver = options.databaseUrl
+    ? postgresDriver(postgresClient(options.databaseUrl, options.poolSize))
+    : await openPglite(options.dataDir, logger);
+  if (options.migrate !== false) {
+    const applied = await migrate(driver, MIGRATIONS);
+    if (applied.length) logger.info("migrations applied", { versions: applied });
+  }
+  return {
+    kind: driver.kind,
+    driver,
+    store: new SqlMetricsStore(driver),
+    journal: new IngestJournal(driver),
+    close: () => driver.close(),
+  };
+}
+
+async function openPglite(dataDir: string, logger: Logger): Promise<SqlDriver> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  const path = `${dataDir.replace(/\/$/, "")}/pglite`;
+  await Deno.mkdir(path, { recursive: true });
+  logger.info("using embedded PGlite", { path });
+  return pgliteDriver(await PGlite.create(path));
+}
