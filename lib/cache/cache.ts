@@ -1,0 +1,440 @@
+/**
+ * The cache of hot answers: the `Cache` interface every backend implements (memory,
+ * Redis over TCP, Upstash over REST) and `CachedReader`, the read-through layer the
+ * handlers use.
+ *
+ * Freshness comes from versioned keys, not from deleting entries: every entry key
+ * carries its tenant and the tenant's current data-version token, and every
+ * committed write replaces that token with a fresh random one. Old entries are never
+ * deleted; they simply become unreachable and expire on their TTL.
+ */
+import type { Logger } from "../log.ts";
+import { silentLogger } from "../log.ts";
+
+/** What one combined lookup returns: the tenant's current version and, if cached, the entry. */
+export interface VersionedLookup {
+  version: string;
+  /** The cached text, or undefined on a miss. */
+  value: string | undefined;
+}
+
+export type CacheBackend = "memory" | "redis" | "upstash";
+
+export interface Cache {
+  readonly backend: CacheBackend;
+  /** Keys are logical (see `cacheKeys`); a backend may prefix them with its namespace. */
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** The tenant's current version token; when none exists, a fresh random one is created (SET NX). */
+  dataVersion(tenant: string): Promise<string>;
+  /** Replaces the tenant's version with a fresh random token and returns it. */
+  bumpDataVersion(tenant: string): Promise<string>;
+  /**
+   * The tenant's version (created if missing, as in `dataVersion`) and the entry for
+   * `queryKey` under that version, in one round trip: this is the hot path of a hit.
+   */
+  lookup(tenant: string, queryKey: string): Promise<VersionedLookup>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The key layout every backend shares. `{tenant}` is a Redis Cluster hash tag, so a
+ * tenant's version key and its entries live in one slot and one Lua script may touch
+ * them all. The tenant is URI-encoded, so it can contain neither `{`, `}` nor `:`;
+ * version tokens are base64url; hence every key reads back unambiguously.
+ */
+export const cacheKeys = {
+  version: (tenant: string): string => `v:{${encodeURIComponent(tenant)}}`,
+  /** Everything of an entry key before the version token. */
+  entryPrefix: (tenant: string): string => `e:{${encodeURIComponent(tenant)}}:`,
+  entry: (tenant: string, version: string, queryKey: string): string =>
+    `${cacheKeys.entryPrefix(tenant)}${version}:${queryKey}`,
+};
+
+/**
+ * A fresh, unguessable version token (96 random bits, base64url). Random rather than
+ * an INCR counter: a counter restarts at 1 after Redis loses its data, and would then
+ * make entries written under the old "1" reachable again.
+ */
+export function newVersionToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
+}
+
+/** A stable query key: the same name and parameters give the same key in any key order. */
+export function canonicalQueryKey(name: string, params: Record<string, unknown> = {}): string {
+  return `${name}|${JSON.stringify(sortKeys(params))}`;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== "object" || value instanceof Date) return value;
+  return Object.fromEntries(
+    Object.keys(value).sort().map((
+      key,
+    ) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+  );
+}
+
+export interface CacheCounters {
+  /** Answers served from the cache. */
+  hits: number;
+  /** Reads whose lookup found no entry (joiners of a single flight included). */
+  misses: number;
+  /** Failed cache operations (lookups, stores, bumps, probes). */
+  errors: number;
+  /** Answers computed without the cache: cache disabled, failing, or a bump still pending. */
+  bypasses: number;
+  /** Background attempts to land a version bump that failed at write time. */
+  bumpRetries: number;
+}
+
+export interface CacheHealth {
+  backend: CacheBackend;
+  enabled: boolean;
+  /** False from the first failed cache operation until the next successful one. */
+  healthy: boolean;
+  lastError?: string;
+  /** ISO time of `lastError`. */
+  lastErrorAt?: string;
+  /** Tenants whose version bump has not landed yet (their reads bypass the cache here). */
+  pendingBumps: number;
+}
+
+export interface CachedReaderOptions {
+  cache: Cache;
+  /** Lifetime of an entry; it also bounds how long a lost bump can leave stale entries. */
+  ttlSeconds?: number;
+  /** False turns caching off ("cache disabled" benchmarks): every read computes. */
+  enabled?: boolean;
+  logger?: Logger;
+  /** Backoff of the background bump retry: doubles from initial up to max (with jitter). */
+  bumpRetryInitialMs?: number;
+  bumpRetryMaxMs?: number;
+  now?: () => Date;
+}
+
+/** What a read produced: JSON text from the cache, or a computed value (and its JSON). */
+type Computed = { source: "compute"; value: unknown; json: string | undefined };
+type Loaded = { source: "cache"; json: string } | Computed;
+
+interface PendingBump {
+  /** The newest write (by `#writeCount`) that still needs a bump to land. */
+  newestWrite: number;
+  attempts: number;
+  timer?: ReturnType<typeof setTimeout>;
+  running: boolean;
+}
+
+/**
+ * Read-through caching of computed answers, per tenant and data version.
+ *
+ * Guarantees:
+ * - Not stale. A read that starts after `bumpDataVersion(tenant)` landed, in any
+ *   process sharing the cache, looks up the new token, so it can only get an entry
+ *   stored under that token: one computed by a read that itself saw the new token,
+ *   i.e. computed after the write committed. A version key that vanished (restart,
+ *   eviction, FLUSH) is recreated with a fresh random token (SET NX semantics), so the
+ *   entries of an older token are never reachable again.
+ * - A failed bump (cache unreachable) never fails the write: this process retries it in
+ *   the background, with backoff doubling up to `bumpRetryMaxMs`, until it lands (and at
+ *   once when it sees the cache recover), and bypasses the cache for that tenant
+ *   meanwhile. While the cache is down for everyone, every process bypasses it too.
+ *   Residual window: only other processes, only while they reach the cache and this
+ *   process's retry has not landed, can serve entries computed before the write. If
+ *   this process regains the cache together with them, that is about `bumpRetryMaxMs`
+ *   plus one operation timeout. If it stays cut off alone, or dies first, the window
+ *   ends when those entries expire: at most `ttlSeconds` after each was stored (TTLs
+ *   are kept by the cache server, so app clocks do not matter).
+ * - Single flight: concurrent misses of one key (tenant, version, query) in this
+ *   process run `compute` once and share its result; treat results as immutable.
+ * - A cache failure never fails a read: it is counted, logged once per change of
+ *   state, and the answer is computed from the database.
+ */
+export class CachedReader {
+  readonly #cache: Cache;
+  readonly #ttlSeconds: number;
+  readonly #enabled: boolean;
+  readonly #logger: Logger;
+  readonly #retryInitialMs: number;
+  readonly #retryMaxMs: number;
+  readonly #now: () => Date;
+  readonly #flights = new Map<string, Promise<Loaded>>();
+  readonly #pendingBumps = new Map<string, PendingBump>();
+  #writeCount = 0;
+  #closed = false;
+  #healthy = true;
+  #unhealthySince?: Date;
+  #lastError?: string;
+  #lastErrorAt?: Date;
+  readonly #counters: CacheCounters = {
+    hits: 0,
+    misses: 0,
+    errors: 0,
+    bypasses: 0,
+    bumpRetries: 0,
+  };
+
+  constructor(options: CachedReaderOptions) {
+    this.#cache = options.cache;
+    this.#ttlSeconds = Math.max(1, Math.ceil(options.ttlSeconds ?? 300));
+    this.#enabled = options.enabled ?? true;
+    this.#logger = (options.logger ?? silentLogger).child({ component: "cache" });
+    this.#retryInitialMs = options.bumpRetryInitialMs ?? 100;
+    this.#retryMaxMs = options.bumpRetryMaxMs ?? 5_000;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  get cache(): Cache {
+    return this.#cache;
+  }
+
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  /** The cached answer, or `compute`'s (stored for the next reader). */
+  async read<T>(tenant: string, queryKey: string, compute: () => Promise<T>): Promise<T> {
+    const loaded = await this.#load(tenant, queryKey, compute);
+    if (loaded.source === "compute") return loaded.value as T;
+    try {
+      return JSON.parse(loaded.json) as T;
+    } catch (error) {
+      // Unreadable cached text is a cache failure like any other: answer from the database.
+      this.#failed("decode", error);
+      return (await this.#bypass(compute)).value as T;
+    }
+  }
+
+  /**
+   * Like `read`, but answers the JSON text itself: a hit is passed through without
+   * being parsed, a miss is serialized exactly once (the same text is stored).
+   */
+  async readJson(
+    tenant: string,
+    queryKey: string,
+    compute: () => Promise<unknown>,
+  ): Promise<string> {
+    const loaded = await this.#load(tenant, queryKey, compute);
+    const json = loaded.json ?? JSON.stringify(loaded.source === "compute" ? loaded.value : null);
+    if (json === undefined) throw new TypeError(`compute for ${queryKey} returned no JSON value`);
+    return json;
+  }
+
+  /**
+   * Call after every committed write of `tenant`'s data. Never rejects: when the cache
+   * is unreachable the bump is retried in the background until it lands.
+   */
+  async bumpDataVersion(tenant: string): Promise<void> {
+    const write = ++this.#writeCount;
+    const pending = this.#pendingBumps.get(tenant);
+    if (pending) pending.newestWrite = write;
+    try {
+      await this.#cache.bumpDataVersion(tenant);
+      this.#succeeded();
+      this.#settleBump(tenant, write);
+    } catch (error) {
+      this.#failed("bump", error);
+      const state = this.#pendingBumps.get(tenant) ??
+        { newestWrite: write, attempts: 0, running: false };
+      state.newestWrite = Math.max(state.newestWrite, write);
+      this.#pendingBumps.set(tenant, state);
+      this.#scheduleBumpRetry(tenant, state);
+    }
+  }
+
+  /** Pings the cache and updates the health state (for readiness probes); never rejects. */
+  async probe(): Promise<CacheHealth> {
+    try {
+      await this.#cache.ping();
+      this.#succeeded();
+    } catch (error) {
+      this.#failed("ping", error);
+    }
+    return this.health();
+  }
+
+  health(): CacheHealth {
+    return {
+      backend: this.#cache.backend,
+      enabled: this.#enabled,
+      healthy: this.#healthy,
+      ...(this.#lastError === undefined ? {} : {
+        lastError: this.#lastError,
+        lastErrorAt: this.#lastErrorAt?.toISOString(),
+      }),
+      pendingBumps: this.#pendingBumps.size,
+    };
+  }
+
+  stats(): CacheCounters {
+    return { ...this.#counters };
+  }
+
+  /** Stops background retries (after one last best-effort attempt each) and closes the cache. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const pending = [...this.#pendingBumps.entries()];
+    for (const [, state] of pending) clearTimeout(state.timer);
+    await Promise.all(pending.map(([tenant]) => this.#attemptBump(tenant)));
+    for (const [, state] of this.#pendingBumps) clearTimeout(state.timer);
+    this.#pendingBumps.clear();
+    await this.#cache.close();
+  }
+
+  async #load(tenant: string, queryKey: string, compute: () => Promise<unknown>): Promise<Loaded> {
+    // A pending bump means this process wrote data the cache may not know about yet.
+    if (!this.#enabled || this.#pendingBumps.has(tenant)) return this.#bypass(compute);
+    let version: string;
+    try {
+      const found = await this.#cache.lookup(tenant, queryKey);
+      this.#succeeded();
+      if (found.value !== undefined) {
+        this.#counters.hits++;
+        return { source: "cache", json: found.value };
+      }
+      version = found.version;
+    } catch (error) {
+      this.#failed("lookup", error);
+      return this.#bypass(compute);
+    }
+    this.#counters.misses++;
+    // Keyed by version: a read that began after a bump never joins a pre-bump flight.
+    const entryKey = cacheKeys.entry(tenant, version, queryKey);
+    const inFlight = this.#flights.get(entryKey);
+    if (inFlight) return inFlight;
+    const flight = this.#computeAndStore(entryKey, compute).finally(() => {
+      this.#flights.delete(entryKey);
+    });
+    this.#flights.set(entryKey, flight);
+    return flight;
+  }
+
+  async #computeAndStore(entryKey: string, compute: () => Promise<unknown>): Promise<Loaded> {
+    const value = await compute();
+    const json = JSON.stringify(value);
+    if (json !== undefined) {
+      try {
+        await this.#cache.set(entryKey, json, this.#ttlSeconds);
+        this.#succeeded();
+      } catch (error) {
+        this.#failed("store", error);
+      }
+    }
+    return { source: "compute", value, json };
+  }
+
+  /**
+   * Computes without the cache. No single flight here: without a version we cannot
+   * tell whether an in-flight computation started before another process's write.
+   */
+  async #bypass(compute: () => Promise<unknown>): Promise<Computed> {
+    this.#counters.bypasses++;
+    return { source: "compute", value: await compute(), json: undefined };
+  }
+
+  #scheduleBumpRetry(tenant: string, state: PendingBump): void {
+    if (this.#closed || state.timer !== undefined || state.running) return;
+    const ceiling = Math.min(this.#retryMaxMs, this.#retryInitialMs * 2 ** state.attempts);
+    const delay = ceiling / 2 + Math.random() * ceiling / 2;
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      void this.#attemptBump(tenant);
+    }, delay);
+  }
+
+  async #attemptBump(tenant: string): Promise<void> {
+    const state = this.#pendingBumps.get(tenant);
+    if (!state || state.running) return;
+    state.running = true;
+    state.attempts++;
+    this.#counters.bumpRetries++;
+    const write = state.newestWrite;
+    try {
+      await this.#cache.bumpDataVersion(tenant);
+      state.running = false;
+      this.#settleBump(tenant, write);
+      this.#succeeded();
+    } catch (error) {
+      state.running = false;
+      this.#failed("bump", error);
+    }
+    // Still pending: failed, or a newer write arrived while this attempt ran.
+    if (this.#pendingBumps.get(tenant) === state) this.#scheduleBumpRetry(tenant, state);
+  }
+
+  /** A bump that began after write `write` landed: done unless a newer write is pending. */
+  #settleBump(tenant: string, write: number): void {
+    const state = this.#pendingBumps.get(tenant);
+    if (!state || state.newestWrite > write) return;
+    clearTimeout(state.timer);
+    this.#pendingBumps.delete(tenant);
+  }
+
+  #succeeded(): void {
+    if (this.#healthy) return;
+    this.#healthy = true;
+    const downForMs = this.#unhealthySince
+      ? this.#now().getTime() - this.#unhealthySince.getTime()
+      : undefined;
+    this.#logger.info("cache recovered", { backend: this.#cache.backend, downForMs });
+    // Land pending bumps now rather than at their next backoff: this shortens the window
+    // in which other processes can still see pre-write entries.
+    for (const [tenant, state] of this.#pendingBumps) {
+      if (state.timer === undefined) continue;
+      clearTimeout(state.timer);
+      state.timer = undefined;
+      void this.#attemptBump(tenant);
+    }
+  }
+
+  #failed(operation: string, error: unknown): void {
+    this.#counters.errors++;
+    this.#lastError = error instanceof Error ? error.message : String(error);
+    this.#lastErrorAt = this.#now();
+    if (!this.#healthy) return;
+    this.#healthy = false;
+    this.#unhealthySince = this.#lastErrorAt;
+    this.#logger.warn("cache unavailable, answering from the database", {
+      backend: this.#cache.backend,
+      operation,
+      error: this.#lastError,
+    });
+  }
+}
+
+/** The reader's counters and health in the Prometheus text format. */
+export function cacheMetricsText(reader: CachedReader): string {
+  const { backend, healthy, pendingBumps } = reader.health();
+  const counters = reader.stats();
+  const label = `{backend="${backend}"}`;
+  const lines: string[] = [];
+  const metric = (name: string, type: string, help: string, value: number) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${label} ${value}`);
+  };
+  metric("cache_hits_total", "counter", "Answers served from the cache.", counters.hits);
+  metric("cache_misses_total", "counter", "Answers computed and stored.", counters.misses);
+  metric("cache_errors_total", "counter", "Failed cache operations.", counters.errors);
+  metric(
+    "cache_bypasses_total",
+    "counter",
+    "Answers computed without the cache (disabled, failing or bump pending).",
+    counters.bypasses,
+  );
+  metric(
+    "cache_bump_retries_total",
+    "counter",
+    "Background retries of version bumps.",
+    counters.bumpRetries,
+  );
+  metric("cache_healthy", "gauge", "1 when the last cache operation succeeded.", healthy ? 1 : 0);
+  metric(
+    "cache_pending_bumps",
+    "gauge",
+    "Tenants whose version bump has not landed.",
+    pendingBumps,
+  );
+  return lines.join("\n") + "\n";
+}

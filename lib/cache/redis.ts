@@ -1,0 +1,204 @@
+/**
+ * The Redis cache over TCP, plus the command-level core it shares with the Upstash
+ * (REST) adapter: both speak Redis commands, only the transport differs.
+ *
+ * Client: node-redis (`@redis/client`, the core of the `redis` package), maintained by
+ * Redis Inc. and the client ioredis's own README recommends for new projects. Checked
+ * under Deno 2: connects, EVALSHA/EVAL, reconnects by itself after Redis restarts,
+ * and with `disableOfflineQueue` a command fails at once (ClientOfflineError) while
+ * Redis is unreachable instead of queueing forever. Its per-command `timeout` only
+ * covers the wait before a command is written, not the wait for the reply (a frozen
+ * server held a command for seconds), so this module puts its own deadline on every
+ * operation. The client is created and connected by the entry point (runtime/cache.ts)
+ * and passed in through `RedisCommandClient`: lib/ opens no sockets.
+ *
+ * A hit costs one round trip: one EVALSHA of a Lua script that reads the tenant's
+ * version token (creating a fresh one when it is missing) and the entry under it.
+ * After a Redis restart the first call answers NOSCRIPT and is repeated as EVAL,
+ * which loads the script again.
+ */
+import { z } from "zod";
+import { type Cache, type CacheBackend, cacheKeys, newVersionToken } from "./cache.ts";
+import type { VersionedLookup } from "./cache.ts";
+
+/** The slice of a Redis client the adapter needs (node-redis's client has it). */
+export interface RedisCommandClient {
+  /** Sends one command; resolves with the raw RESP2 reply, rejects with the server's error. */
+  sendCommand(args: string[]): Promise<unknown>;
+  /** Releases the connection (promptly, even while Redis is unreachable). */
+  close(): Promise<void>;
+}
+
+export interface RedisCacheOptions {
+  /** Prefix of every key, so several apps or test runs can share one Redis. */
+  keyPrefix?: string;
+  /** Deadline of one cache operation; past it the operation fails and the reader bypasses. */
+  timeoutMs?: number;
+}
+
+/** Sends one command given as strings and resolves with its raw reply. */
+export type SendCommand = (args: string[]) => Promise<unknown>;
+
+export class CacheTimeoutError extends Error {
+  constructor(operation: string, ms: number) {
+    super(`cache ${operation} timed out after ${ms} ms`);
+    this.name = "CacheTimeoutError";
+  }
+}
+
+export class CacheReplyError extends Error {
+  constructor(operation: string, reply: unknown) {
+    super(`unexpected reply to ${operation}: ${JSON.stringify(reply)?.slice(0, 200)}`);
+    this.name = "CacheReplyError";
+  }
+}
+
+/** A Lua script run by SHA1, with its source kept for the NOSCRIPT fallback. */
+class LuaScript {
+  #sha?: string;
+  constructor(readonly source: string) {}
+
+  async sha(): Promise<string> {
+    if (this.#sha === undefined) {
+      const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(this.source));
+      this.#sha = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0"))
+        .join("");
+    }
+    return this.#sha;
+  }
+}
+
+/**
+ * KEYS[1] version key; ARGV[1] entry key up to the version; ARGV[2] ":" .. query key;
+ * ARGV[3] a fresh token. GET-then-SET inside a script is atomic, i.e. SET NX: when the
+ * version is missing the new token wins, and no entry can exist under it yet.
+ * The entry key carries the same `{tenant}` hash tag as KEYS[1], so both are in one
+ * cluster slot.
+ */
+const LOOKUP_SCRIPT = new LuaScript(`
+local version = redis.call('GET', KEYS[1])
+if not version then
+  redis.call('SET', KEYS[1], ARGV[3])
+  return {ARGV[3], false}
+end
+return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
+`);
+
+/** KEYS[1] version key; ARGV[1] a fresh token, set only when no version exists. */
+const VERSION_SCRIPT = new LuaScript(`
+local version = redis.call('GET', KEYS[1])
+if version then return version end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+`);
+
+const LookupReplySchema = z.tuple([z.string(), z.string().nullable()]);
+const StringReplySchema = z.string();
+const OptionalStringReplySchema = z.string().nullable();
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.includes("NOSCRIPT");
+}
+
+/** Any transport that sends Redis commands: node-redis over TCP, @upstash/redis over REST. */
+export class RedisProtocolCache implements Cache {
+  readonly backend: CacheBackend;
+  readonly #send: SendCommand;
+  readonly #close: () => Promise<void>;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+
+  constructor(
+    backend: CacheBackend,
+    send: SendCommand,
+    close: () => Promise<void>,
+    options: RedisCacheOptions = {},
+  ) {
+    this.backend = backend;
+    this.#send = send;
+    this.#close = close;
+    this.#prefix = options.keyPrefix ?? "ca:";
+    this.#timeoutMs = options.timeoutMs ?? 250;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const reply = await this.#command(["GET", this.#prefix + key]);
+    return this.#expect("GET", OptionalStringReplySchema, reply) ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    const ttl = String(Math.max(1, Math.ceil(ttlSeconds)));
+    await this.#command(["SET", this.#prefix + key, value, "EX", ttl]);
+  }
+
+  async dataVersion(tenant: string): Promise<string> {
+    const reply = await this.#script(
+      VERSION_SCRIPT,
+      [this.#prefix + cacheKeys.version(tenant)],
+      [newVersionToken()],
+    );
+    return this.#expect("version", StringReplySchema, reply);
+  }
+
+  async bumpDataVersion(tenant: string): Promise<string> {
+    const token = newVersionToken();
+    await this.#command(["SET", this.#prefix + cacheKeys.version(tenant), token]);
+    return token;
+  }
+
+  async lookup(tenant: string, queryKey: string): Promise<VersionedLookup> {
+    const reply = await this.#script(
+      LOOKUP_SCRIPT,
+      [this.#prefix + cacheKeys.version(tenant)],
+      [this.#prefix + cacheKeys.entryPrefix(tenant), `:${queryKey}`, newVersionToken()],
+    );
+    const [version, value] = this.#expect("lookup", LookupReplySchema, reply);
+    return { version, value: value ?? undefined };
+  }
+
+  async ping(): Promise<void> {
+    await this.#command(["PING"]);
+  }
+
+  close(): Promise<void> {
+    return this.#close();
+  }
+
+  async #script(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.#command(["EVALSHA", await script.sha(), ...tail]);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return await this.#command(["EVAL", script.source, ...tail]); // also caches the script
+    }
+  }
+
+  /** One command under the deadline: a frozen or unreachable server costs at most timeoutMs. */
+  #command(args: string[]): Promise<unknown> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new CacheTimeoutError(args[0], this.#timeoutMs)),
+        this.#timeoutMs,
+      );
+    });
+    return Promise.race([this.#send(args), deadline]).finally(() => clearTimeout(timer));
+  }
+
+  #expect<T>(operation: string, schema: z.ZodType<T>, reply: unknown): T {
+    const parsed = schema.safeParse(reply);
+    if (!parsed.success) throw new CacheReplyError(operation, reply);
+    return parsed.data;
+  }
+}
+
+/** The Redis (TCP) cache over a connected client. */
+export function redisCache(client: RedisCommandClient, options: RedisCacheOptions = {}): Cache {
+  return new RedisProtocolCache(
+    "redis",
+    (args) => client.sendCommand(args),
+    () => client.close(),
+    options,
+  );
+}
