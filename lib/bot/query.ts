@@ -1,0 +1,82 @@
+/**
+ * The structured query the bot extracts from a prompt (see shared/bot/contract.md).
+ * Keys are snake_case because the shape travels as JSON between the parser, the
+ * executor and the evaluation files.
+ */
+import { z } from "zod";
+import { PlatformSchema } from "../schema.ts";
+
+/** Canonical metric names the bot speaks; `spend` is the API's `cost`. */
+export const BOT_METRICS = [
+  "impressions",
+  "clicks",
+  "conversions",
+  "spend",
+  "revenue",
+  "ctr",
+  "roas",
+  "cpa",
+  "cpc",
+  "cpm",
+  "cvr",
+] as const;
+export const BotMetricSchema = z.enum(BOT_METRICS);
+export type BotMetric = z.infer<typeof BotMetricSchema>;
+
+export const INTENTS = ["metric", "trend", "compare", "rank", "list_campaigns", "unknown"] as const;
+export const IntentSchema = z.enum(INTENTS);
+export type Intent = z.infer<typeof IntentSchema>;
+
+export const GROUP_BYS = ["day", "week", "month", "platform", "campaign"] as const;
+export const GroupBySchema = z.enum(GROUP_BYS);
+export type GroupBy = z.infer<typeof GroupBySchema>;
+
+export const SortOrderSchema = z.enum(["asc", "desc"]);
+export type SortOrder = z.infer<typeof SortOrderSchema>;
+
+/** A calendar date, YYYY-MM-DD. */
+export const IsoDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD");
+
+/** An inclusive range of calendar dates. */
+export const DateRangeSchema = z.object({ from: IsoDateSchema, to: IsoDateSchema });
+export type DateRange = z.infer<typeof DateRangeSchema>;
+
+export const CampaignRefSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("id"), value: z.string().min(1) }),
+  z.object({ type: z.literal("latest") }),
+  z.object({ type: z.literal("name"), value: z.string().min(1) }),
+]);
+export type CampaignRef = z.infer<typeof CampaignRefSchema>;
+
+export const ParsedQuerySchema = z.object({
+  intent: IntentSchema,
+  /** `[]` asks for a summary of the key metrics. */
+  metrics: z.array(BotMetricSchema),
+  /** `[]` means all platforms. */
+  platforms: z.array(PlatformSchema),
+  /** `null` when the prompt names no time. */
+  date_range: DateRangeSchema.nullable(),
+  /** The second period of a period comparison. */
+  compare_to: DateRangeSchema.nullable(),
+  /** `null` means all campaigns. */
+  campaign: CampaignRefSchema.nullable(),
+  group_by: GroupBySchema.nullable(),
+  order: SortOrderSchema.nullable(),
+  limit: z.number().int().positive().nullable(),
+});
+export type ParsedQuery = z.infer<typeof ParsedQuerySchema>;
+
+/** The answer for prompts that are not about ad performance. */
+export function unknownQuery(): ParsedQuery {
+  return {
+    intent: "unknown",
+    metrics: [],
+    platforms: [],
+    date_range: null,
+    compare_to: null,
+    campaign: null,
+    group_by: null,
+    order: null,
+    limit: null,
+  };
+}

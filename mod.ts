@@ -1,0 +1,81 @@
+/**
+ * Campaign Analytics as a library: metric math, the prompt parser, TF-IDF
+ * embeddings and vector search, and the storage and cache adapters. Everything here
+ * is web-standard TypeScript (no Deno-only APIs, no file or socket I/O of its own),
+ * so it runs on Deno, Node, Bun and edge runtimes; drivers (PGlite, postgres.js,
+ * Redis clients) are created by the caller and passed in.
+ *
+ * @module
+ */
+
+// The unified row and shared vocabulary.
+export {
+  CampaignInfoSchema,
+  CurrencySchema,
+  GranularitySchema,
+  type MetricName,
+  MetricNameSchema,
+  type MetricRow,
+  type MetricRowInput,
+  MetricRowSchema,
+  type Platform,
+  PLATFORM_ALIASES,
+  platformFromAlias,
+  PLATFORMS,
+  PlatformSchema,
+  type RowRejection,
+  validateRows,
+} from "./lib/schema.ts";
+
+// Metric math: ratios of sums, null on a zero denominator, money exact.
+export {
+  combineSums,
+  computeMetrics,
+  type MeasureSums,
+  minorUnitDigits,
+  presentTotals,
+  ratio,
+  type Ratios,
+  reportCurrencies,
+  roundMoney,
+  type Totals,
+} from "./lib/metrics.ts";
+export {
+  compareDecimals,
+  normalizeDecimal,
+  parseDecimal,
+  roundDecimal,
+  sumDecimals,
+  unitsToDecimal,
+} from "./lib/decimal.ts";
+export { calendarDateIn, isCalendarDate, isValidTimeZone, startOfDayIn } from "./lib/dates.ts";
+
+// The bot's language layer.
+export { type ParseOptions, parsePrompt } from "./lib/bot/parser.ts";
+export { type ParsedQuery, ParsedQuerySchema } from "./lib/bot/query.ts";
+export { cosineSimilarity, type SparseVector, TfidfModel, tokenize } from "./lib/bot/embeddings.ts";
+export { type Match, VectorIndex, type VectorSearch } from "./lib/bot/vector_search.ts";
+export { CampaignResolver, resolveCampaignName } from "./lib/bot/resolve.ts";
+
+// Storage: one SQL implementation over PGlite or postgres.js.
+export {
+  pgliteDriver,
+  postgresDriver,
+  type SqlDriver,
+  type SqlExecutor,
+} from "./lib/store/driver.ts";
+export { migrate, type Migration } from "./lib/store/migrate.ts";
+export type {
+  CampaignSummary,
+  MetricsStore,
+  Selection,
+  SumsRow,
+} from "./lib/store/metrics_store.ts";
+export { SqlMetricsStore } from "./lib/store/sql_store.ts";
+export { IngestJournal } from "./lib/store/ingest_journal.ts";
+
+// Cache: versioned, never-stale read-through over memory, Redis or Upstash.
+export { type Cache, CachedReader } from "./lib/cache/cache.ts";
+export { MemoryCache } from "./lib/cache/memory.ts";
+export { redisCache } from "./lib/cache/redis.ts";
+export { upstashCache } from "./lib/cache/upstash.ts";
