@@ -87,15 +87,15 @@ async function ingestOnce(env: Record<string, string>, args: string[]): Promise<
   });
   const sources = (values.source ?? []).flatMap((s) => s.split(",")).map((name) => {
     const parsed = SourceNameSchema.safeParse(name.trim().toLowerCase());
-    if (!parsed.success) throw new ConfigError(`--source: unknown source "${name}"`);
+    if (!parsed.success) throw usage(`--source: unknown source "${name}"`);
     return parsed.data;
   });
   if ((values.from === undefined) !== (values.to === undefined)) {
-    throw new ConfigError("--from and --to go together");
+    throw usage("--from and --to go together");
   }
   for (const [flag, value] of [["--from", values.from], ["--to", values.to]] as const) {
     if (value !== undefined && !isCalendarDate(value)) {
-      throw new ConfigError(`${flag}: expected YYYY-MM-DD`);
+      throw usage(`${flag}: expected YYYY-MM-DD`);
     }
   }
   const services = await buildServices(env);
@@ -110,6 +110,10 @@ async function ingestOnce(env: Record<string, string>, args: string[]): Promise<
   } finally {
     await services.close();
   }
+}
+
+function usage(problem: string): ConfigError {
+  return new ConfigError({ problems: [problem], context: "ingest" });
 }
 
 async function migrateOnly(env: Record<string, string>): Promise<number> {

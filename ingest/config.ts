@@ -3,18 +3,8 @@
  * each connector (see sources.ts); these choose what runs and when.
  */
 import { z } from "zod";
-import { type Env, parseEnv } from "../lib/config.ts";
+import { type Env, envInteger, parseEnv } from "../lib/config.ts";
 import { TenantIdSchema } from "../lib/schema.ts";
-
-const emptyAsUndefined = (value: unknown) =>
-  typeof value === "string" && value.trim() === "" ? undefined : value;
-
-function integer(defaultValue: number, min: number, max: number) {
-  return z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number().int().min(min).max(max).default(defaultValue),
-  );
-}
 
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
 
@@ -30,7 +20,7 @@ export const CronExpressionSchema = z.string().trim().refine(
 export const REAL_SOURCES = ["meta", "google", "linkedin", "tiktok"] as const;
 
 export const IngestConfigSchema = z.object({
-  DATA_SOURCE: z.preprocess(emptyAsUndefined, z.enum(["fake", "real"]).default("fake")),
+  DATA_SOURCE: z.enum(["fake", "real"]).default("fake"),
   ENABLED_SOURCES: z.preprocess(
     (value) =>
       typeof value === "string" && value.trim()
@@ -38,19 +28,19 @@ export const IngestConfigSchema = z.object({
         : [...REAL_SOURCES],
     z.array(z.enum(REAL_SOURCES)).min(1),
   ),
-  FAKE_INTERVAL_MS: integer(2000, 100, 3_600_000),
-  INGEST_SCHEDULE: z.preprocess(emptyAsUndefined, CronExpressionSchema.default("*/15 * * * *")),
-  INGEST_LOOKBACK_DAYS: integer(28, 1, 400),
-  INGEST_TENANT: z.preprocess(emptyAsUndefined, TenantIdSchema.default("default")),
+  FAKE_INTERVAL_MS: envInteger(2000, 100, 3_600_000),
+  INGEST_SCHEDULE: CronExpressionSchema.default("*/15 * * * *"),
+  INGEST_LOOKBACK_DAYS: envInteger(28, 1, 400),
+  INGEST_TENANT: TenantIdSchema.default("default"),
   /** Accounts synced at once per source; each holds one pooled connection for its lock. */
-  SYNC_CONCURRENCY: integer(2, 1, 16),
+  SYNC_CONCURRENCY: envInteger(2, 1, 16),
   /** Rows the fake streamer keeps while the database is down before it drops the oldest. */
-  INGEST_BACKLOG_MAX_ROWS: integer(100_000, 1000, 10_000_000),
+  INGEST_BACKLOG_MAX_ROWS: envInteger(100_000, 1000, 10_000_000),
   /** Days of hourly fake rows written on first start. */
-  FAKE_BACKFILL_DAYS: integer(90, 0, 730),
+  FAKE_BACKFILL_DAYS: envInteger(90, 0, 730),
 });
 export type IngestConfig = z.infer<typeof IngestConfigSchema>;
 
 export function loadIngestConfig(env: Env): IngestConfig {
-  return parseEnv(IngestConfigSchema, env);
+  return parseEnv(IngestConfigSchema, env, "ingestion settings");
 }

@@ -10,32 +10,29 @@ import { TenantIdSchema } from "./schema.ts";
 
 export type Env = Record<string, string | undefined>;
 
-const emptyAsUndefined = (value: unknown) =>
-  typeof value === "string" && value.trim() === "" ? undefined : value;
-
-const optionalText = z.preprocess(emptyAsUndefined, z.string().trim().optional());
-const optionalUrl = z.preprocess(emptyAsUndefined, z.url().optional());
-
-function integer(defaultValue: number, min: number, max: number) {
-  return z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number().int().min(min).max(max).default(defaultValue),
-  );
+/** An integer variable with a default and bounds (blank = unset, see parseEnv). */
+export function envInteger(defaultValue: number, min: number, max: number) {
+  return z.coerce.number().int().min(min).max(max).default(defaultValue);
 }
 
-const commaList = z.preprocess(
-  (value) =>
-    typeof value === "string"
-      ? value.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
-      : [],
-  z.array(z.string()),
+/** A yes/no variable: true, 1, yes, on (case-insensitive) or their opposites. */
+export const envFlag = z.string().trim().toLowerCase()
+  .pipe(z.enum(["true", "false", "1", "0", "yes", "no", "on", "off"]))
+  .transform((value) => ["true", "1", "yes", "on"].includes(value))
+  .default(false);
+
+/** A comma-separated list; blanks between commas are ignored. */
+export const envList = z.string().default("").transform((text) =>
+  text.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
 );
+
+const optionalText = z.string().trim().optional();
 
 /** `API_KEY`: comma-separated keys, each optionally written `tenant:key`. */
 export const ApiKeySchema = z.object({ tenant: TenantIdSchema, key: z.string().min(8) });
 export type ApiKey = z.infer<typeof ApiKeySchema>;
 
-const apiKeys = commaList.transform((items, ctx) =>
+const apiKeys = envList.transform((items, ctx) =>
   items.map((item) => {
     const separator = item.indexOf(":");
     const candidate = separator > 0
@@ -51,45 +48,109 @@ const apiKeys = commaList.transform((items, ctx) =>
 );
 
 export const AppConfigSchema = z.object({
-  PORT: integer(8080, 0, 65535),
-  BOT_PORT: integer(8081, 0, 65535),
-  LOG_LEVEL: z.preprocess(
-    emptyAsUndefined,
-    z.enum(["debug", "info", "warn", "error"]).default("info"),
-  ),
+  PORT: envInteger(8080, 0, 65535),
+  BOT_PORT: envInteger(8081, 0, 65535),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   DATABASE_URL: optionalText,
-  DATABASE_POOL_SIZE: integer(10, 1, 200),
-  DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./data")),
+  DATABASE_POOL_SIZE: envInteger(10, 1, 200),
+  DATA_DIR: z.string().default("./data"),
   API_KEY: apiKeys,
-  JWT_SECRET: z.preprocess(
-    emptyAsUndefined,
-    z.string().min(32, "use at least 32 characters for HS256").optional(),
-  ),
-  JWT_JWKS_URL: optionalUrl,
+  JWT_SECRET: z.string().min(32, "use at least 32 characters for HS256").optional(),
+  JWT_JWKS_URL: z.url().optional(),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
-  CORS_ORIGINS: commaList,
-  MAX_BODY_BYTES: integer(5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
-  DEFAULT_TIME_ZONE: z.preprocess(
-    emptyAsUndefined,
-    z.string().default("UTC").refine(isValidTimeZone, "not an IANA time zone"),
-  ),
+  CORS_ORIGINS: envList,
+  MAX_BODY_BYTES: envInteger(5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+  DEFAULT_TIME_ZONE: z.string().default("UTC").refine(isValidTimeZone, "not an IANA time zone"),
 });
 export type AppConfig = z.infer<typeof AppConfigSchema>;
 
+export interface InvalidVariable {
+  variable: string;
+  problem: string;
+}
+
+export interface ConfigErrorDetails {
+  /** Required variables that are unset or blank. */
+  missing?: readonly string[];
+  /** Variables set to something unusable, with what is wrong (never the value). */
+  invalid?: readonly InvalidVariable[];
+  /** Problems that are not about one variable (e.g. an unknown source name). */
+  problems?: readonly string[];
+  /** What was being configured, e.g. "meta source". */
+  context?: string;
+}
+
 export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+  readonly missing: readonly string[];
+  readonly invalid: readonly InvalidVariable[];
+  readonly problems: readonly string[];
+
+  constructor(details: ConfigErrorDetails) {
+    const missing = details.missing ?? [];
+    const invalid = details.invalid ?? [];
+    const problems = details.problems ?? [];
+    const parts: string[] = [];
+    if (missing.length) parts.push(`missing environment variables: ${missing.join(", ")}`);
+    if (invalid.length) {
+      parts.push(
+        `invalid environment variables: ${
+          invalid.map(({ variable, problem }) => `${variable} (${problem})`).join(", ")
+        }`,
+      );
+    }
+    parts.push(...problems);
+    super(`${details.context ?? "configuration"}: ${parts.join("; ") || "invalid"}`);
     this.name = "ConfigError";
+    this.missing = missing;
+    this.invalid = invalid;
+    this.problems = problems;
+  }
+
+  /** One error naming every problem of several. */
+  static combine(errors: readonly ConfigError[], context?: string): ConfigError {
+    const missing = [...new Set(errors.flatMap((error) => error.missing))];
+    const seen = new Set<string>();
+    const invalid = errors.flatMap((error) => error.invalid).filter(({ variable }) =>
+      seen.has(variable) ? false : (seen.add(variable), true)
+    );
+    const problems = [...new Set(errors.flatMap((error) => error.problems))];
+    return new ConfigError({ missing, invalid, problems, context });
   }
 }
 
-/** Parses a schema over the environment; the error names every bad variable. */
-export function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
-  const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
-  throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+/** Blank values count as unset: `FOO=` in a .env file means "not configured". */
+function withoutBlanks(env: Env): Env {
+  return Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
+  );
+}
+
+/**
+ * Parses `env` with a schema whose keys are variable names. Failures become one
+ * ConfigError: unset required variables are "missing", the others "invalid" with
+ * zod's message (which never echoes the value).
+ */
+export function parseEnv<Schema extends z.ZodType>(
+  schema: Schema,
+  env: Env,
+  context = "configuration",
+): z.output<Schema> {
+  const present = withoutBlanks(env);
+  const parsed = schema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const missing = new Set<string>();
+  const invalid = new Map<string, string>();
+  for (const issue of parsed.error.issues) {
+    const variable = String(issue.path[0] ?? "environment");
+    if (present[variable] === undefined) missing.add(variable);
+    else if (!invalid.has(variable)) invalid.set(variable, issue.message);
+  }
+  throw new ConfigError({
+    missing: [...missing],
+    invalid: [...invalid].map(([variable, problem]) => ({ variable, problem })),
+    context,
+  });
 }
 
 export function loadAppConfig(env: Env): AppConfig {

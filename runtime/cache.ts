@@ -17,47 +17,25 @@ import { type Cache, CachedReader } from "../lib/cache/cache.ts";
 import { MemoryCache } from "../lib/cache/memory.ts";
 import { redisCache, type RedisCommandClient } from "../lib/cache/redis.ts";
 import { upstashCache, type UpstashCommandClient } from "../lib/cache/upstash.ts";
-import { type Env, parseEnv } from "../lib/config.ts";
+import { type Env, envFlag, envInteger, parseEnv } from "../lib/config.ts";
 import { type Logger, silentLogger } from "../lib/log.ts";
 
-const emptyAsUndefined = (value: unknown) =>
-  typeof value === "string" && value.trim() === "" ? undefined : value;
-
-function integer(defaultValue: number, min: number, max: number) {
-  return z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number().int().min(min).max(max).default(defaultValue),
-  );
-}
-
 function urlWithProtocols(protocols: string[]) {
-  return z.preprocess(
-    emptyAsUndefined,
-    z.url({ abort: true }).refine((text) => protocols.includes(new URL(text).protocol), {
-      message: `expected a ${protocols.map((p) => p.replace(":", "://")).join(" or ")} URL`,
-    }).optional(),
-  );
+  return z.url({ abort: true }).refine((text) => protocols.includes(new URL(text).protocol), {
+    message: `expected a ${protocols.map((p) => p.replace(":", "://")).join(" or ")} URL`,
+  }).optional();
 }
-
-const flag = z.preprocess(
-  emptyAsUndefined,
-  z.enum(["true", "false", "1", "0", "yes", "no", "on", "off"]).default("false")
-    .transform((value) => ["true", "1", "yes", "on"].includes(value)),
-);
 
 export const CacheEnvSchema = z.object({
   REDIS_URL: urlWithProtocols(["redis:", "rediss:"]),
   UPSTASH_REDIS_REST_URL: urlWithProtocols(["https:", "http:"]),
-  UPSTASH_REDIS_REST_TOKEN: z.preprocess(emptyAsUndefined, z.string().trim().optional()),
-  CACHE_TTL_SECONDS: integer(300, 1, 7 * 24 * 3600),
-  CACHE_MAX_ENTRIES: integer(10_000, 1, 100_000_000),
-  CACHE_MAX_BYTES: integer(64 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
-  CACHE_TIMEOUT_MS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number().int().min(1).max(60_000).optional(),
-  ),
-  CACHE_KEY_PREFIX: z.preprocess(emptyAsUndefined, z.string().max(100).default("ca:")),
-  CACHE_DISABLED: flag,
+  UPSTASH_REDIS_REST_TOKEN: z.string().trim().optional(),
+  CACHE_TTL_SECONDS: envInteger(300, 1, 7 * 24 * 3600),
+  CACHE_MAX_ENTRIES: envInteger(10_000, 1, 100_000_000),
+  CACHE_MAX_BYTES: envInteger(64 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
+  CACHE_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).optional(),
+  CACHE_KEY_PREFIX: z.string().max(100).default("ca:"),
+  CACHE_DISABLED: envFlag,
 }).superRefine((env, ctx) => {
   if (env.UPSTASH_REDIS_REST_URL && !env.UPSTASH_REDIS_REST_TOKEN) {
     ctx.addIssue({
@@ -85,7 +63,7 @@ export type CacheSettings = z.infer<typeof CacheEnvSchema>;
 
 /** Validated cache settings; throws a ConfigError naming each bad variable. */
 export function cacheSettingsFromEnv(env: Env): CacheSettings {
-  return parseEnv(CacheEnvSchema, env);
+  return parseEnv(CacheEnvSchema, env, "cache settings");
 }
 
 /** How long start-up waits for a first Redis connection before serving without it. */
