@@ -100,6 +100,14 @@ async function ingestOnce(env: Record<string, string>, args: string[]): Promise<
   }
   const services = await buildServices(env);
   try {
+    const configured = services.sources.map((source) => source.name);
+    const unknown = sources.filter((name) => !configured.includes(name));
+    if (unknown.length) {
+      throw usage(
+        `--source ${unknown.join(",")}: not enabled here (enabled: ${configured.join(", ")}; ` +
+          "see DATA_SOURCE and ENABLED_SOURCES)",
+      );
+    }
     const window = values.from && values.to ? { from: values.from, to: values.to } : undefined;
     const reports = await services.dispatcher.runAll({
       sources: sources.length ? sources : undefined,
