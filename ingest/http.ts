@@ -11,6 +11,7 @@
  * record every wait.
  */
 import { type Logger, redact, silentLogger } from "../lib/log.ts";
+import { backoffDelay } from "../lib/retry.ts";
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
@@ -219,8 +220,16 @@ export function retryWaitMs(
   if (signalMs !== undefined && Number.isFinite(signalMs) && signalMs >= 0) {
     return Math.min(Math.ceil(signalMs), policy.maxWaitMs);
   }
-  const ceiling = Math.min(policy.maxBackoffMs, policy.baseDelayMs * 2 ** (attemptNo - 1));
-  return Math.min(Math.floor(random() * ceiling), policy.maxWaitMs);
+  const backoff = backoffDelay(
+    {
+      attempts: policy.maxAttempts,
+      baseDelayMs: policy.baseDelayMs,
+      maxDelayMs: policy.maxBackoffMs,
+    },
+    attemptNo - 1,
+    random,
+  );
+  return Math.min(backoff, policy.maxWaitMs);
 }
 
 /** The generic meaning of a status: 2xx ok; 408/429/5xx retry (with Retry-After); 401/403 auth. */

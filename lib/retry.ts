@@ -21,7 +21,7 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 export function backoffDelay(policy: RetryPolicy, attempt: number, random = Math.random): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  return Math.round(random() * ceiling);
+  return Math.floor(random() * ceiling);
 }
 
 /** Runs `work`, retrying while `retryable(error)` holds and attempts remain. */
