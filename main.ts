@@ -2,6 +2,8 @@
  * The one entry point, with subcommands (as the seed's main.go):
  *
  *   serve     the API (+ /prompt) and ingestion: the fake streamer, or Deno.cron syncs
+ *   bot       the bot alone on BOT_PORT, calling the API at ANALYTICS_API_URL
+ *   ask       answer one question and exit:  [--json] [--tenant NAME] "question"
  *   ingest    one sync pass, then exit:  [--source meta] [--from YYYY-MM-DD --to YYYY-MM-DD]
  *   migrate   apply pending migrations, then exit
  *
@@ -15,12 +17,15 @@ import { buildServices, type Services } from "./runtime/services.ts";
 import { openDatabase } from "./runtime/database.ts";
 import { registerIngestCron } from "./ingest/cron.ts";
 import { SourceNameSchema } from "./ingest/source.ts";
+import { installPostgresCrashGuard } from "./runtime/crash_guard.ts";
+import { ask, botExtensions, runBot } from "./runtime/bot.ts";
 
-const COMMANDS = ["serve", "ingest", "migrate"] as const;
+const COMMANDS = ["serve", "ingest", "migrate", "bot", "ask"] as const;
 
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   const env = Deno.env.toObject();
+  installPostgresCrashGuard(createLogger({ level: "warn" }));
   switch (command) {
     case "serve":
       return await serve(env);
@@ -28,6 +33,10 @@ async function main(args: string[]): Promise<number> {
       return await ingestOnce(env, rest);
     case "migrate":
       return await migrateOnly(env);
+    case "bot":
+      return await runBot(env);
+    case "ask":
+      return await ask(env, rest);
     default:
       console.error(`usage: main.ts <${COMMANDS.join("|")}> [options]`);
       return 2;
@@ -35,7 +44,7 @@ async function main(args: string[]): Promise<number> {
 }
 
 async function serve(env: Record<string, string>): Promise<number> {
-  const services = await buildServices(env);
+  const services = await buildServices(env, { extensions: botExtensions(env) });
   const { config, logger, app } = services;
   if (services.generatedApiKey) {
     // Printed once, on purpose not through the logger (which redacts keys).

@@ -20,8 +20,11 @@ import type { Operation } from "./openapi.ts";
 
 export const API_VERSION = "0.1.0";
 
-/** Routes anyone may call: probes and the API description. */
-const PUBLIC_PATHS = new Set(["/healthz", "/readyz", "/openapi.json", "/docs"]);
+/**
+ * Routes without bearer auth: probes, the API description, and Slack's slash command
+ * (Slack signs its requests instead; handlers/slack.ts verifies the signature).
+ */
+const PUBLIC_PATHS = new Set(["/healthz", "/readyz", "/openapi.json", "/docs", "/slack/command"]);
 
 /** Seconds a client should wait before retrying while the database is down. */
 const RETRY_AFTER_SECONDS = 5;

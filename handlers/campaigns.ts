@@ -1,31 +1,13 @@
 /** `GET /campaigns`: the tenant's campaigns with lifetime totals, cursor-paginated. */
 import type { Hono } from "hono";
-import { z } from "zod";
-import { reportCurrencies, TotalsSchema } from "../lib/metrics.ts";
+import { reportCurrencies } from "../lib/metrics.ts";
+import type { Campaign, CampaignsPage } from "../lib/api.ts";
 import { InvalidCursorError } from "../lib/store/metrics_store.ts";
 import type { CampaignSummary } from "../lib/store/metrics_store.ts";
 import { type AppDeps, type AppEnv, cachedJson } from "./context.ts";
 import { BadRequest, CampaignsQuery, parseQuery } from "./params.ts";
 
-export const CampaignSchema = z.object({
-  campaign_id: z.string(),
-  name: z.string().nullable(),
-  platform: z.string(),
-  account_id: z.string(),
-  status: z.string().nullable(),
-  currency: z.string().nullable(),
-  started_at: z.string().nullable(),
-  first_seen: z.string().nullable(),
-  last_seen: z.string().nullable(),
-  totals: TotalsSchema.describe("lifetime totals"),
-});
-
-export const CampaignsResponse = z.object({
-  campaigns: z.array(CampaignSchema),
-  next_cursor: z.string().nullable(),
-});
-
-export function presentCampaign(campaign: CampaignSummary): z.infer<typeof CampaignSchema> {
+export function presentCampaign(campaign: CampaignSummary): Campaign {
   return {
     campaign_id: campaign.campaign_id,
     name: campaign.name,
@@ -54,7 +36,7 @@ export function registerCampaignRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
           limit: query.limit,
           cursor: query.cursor,
         });
-        const body: z.infer<typeof CampaignsResponse> = {
+        const body: CampaignsPage = {
           campaigns: page.items.map(presentCampaign),
           next_cursor: page.next_cursor,
         };

@@ -4,9 +4,10 @@
  * tenant and data version, so a cached answer is never older than the last write.
  */
 import type { Hono } from "hono";
-import { z } from "zod";
+import type { z } from "zod";
 import { calendarDateIn } from "../lib/dates.ts";
-import { type CurrencyReport, reportCurrencies, TotalsSchema } from "../lib/metrics.ts";
+import { type CurrencyReport, reportCurrencies } from "../lib/metrics.ts";
+import type { CampaignInsights, Insights, InsightsGroup } from "../lib/api.ts";
 import type { MetricName, Platform } from "../lib/schema.ts";
 import type { SumsRow } from "../lib/store/metrics_store.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
@@ -20,44 +21,6 @@ import {
   parseQuery,
   resolveRange,
 } from "./params.ts";
-
-const PlatformTotalsSchema = TotalsSchema.extend({ platform: z.string() });
-const SeriesPointSchema = TotalsSchema.extend({ bucket: z.string() });
-
-export const CampaignInsightsResponse = z.object({
-  campaign_id: z.string(),
-  campaign_name: z.string().nullable(),
-  platform: z.string().nullable().describe("the platform filter; null = all platforms"),
-  from: z.string().nullable(),
-  to: z.string().nullable(),
-  time_zone: z.string(),
-  currency: z.string().nullable().describe("null when the rows span several currencies"),
-  totals: TotalsSchema,
-  by_platform: z.array(PlatformTotalsSchema),
-  by_currency: z.array(TotalsSchema.extend({ currency: z.string() })).optional(),
-  series: z.array(SeriesPointSchema).optional(),
-});
-
-const GroupSchema = TotalsSchema.extend({
-  platform: z.string().optional(),
-  campaign_id: z.string().optional(),
-  campaign_name: z.string().nullable().optional(),
-  bucket: z.string().optional(),
-  currency: z.string().nullable(),
-});
-
-export const InsightsResponse = z.object({
-  from: z.string().nullable(),
-  to: z.string().nullable(),
-  time_zone: z.string(),
-  platforms: z.array(z.string()),
-  campaign_id: z.string().nullable(),
-  currency: z.string().nullable(),
-  totals: TotalsSchema,
-  by_currency: z.array(TotalsSchema.extend({ currency: z.string() })).optional(),
-  group_by: z.string().nullable(),
-  groups: z.array(GroupSchema).optional(),
-});
 
 /** Rows that share a key (platform, bucket, ...) folded into one report each, in order. */
 function reportBy<K extends string>(
@@ -108,7 +71,7 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       const report = reportCurrencies(totals.totals, fallbackCurrency);
       const seen = catalog.map((entry) => [entry.first_seen, entry.last_seen]).flat()
         .filter((date): date is Date => date instanceof Date).map((date) => date.getTime());
-      const body: z.input<typeof CampaignInsightsResponse> = {
+      const body: CampaignInsights = {
         campaign_id: id.data,
         campaign_name: catalog.find((entry) => entry.name)?.name ?? null,
         platform: platforms.length === 1
@@ -163,7 +126,7 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         groupsFor(deps, selection, query, timeZone),
       ]);
       const report = reportCurrencies(totals.totals, null);
-      const body: z.input<typeof InsightsResponse> = {
+      const body: Insights = {
         from: query.from ?? null,
         to: query.to ?? null,
         time_zone: timeZone,
@@ -180,7 +143,7 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   });
 }
 
-type Group = z.input<typeof GroupSchema>;
+type Group = InsightsGroup;
 
 async function groupsFor(
   deps: AppDeps,

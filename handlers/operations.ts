@@ -2,8 +2,7 @@
 import { z } from "zod";
 import type { Operation } from "./openapi.ts";
 import { CampaignIdParam, CampaignInsightsQuery, CampaignsQuery, InsightsQuery } from "./params.ts";
-import { CampaignInsightsResponse, InsightsResponse } from "./insights.ts";
-import { CampaignsResponse } from "./campaigns.ts";
+import { CampaignInsightsSchema, CampaignsPageSchema, InsightsSchema } from "../lib/api.ts";
 
 export const API_OPERATIONS: readonly Operation[] = [
   {
@@ -13,7 +12,7 @@ export const API_OPERATIONS: readonly Operation[] = [
     tags: ["insights"],
     pathParams: { id: CampaignIdParam },
     query: CampaignInsightsQuery,
-    response: CampaignInsightsResponse,
+    response: CampaignInsightsSchema,
     scope: "insights:read",
     statuses: [400, 404],
   },
@@ -23,7 +22,7 @@ export const API_OPERATIONS: readonly Operation[] = [
     summary: "The tenant's campaigns with lifetime totals (cursor pagination)",
     tags: ["insights"],
     query: CampaignsQuery,
-    response: CampaignsResponse,
+    response: CampaignsPageSchema,
     scope: "insights:read",
     statuses: [400],
   },
@@ -33,7 +32,7 @@ export const API_OPERATIONS: readonly Operation[] = [
     summary: "Totals across campaigns, grouped by platform, campaign or time bucket",
     tags: ["insights"],
     query: InsightsQuery,
-    response: InsightsResponse,
+    response: InsightsSchema,
     scope: "insights:read",
     statuses: [400],
   },

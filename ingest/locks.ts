@@ -1,9 +1,10 @@
 /**
  * One runner per sync. Inside a process a set of held keys prevents overlapping runs
  * of one job; across processes (replicas sharing one database) a session-level
- * PostgreSQL advisory lock does, on a dedicated connection so that it is released
- * when the work ends or, if the process dies, when its connection drops. PGlite has
- * the same functions, and a single process, so both layers also work there.
+ * PostgreSQL advisory lock does, on a dedicated connection: it is released when the
+ * work ends (the connection is closed) or, if the process dies, when its connection
+ * drops. PGlite has the same functions, and a single process, so both layers also
+ * work there.
  */
 import type { SqlDriver } from "../lib/store/driver.ts";
 

@@ -40,8 +40,11 @@ export function postgresClient(url: string, poolSize: number) {
 }
 
 export async function openDatabase(options: DatabaseOptions, logger: Logger): Promise<Database> {
-  const driver = options.databaseUrl
-    ? postgresDriver(postgresClient(options.databaseUrl, options.poolSize))
+  const url = options.databaseUrl;
+  const driver = url
+    ? postgresDriver(postgresClient(url, options.poolSize), {
+      openSession: () => postgresClient(url, 1),
+    })
     : await openPglite(options.dataDir, logger);
   if (options.migrate !== false) {
     const applied = await migrate(driver, MIGRATIONS);

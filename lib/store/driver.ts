@@ -26,8 +26,19 @@ export interface SqlDriver extends SqlExecutor {
   close(): Promise<void>;
 }
 
+export interface PostgresDriverOptions {
+  /**
+   * Opens a dedicated single-connection client for `session()`. Ending that client
+   * closes the connection, which releases its session locks without another write.
+   * Without it, sessions use `sql.reserve()`: postgres.js 3.4.9 can crash the process
+   * when a reserved connection's backend dies (porsager/postgres#1208), so entry
+   * points that know the connection string pass this.
+   */
+  openSession?: () => Sql;
+}
+
 /** postgres.js: a pooled server connection (`DATABASE_URL`). */
-export function postgresDriver(sql: Sql): SqlDriver {
+export function postgresDriver(sql: Sql, options: PostgresDriverOptions = {}): SqlDriver {
   const executor = (runner: Sql | TransactionSql): SqlExecutor => ({
     async query<T>(text: string, params: readonly SqlParam[] = []) {
       // deno-lint-ignore no-explicit-any
@@ -42,6 +53,14 @@ export function postgresDriver(sql: Sql): SqlDriver {
       return await sql.begin((tx) => work(executor(tx))) as T;
     },
     async session<T>(work: (session: SqlExecutor) => Promise<T>): Promise<T> {
+      if (options.openSession) {
+        const dedicated = options.openSession();
+        try {
+          return await work(executor(dedicated));
+        } finally {
+          await dedicated.end({ timeout: 2 }).catch(() => {});
+        }
+      }
       const reserved = await sql.reserve();
       try {
         return await work(executor(reserved));

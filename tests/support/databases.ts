@@ -51,13 +51,9 @@ export async function postgresDatabase(options: { max?: number } = {}): Promise<
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
   await admin.unsafe(`CREATE SCHEMA ${schema}`);
   const url = withSearchPath(TEST_DATABASE_URL, schema);
-  const driver = postgresDriver(
-    postgres(TEST_DATABASE_URL, {
-      max: options.max ?? 4,
-      onnotice: () => {},
-      connection: { search_path: schema },
-    }),
-  );
+  const client = (max: number) =>
+    postgres(TEST_DATABASE_URL!, { max, onnotice: () => {}, connection: { search_path: schema } });
+  const driver = postgresDriver(client(options.max ?? 4), { openSession: () => client(1) });
   await migrate(driver, MIGRATIONS);
   return {
     name: "postgres",

@@ -1,0 +1,158 @@
+/**
+ * `POST /prompt`: a question in words, `{reply, query, data}` out. Mounted on the API
+ * app (in-process: the bot calls the very same app with the caller's token, so auth,
+ * tenancy and caching are the API's own) and reused by the standalone bot
+ * (runtime/bot.ts), which forwards the caller's token to the API over HTTP.
+ *
+ * Also here: the internal principal path for callers that have no user token (Slack
+ * commands, the `ask` CLI). It is a second app instance over the same store and cache
+ * whose authenticator accepts only random tokens minted in this process, one per tenant,
+ * read-only. That app is never bound to a socket, so those tokens cannot be used from
+ * outside, and each one is bound to exactly one tenant.
+ */
+import type { Context, Hono } from "hono";
+import { z } from "zod";
+import {
+  type AnalyticsClient,
+  CatalogIndexCache,
+  createInProcessAnalyticsClient,
+} from "../lib/bot/client.ts";
+import { type Answer, answerPrompt } from "../lib/bot/executor.ts";
+import { ParsedQuerySchema } from "../lib/bot/query.ts";
+import { type AppExtension, createApp } from "./app.ts";
+import { type Authenticator, AuthError, type Principal, requireScope } from "./auth.ts";
+import type { AppDeps, AppEnv } from "./context.ts";
+import type { Operation } from "./openapi.ts";
+import { BadRequest } from "./params.ts";
+
+export const MAX_PROMPT_CHARACTERS = 1000;
+
+export const PromptRequestSchema = z.object({
+  prompt: z.string().min(1).max(MAX_PROMPT_CHARACTERS).describe(
+    "The question, in words (at most 1000 characters)",
+  ),
+});
+
+export const PromptResponseSchema = z.object({
+  reply: z.string().describe("The answer in words; every number in it comes from `data`"),
+  query: ParsedQuerySchema.describe("What the bot understood (see the bot contract)"),
+  data: z.record(z.string(), z.unknown()).describe(
+    "The API answers the reply is built from (`kind` says which), plus `requests` made",
+  ),
+});
+
+/**
+ * Reads `{"prompt": "..."}`; anything else is a 400 naming `prompt`: a body that is not
+ * JSON, no prompt, a non-string, a blank one or one over 1000 characters.
+ */
+export async function readPrompt(c: Context): Promise<string> {
+  let body: unknown;
+  try {
+    body = JSON.parse(await c.req.text());
+  } catch {
+    throw new BadRequest("prompt", 'body is not valid JSON: send {"prompt": "your question"}');
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body) || !("prompt" in body)) {
+    throw new BadRequest("prompt", 'prompt is required: send {"prompt": "your question"}');
+  }
+  const prompt = (body as { prompt: unknown }).prompt;
+  if (typeof prompt !== "string") throw new BadRequest("prompt", "prompt must be a string");
+  if (prompt.trim().length === 0) throw new BadRequest("prompt", "prompt must not be empty");
+  if ([...prompt].length > MAX_PROMPT_CHARACTERS) {
+    throw new BadRequest(
+      "prompt",
+      `prompt is longer than ${MAX_PROMPT_CHARACTERS} characters`,
+    );
+  }
+  return prompt.trim();
+}
+
+const BEARER = /^Bearer +(\S+)$/i;
+
+/** The bearer token of a request (the auth middleware has already checked its form). */
+export function bearerToken(c: Context): string | undefined {
+  return BEARER.exec(c.req.header("Authorization")?.trim() ?? "")?.[1];
+}
+
+export const PROMPT_OPERATION: Operation = {
+  method: "post",
+  path: "/prompt",
+  summary: "Ask a question in words; the reply states its period and platforms, and its " +
+    "numbers come from the API answers returned in `data`",
+  tags: ["bot"],
+  body: [{ contentType: "application/json", schema: PromptRequestSchema }],
+  response: PromptResponseSchema,
+  scope: "insights:read",
+  statuses: [400, 413],
+};
+
+export interface PromptExtensionOptions {
+  /** Shared catalog index cache (one is made when absent). */
+  catalogCache?: CatalogIndexCache;
+}
+
+/** `POST /prompt` on the API app: the bot asks the same app, with the caller's token. */
+export function promptExtension(options: PromptExtensionOptions = {}): AppExtension {
+  const catalogCache = options.catalogCache ?? new CatalogIndexCache();
+  return {
+    register(app: Hono<AppEnv>, deps: AppDeps) {
+      app.post("/prompt", requireScope<AppEnv>("insights:read"), async (c) => {
+        const prompt = await readPrompt(c);
+        const client = createInProcessAnalyticsClient({
+          request: (request) => Promise.resolve(app.request(request)),
+          token: bearerToken(c) ?? "",
+          tenant: c.get("principal").tenant,
+          catalogCache,
+        });
+        const answer: Answer = await answerPrompt(prompt, {
+          client,
+          now: deps.clock(),
+          timeZone: deps.defaultTimeZone,
+        });
+        return c.json(answer);
+      });
+    },
+    operations: [PROMPT_OPERATION],
+  };
+}
+
+/** Clients that act as a tenant without a user token (see the module comment). */
+export interface InternalAnalytics {
+  clientFor(tenant: string): AnalyticsClient;
+}
+
+export function internalAnalytics(
+  deps: AppDeps,
+  options: { catalogCache?: CatalogIndexCache } = {},
+): InternalAnalytics {
+  const catalogCache = options.catalogCache ?? new CatalogIndexCache();
+  const tokens = new Map<string, string>();
+  const principals = new Map<string, Principal>();
+  const authenticator: Authenticator = {
+    configured: true,
+    authenticate(token: string): Promise<Principal> {
+      const principal = principals.get(token);
+      return principal
+        ? Promise.resolve(principal)
+        : Promise.reject(new AuthError("invalid token"));
+    },
+  };
+  const internal = createApp({ ...deps, authenticator, corsOrigins: [] });
+  return {
+    clientFor(tenant: string): AnalyticsClient {
+      let token = tokens.get(tenant);
+      if (!token) {
+        const bytes = crypto.getRandomValues(new Uint8Array(32));
+        token = "internal_" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+        tokens.set(tenant, token);
+        principals.set(token, { tenant, scopes: new Set(["insights:read"]), kind: "api_key" });
+      }
+      return createInProcessAnalyticsClient({
+        request: (request) => Promise.resolve(internal.request(request)),
+        token,
+        tenant,
+        catalogCache,
+      });
+    },
+  };
+}

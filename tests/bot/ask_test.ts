@@ -1,0 +1,82 @@
+/** `main.ts ask "..."`: one question from the command line, in-process or over HTTP. */
+import assert from "node:assert/strict";
+import { promptExtension } from "../../handlers/prompt.ts";
+import { KEY_A } from "../support/app.ts";
+import { seededApp } from "./fixtures.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+async function ask(args: string[], env: Record<string, string>) {
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "ask", ...args],
+    env: { DATABASE_URL: "", ANALYTICS_API_URL: "", API_KEY: "", LOG_LEVEL: "", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: result.code,
+    stdout: decoder.decode(result.stdout),
+    stderr: decoder.decode(result.stderr),
+  };
+}
+
+Deno.test({
+  name: "ask answers from the local embedded database (fake data backfilled on first use)",
+  sanitizeResources: false,
+  async fn() {
+    const dataDir = await Deno.makeTempDir({ prefix: "ask-test-" });
+    try {
+      const env = { DATA_DIR: dataDir, FAKE_BACKFILL_DAYS: "2", DATA_SOURCE: "fake" };
+      const first = await ask(["What's the ROAS for my latest Google campaign?"], env);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(
+        first.stdout.trim(),
+        /^The ROAS for your latest Google campaign, .+ \(cmp-\d+\), is \d+\.\d\d over its lifetime, .+\.$/,
+      );
+      const json = await ask(["--json", "top 3 campaigns by clicks"], env);
+      assert.equal(json.code, 0, json.stderr);
+      const answer = JSON.parse(json.stdout);
+      assert.deepEqual(Object.keys(answer).sort(), ["data", "query", "reply"]);
+      assert.equal(answer.query.intent, "rank");
+      assert.equal(answer.data.kind, "rank");
+      assert.equal(answer.data.sets[0].groups.length, 3);
+      assert.match(answer.reply, /^1\. .+\n2\. .+\n3\. /m);
+      const usage = await ask([], env);
+      assert.equal(usage.code, 2);
+      assert.match(usage.stderr, /usage: main\.ts ask/);
+    } finally {
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "ask calls ANALYTICS_API_URL with ANALYTICS_API_TOKEN when set",
+  sanitizeResources: false,
+  async fn() {
+    const { app, dispose } = await seededApp({ extensions: [promptExtension()] });
+    const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
+    try {
+      const base = `http://127.0.0.1:${server.addr.port}`;
+      const ok = await ask(["how much did I spend on tiktok"], {
+        ANALYTICS_API_URL: base,
+        ANALYTICS_API_TOKEN: KEY_A,
+      });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(
+        ok.stdout.trim(),
+        "You spent $17.35 on your TikTok campaigns over all time (you didn't name a period).",
+      );
+      const refused = await ask(["how much did I spend on tiktok"], {
+        ANALYTICS_API_URL: base,
+        ANALYTICS_API_TOKEN: "wrong-key-0000",
+      });
+      assert.equal(refused.code, 1);
+      assert.match(refused.stdout, /Your token can't read insights/);
+    } finally {
+      await server.shutdown();
+      await dispose();
+    }
+  },
+});
