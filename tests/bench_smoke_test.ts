@@ -10,6 +10,22 @@ import assert from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
 const RUN = new URL("bench/run.ts", ROOT).pathname;
+const KNOBS = [
+  "BENCH_DURATION_S",
+  "BENCH_WARMUP_S",
+  "BENCH_CONNECTIONS",
+  "BENCH_SINGLE_DURATION_S",
+  "BENCH_ADJACENT_BASELINE_S",
+  "BENCH_PROFILE_S",
+  "BENCH_INGEST_ROWS",
+  "BENCH_INGEST_BATCH",
+  "BENCH_SCALE_CAMPAIGNS",
+  "BENCH_SCALE_DAYS",
+  "BENCH_QUERY_RUNS",
+  "BENCH_EXTRA_RUNS",
+  "BENCH_SERVER_LOG_LEVEL",
+  "BENCH_OUT",
+];
 
 interface Row {
   name: string;
@@ -40,6 +56,8 @@ Deno.test({
         args: ["run", "-A", RUN, "--smoke", "--out", out],
         cwd: ROOT.pathname,
         env: {
+          // The smoke sizes, whatever BENCH_* knobs the calling shell has set.
+          ...Object.fromEntries(KNOBS.map((name) => [name, ""])),
           BENCH_SECTIONS: "queries,http,ingest",
           BENCH_RESULTS_MD: "",
           BENCH_DATABASE_URL: databaseUrl ?? "",
