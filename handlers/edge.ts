@@ -26,77 +26,22 @@
  * `fetch`) only by the default export below. Everything is built lazily, once per isolate,
  * on the first request.
  */
-import postgres from "postgres";
-import { Redis as UpstashRedis } from "@upstash/redis";
-import { z } from "zod";
 import type { Hono } from "hono";
-import { ConfigError, type Env, loadAppConfig, parseEnv } from "../lib/config.ts";
+import { ConfigError, type Env, loadAppConfig } from "../lib/config.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { Registry } from "../lib/telemetry.ts";
-import { CachedReader, cacheMetricsText } from "../lib/cache/cache.ts";
-import { upstashCache } from "../lib/cache/upstash.ts";
-import { postgresDriver, type SqlDriver } from "../lib/store/driver.ts";
+import { cacheSettingsFromEnv, readerFor, UPSTASH_TIMEOUT_MS } from "../lib/cache/settings.ts";
+import { createUpstashClient, upstashCache } from "../lib/cache/upstash.ts";
+import { postgresDriver } from "../lib/store/driver.ts";
 import { SqlMetricsStore } from "../lib/store/sql_store.ts";
 import { IngestJournal } from "../lib/store/ingest_journal.ts";
-import { Processor } from "../ingest/processor.ts";
-import { type AppExtension, createApp } from "./app.ts";
-import { createAuthenticator } from "./auth.ts";
-import type { AppDeps, AppEnv, ReadinessCheck, ResponseCache } from "./context.ts";
-import { ingestHttp } from "./ingest.ts";
+import { composeApp } from "../runtime/app.ts";
+import { postgresClient } from "../runtime/postgres.ts";
+import type { AppExtension } from "./app.ts";
+import type { AppDeps, AppEnv } from "./context.ts";
 
 /** Connections per isolate unless DATABASE_POOL_SIZE says otherwise: isolates are many. */
 const EDGE_POOL_SIZE = 3;
-
-/** As the container's push endpoint: a short retry, the client holds a request open. */
-const PUSH_RETRY = { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 };
-
-const emptyAsUndefined = (value: unknown) =>
-  typeof value === "string" && value.trim() === "" ? undefined : value;
-
-const flag = z.preprocess(
-  emptyAsUndefined,
-  z.enum(["true", "false", "1", "0", "yes", "no", "on", "off"]).default("false")
-    .transform((value) => ["true", "1", "yes", "on"].includes(value)),
-);
-
-/**
- * The cache settings that apply at the edge: the Upstash slice of runtime/cache.ts's
- * CacheEnvSchema (which cannot be imported here: that module loads the TCP Redis client).
- */
-export const EdgeCacheEnvSchema = z.object({
-  REDIS_URL: z.preprocess(emptyAsUndefined, z.string().optional()),
-  UPSTASH_REDIS_REST_URL: z.preprocess(
-    emptyAsUndefined,
-    z.url({ protocol: /^https?$/ }).optional(),
-  ),
-  UPSTASH_REDIS_REST_TOKEN: z.preprocess(emptyAsUndefined, z.string().trim().optional()),
-  CACHE_TTL_SECONDS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number().int().min(1).max(7 * 24 * 3600).default(300),
-  ),
-  CACHE_TIMEOUT_MS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number().int().min(1).max(60_000).default(1_000),
-  ),
-  CACHE_KEY_PREFIX: z.preprocess(emptyAsUndefined, z.string().max(100).default("ca:")),
-  CACHE_DISABLED: flag,
-}).superRefine((env, ctx) => {
-  if (env.REDIS_URL) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["REDIS_URL"],
-      message: "Redis over TCP is not used at the edge: set UPSTASH_REDIS_REST_URL and " +
-        "UPSTASH_REDIS_REST_TOKEN instead",
-    });
-  }
-  if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {
-    ctx.addIssue({
-      code: "custom",
-      path: [env.UPSTASH_REDIS_REST_URL ? "UPSTASH_REDIS_REST_TOKEN" : "UPSTASH_REDIS_REST_URL"],
-      message: "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together",
-    });
-  }
-});
 
 export interface EdgeOptions {
   /** Defaults to a JSON logger at LOG_LEVEL. */
@@ -121,13 +66,21 @@ interface Built {
 /** Everything the app needs, from the environment: no sockets opened until a query runs. */
 function build(env: Env, options: EdgeOptions): Built {
   const config = loadAppConfig(env);
-  const cacheSettings = parseEnv(EdgeCacheEnvSchema, env, "edge cache settings");
+  const cacheSettings = cacheSettingsFromEnv(env);
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
-  const clock = options.clock ?? (() => new Date());
-
   if (!config.DATABASE_URL) {
     // There is no embedded database at the edge.
     throw new ConfigError({ missing: ["DATABASE_URL"], context: "edge handler" });
+  }
+  if (cacheSettings.REDIS_URL) {
+    throw new ConfigError({
+      invalid: [{
+        variable: "REDIS_URL",
+        problem: "Redis over TCP is not used at the edge: set UPSTASH_REDIS_REST_URL and " +
+          "UPSTASH_REDIS_REST_TOKEN instead",
+      }],
+      context: "edge handler",
+    });
   }
   if (config.API_KEY.length === 0 && !config.JWT_SECRET && !config.JWT_JWKS_URL) {
     throw new ConfigError({
@@ -136,94 +89,43 @@ function build(env: Env, options: EdgeOptions): Built {
     });
   }
 
-  const poolSize = emptyAsUndefined(env.DATABASE_POOL_SIZE) === undefined
-    ? EDGE_POOL_SIZE
-    : config.DATABASE_POOL_SIZE;
-  const driver: SqlDriver = postgresDriver(postgres(config.DATABASE_URL, {
-    max: poolSize,
-    // Fail fast while the server is down, so requests answer 503 instead of hanging.
-    connect_timeout: 5,
+  const poolSize = env.DATABASE_POOL_SIZE?.trim() ? config.DATABASE_POOL_SIZE : EDGE_POOL_SIZE;
+  const driver = postgresDriver(postgresClient(config.DATABASE_URL, poolSize, {
     // Isolates sleep between requests: do not hold idle server connections for long.
-    idle_timeout: 20,
-    max_lifetime: 30 * 60,
-    onnotice: () => {},
-    connection: { application_name: "campaign-analytics-edge" },
+    idleTimeoutSeconds: 20,
+    applicationName: "campaign-analytics-edge",
   }));
   const store = new SqlMetricsStore(driver);
   const journal = new IngestJournal(driver);
-  const telemetry = new Registry();
 
-  let cache: ResponseCache;
-  let invalidate: (tenant: string) => Promise<void>;
-  const readiness: ReadinessCheck[] = [{ name: "database", check: () => store.ping() }];
-  let reader: CachedReader | undefined;
-  if (cacheSettings.UPSTASH_REDIS_REST_URL && cacheSettings.UPSTASH_REDIS_REST_TOKEN) {
-    const timeoutMs = cacheSettings.CACHE_TIMEOUT_MS;
-    // Configured as lib/cache/upstash.ts requires: raw strings, no retries, a signal factory.
-    const client = new UpstashRedis({
-      url: cacheSettings.UPSTASH_REDIS_REST_URL,
-      token: cacheSettings.UPSTASH_REDIS_REST_TOKEN,
-      automaticDeserialization: false,
-      enableTelemetry: false,
-      retry: { retries: 0 },
-      signal: () => AbortSignal.timeout(timeoutMs),
-    });
-    const upstashReader = new CachedReader({
-      cache: upstashCache(client, { keyPrefix: cacheSettings.CACHE_KEY_PREFIX, timeoutMs }),
-      ttlSeconds: cacheSettings.CACHE_TTL_SECONDS,
-      enabled: !cacheSettings.CACHE_DISABLED,
+  // Only a shared cache: a per-isolate memory cache could answer from before a write
+  // made in another isolate, so without Upstash every read computes.
+  const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = cacheSettings;
+  const timeoutMs = cacheSettings.CACHE_TIMEOUT_MS ?? UPSTASH_TIMEOUT_MS;
+  const reader = url && token
+    ? readerFor(
+      upstashCache(createUpstashClient(url, token, timeoutMs), {
+        keyPrefix: cacheSettings.CACHE_KEY_PREFIX,
+        timeoutMs,
+      }),
+      cacheSettings,
       logger,
-    });
-    reader = upstashReader;
-    cache = upstashReader;
-    invalidate = (tenant) => upstashReader.bumpDataVersion(tenant);
-    telemetry.addCollector(() => cacheMetricsText(upstashReader));
-    readiness.push({
-      name: "cache",
-      check: async () => {
-        const health = await upstashReader.probe();
-        if (!health.healthy) throw new Error(health.lastError ?? "cache unavailable");
-      },
-    });
-  } else {
-    // No shared cache: every read computes, so no isolate can answer from before a write.
-    cache = { readJson: async (_tenant, _key, compute) => JSON.stringify(await compute()) };
-    invalidate = () => Promise.resolve();
-  }
+    )
+    : undefined;
 
-  const deps: AppDeps = {
+  const { app } = composeApp({
+    config,
     store,
-    cache,
-    authenticator: createAuthenticator({
-      apiKeys: config.API_KEY,
-      jwtSecret: config.JWT_SECRET,
-      jwksUrl: config.JWT_JWKS_URL,
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-    }),
-    clock,
+    journal,
+    reader,
     logger,
-    telemetry,
-    readiness,
-    defaultTimeZone: config.DEFAULT_TIME_ZONE,
-    corsOrigins: config.CORS_ORIGINS,
-    maxBodyBytes: config.MAX_BODY_BYTES,
-  };
-  const push = new Processor({ store, journal, invalidate, logger, telemetry, retry: PUSH_RETRY });
-  const app = createApp(deps, [
-    ingestHttp({
-      sink: push,
-      sourceStatus: (tenant) => journal.sourceStatus(tenant),
-      // No connector runs at the edge; /sources still lists what the containers recorded.
-      configuredSources: () => [],
-      clock,
-    }),
-    ...(options.extensions?.(deps) ?? []),
-  ]);
-  logger.info("edge handler ready", {
-    cache: reader ? "upstash" : "none",
-    pool_size: poolSize,
+    telemetry: new Registry(),
+    clock: options.clock ?? (() => new Date()),
+    // No connector runs at the edge; /sources still lists what the containers recorded.
+    configuredSources: () => [],
+    extensions: options.extensions,
   });
+  logger.info("edge handler ready", { cache: reader ? "upstash" : "none", pool_size: poolSize });
   return {
     app,
     async close() {

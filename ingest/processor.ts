@@ -43,6 +43,9 @@ export const DEFAULT_DATABASE_RETRY: RetryPolicy = {
   maxDelayMs: 4000,
 };
 
+/** Push clients get a short retry: they hold a request open and can retry on 503. */
+export const PUSH_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 };
+
 export class Processor {
   private readonly ingested;
   private readonly rejectedRows;

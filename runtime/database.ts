@@ -3,7 +3,7 @@
  * DATABASE_URL is set, otherwise PGlite persisted under DATA_DIR (embedded, no server
  * needed). Migrations run before anything else touches the schema.
  */
-import postgres from "postgres";
+import { postgresClient } from "./postgres.ts";
 import { pgliteDriver, postgresDriver, type SqlDriver } from "../lib/store/driver.ts";
 import { migrate } from "../lib/store/migrate.ts";
 import { SqlMetricsStore } from "../lib/store/sql_store.ts";
@@ -25,18 +25,6 @@ export interface Database {
   store: SqlMetricsStore;
   journal: IngestJournal;
   close(): Promise<void>;
-}
-
-export function postgresClient(url: string, poolSize: number) {
-  return postgres(url, {
-    max: poolSize,
-    // Fail fast while the server is down, so requests answer 503 instead of hanging.
-    connect_timeout: 5,
-    idle_timeout: 60,
-    max_lifetime: 30 * 60,
-    onnotice: () => {},
-    connection: { application_name: "campaign-analytics" },
-  });
 }
 
 export async function openDatabase(options: DatabaseOptions, logger: Logger): Promise<Database> {

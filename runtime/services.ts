@@ -7,11 +7,10 @@ import type { Hono } from "hono";
 import { type AppConfig, type Env, loadAppConfig } from "../lib/config.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { Registry } from "../lib/telemetry.ts";
-import { type CachedReader, cacheMetricsText } from "../lib/cache/cache.ts";
-import { type AppExtension, createApp } from "../handlers/app.ts";
-import { createAuthenticator } from "../handlers/auth.ts";
+import type { CachedReader } from "../lib/cache/cache.ts";
+import type { AppExtension } from "../handlers/app.ts";
 import type { AppDeps, AppEnv } from "../handlers/context.ts";
-import { ingestHttp } from "../handlers/ingest.ts";
+import { authenticatorFor, composeApp } from "./app.ts";
 import { createCachedReaderFromEnv } from "./cache.ts";
 import { type Database, openDatabase } from "./database.ts";
 import { type IngestConfig, loadIngestConfig } from "../ingest/config.ts";
@@ -49,9 +48,6 @@ export interface ServiceOptions {
   extensions?: (services: Omit<Services, "app" | "deps" | "close">) => AppExtension[];
 }
 
-/** Push clients get a short retry: they hold a request open and can retry on 503. */
-const PUSH_RETRY = { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 };
-
 export async function buildServices(env: Env, options: ServiceOptions = {}): Promise<Services> {
   const config = loadAppConfig(env);
   const ingestConfig = loadIngestConfig(env);
@@ -66,7 +62,6 @@ export async function buildServices(env: Env, options: ServiceOptions = {}): Pro
     poolSize: config.DATABASE_POOL_SIZE,
   }, logger);
   const reader = await createCachedReaderFromEnv(env, logger);
-  telemetry.addCollector(() => cacheMetricsText(reader));
 
   const invalidate = (tenantId: string) => reader.bumpDataVersion(tenantId);
   const processor = new Processor({
@@ -75,14 +70,6 @@ export async function buildServices(env: Env, options: ServiceOptions = {}): Pro
     invalidate,
     logger,
     telemetry,
-  });
-  const pushProcessor = new Processor({
-    store: db.store,
-    journal: db.journal,
-    invalidate,
-    logger,
-    telemetry,
-    retry: PUSH_RETRY,
   });
   const dispatcher = new Dispatcher({
     sources,
@@ -122,27 +109,6 @@ export async function buildServices(env: Env, options: ServiceOptions = {}): Pro
     : undefined;
 
   const { authenticator, generatedApiKey } = buildAuthenticator(config);
-  const deps: AppDeps = {
-    store: db.store,
-    cache: reader,
-    authenticator,
-    clock,
-    logger,
-    telemetry,
-    readiness: [
-      { name: "database", check: () => db.store.ping() },
-      {
-        name: "cache",
-        check: async () => {
-          const health = await reader.probe();
-          if (!health.healthy) throw new Error(health.lastError ?? "cache unavailable");
-        },
-      },
-    ],
-    defaultTimeZone: config.DEFAULT_TIME_ZONE,
-    corsOrigins: config.CORS_ORIGINS,
-    maxBodyBytes: config.MAX_BODY_BYTES,
-  };
   const partial = {
     config,
     ingestConfig,
@@ -156,15 +122,18 @@ export async function buildServices(env: Env, options: ServiceOptions = {}): Pro
     sources,
     generatedApiKey,
   };
-  const app = createApp(deps, [
-    ingestHttp({
-      sink: pushProcessor,
-      sourceStatus: (tenant) => db.journal.sourceStatus(tenant),
-      configuredSources: () => sources.map((source) => source.name),
-      clock,
-    }),
-    ...(options.extensions?.(partial) ?? []),
-  ]);
+  const { app, deps } = composeApp({
+    config,
+    store: db.store,
+    journal: db.journal,
+    reader,
+    logger,
+    telemetry,
+    clock,
+    authenticator,
+    configuredSources: () => sources.map((source) => source.name),
+    extensions: () => options.extensions?.(partial) ?? [],
+  });
   return {
     ...partial,
     deps,
@@ -186,17 +155,13 @@ function buildSources(env: Env, config: IngestConfig, clock: () => Date): Source
 }
 
 function buildAuthenticator(config: AppConfig) {
-  const jwt = {
-    jwtSecret: config.JWT_SECRET,
-    jwksUrl: config.JWT_JWKS_URL,
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-  };
-  const configured = config.API_KEY.length > 0 || jwt.jwtSecret || jwt.jwksUrl;
+  const configured = config.API_KEY.length > 0 || config.JWT_SECRET || config.JWT_JWKS_URL;
   // The API is never open: without any configured credential, make one up and say it once.
   const generatedApiKey = configured ? undefined : randomKey();
-  const apiKeys = generatedApiKey ? [{ tenant: "default", key: generatedApiKey }] : config.API_KEY;
-  return { authenticator: createAuthenticator({ apiKeys, ...jwt }), generatedApiKey };
+  const withKey = generatedApiKey
+    ? { ...config, API_KEY: [{ tenant: "default", key: generatedApiKey }] }
+    : config;
+  return { authenticator: authenticatorFor(withKey), generatedApiKey };
 }
 
 function randomKey(): string {

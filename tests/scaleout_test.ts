@@ -321,7 +321,9 @@ Deno.test({
     } finally {
       const logDir = Deno.env.get("SCALEOUT_LOG_DIR");
       for (const replica of replicas) {
-        if (logDir) await Deno.writeTextFile(`${logDir}/replica-${replica.port}.log`, replica.output());
+        if (logDir) {
+          await Deno.writeTextFile(`${logDir}/replica-${replica.port}.log`, replica.output());
+        }
       }
       await Promise.all(replicas.map((replica) => replica.kill("SIGKILL")));
       await admin.end({ timeout: 1 }).catch(() => {});

@@ -10,6 +10,7 @@
  * `signal` *function* for its timeout (with a plain signal, an aborted request
  * resolves with the abort reason as if it were a result).
  */
+import { Redis as UpstashRedis } from "@upstash/redis";
 import type { Cache } from "./cache.ts";
 import { type RedisCacheOptions, RedisProtocolCache } from "./redis.ts";
 
@@ -27,4 +28,21 @@ export function upstashCache(client: UpstashCommandClient, options: RedisCacheOp
     // A REST round trip (TLS, maybe another region) needs more headroom than TCP.
     { ...options, timeoutMs: options.timeoutMs ?? 1_000 },
   );
+}
+
+/** An @upstash/redis client set up for the cache (see lib/cache/upstash.ts for why). */
+export function createUpstashClient(
+  url: string,
+  token: string,
+  timeoutMs: number,
+): UpstashCommandClient {
+  return new UpstashRedis({
+    url,
+    token,
+    automaticDeserialization: false,
+    enableTelemetry: false,
+    // `false` would still try twice; zero retries is one request.
+    retry: { retries: 0 },
+    signal: () => AbortSignal.timeout(timeoutMs),
+  });
 }

@@ -9,8 +9,7 @@ import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { AppConfigSchema, loadAppConfig } from "../../lib/config.ts";
 import { IngestConfigSchema, loadIngestConfig } from "../../ingest/config.ts";
-import { CacheEnvSchema, cacheSettingsFromEnv } from "../../runtime/cache.ts";
-import { EdgeCacheEnvSchema } from "../../handlers/edge.ts";
+import { CacheEnvSchema, cacheSettingsFromEnv } from "../../lib/cache/settings.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const read = (path: string) => Deno.readTextFile(new URL(path, ROOT));
@@ -526,8 +525,7 @@ async function variablesTheAppReads(): Promise<Map<string, string>> {
     const [where, schema] of [
       ["lib/config.ts AppConfigSchema", AppConfigSchema],
       ["ingest/config.ts IngestConfigSchema", IngestConfigSchema],
-      ["runtime/cache.ts CacheEnvSchema", CacheEnvSchema],
-      ["handlers/edge.ts EdgeCacheEnvSchema", EdgeCacheEnvSchema],
+      ["lib/cache/settings.ts CacheEnvSchema", CacheEnvSchema],
     ] as const
   ) {
     for (const name of Object.keys(schema.shape)) add(name, where);

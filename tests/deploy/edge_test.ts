@@ -273,8 +273,14 @@ Deno.test("edge: a standard default export; the module graph stays edge-safe", a
   const specifiers = graph.modules.map((m) => m.specifier);
   const local = specifiers.filter((s) => s.startsWith("file:"));
   assert.ok(local.some((s) => s.endsWith("/handlers/app.ts")), "serves the container's app");
-  for (const forbidden of ["/runtime/", "/main.ts", "/sql/", "/ingest/cron.ts"]) {
+  for (const forbidden of ["/main.ts", "/sql/", "/ingest/cron.ts", "/runtime/cache.ts"]) {
     assert.deepEqual(local.filter((s) => s.includes(forbidden)), [], `imports ${forbidden}`);
+  }
+  // Shared wiring (runtime/app.ts, runtime/postgres.ts) is welcome; Deno-only APIs are not.
+  for (const specifier of local.filter((s) => !s.endsWith("/handlers/edge.ts"))) {
+    const code = (await Deno.readTextFile(new URL(specifier)))
+      .replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+    assert.doesNotMatch(code, /\bDeno\.[a-z]/, `${specifier} uses a Deno API`);
   }
   assert.ok(
     !specifiers.some((s) => s.includes("@redis/client")),

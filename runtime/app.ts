@@ -1,0 +1,96 @@
+/**
+ * The HTTP app from already-open parts: the one place where auth, readiness, the
+ * cache, the push API and extensions are put together, shared by the container
+ * (runtime/services.ts) and the edge handler (handlers/edge.ts). No Deno APIs here.
+ */
+import type { Hono } from "hono";
+import type { AppConfig } from "../lib/config.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Registry } from "../lib/telemetry.ts";
+import { type CachedReader, cacheMetricsText } from "../lib/cache/cache.ts";
+import type { IngestJournal } from "../lib/store/ingest_journal.ts";
+import type { MetricsStore } from "../lib/store/metrics_store.ts";
+import { type AppExtension, createApp } from "../handlers/app.ts";
+import { type Authenticator, createAuthenticator } from "../handlers/auth.ts";
+import type { AppDeps, AppEnv, ReadinessCheck, ResponseCache } from "../handlers/context.ts";
+import { ingestHttp } from "../handlers/ingest.ts";
+import { Processor, PUSH_RETRY } from "../ingest/processor.ts";
+
+export interface AppParts {
+  config: AppConfig;
+  store: MetricsStore;
+  journal: IngestJournal;
+  /** The shared cache; without one every read computes (never stale either way). */
+  reader?: CachedReader;
+  logger: Logger;
+  telemetry: Registry;
+  clock: () => Date;
+  /** Defaults to the keys and JWT settings of `config`. */
+  authenticator?: Authenticator;
+  /** Sources this process runs, for GET /sources. */
+  configuredSources?: () => string[];
+  /** More routes (the bot's /prompt and /slack/command). */
+  extensions?: (deps: AppDeps) => AppExtension[];
+}
+
+export interface ComposedApp {
+  app: Hono<AppEnv>;
+  deps: AppDeps;
+  /** Makes a tenant's cached answers unreachable after a committed write. */
+  invalidate: (tenantId: string) => Promise<void>;
+}
+
+const computeEveryTime: ResponseCache = {
+  readJson: async (_tenant, _key, compute) => JSON.stringify(await compute()),
+};
+
+export function authenticatorFor(config: AppConfig): Authenticator {
+  return createAuthenticator({
+    apiKeys: config.API_KEY,
+    jwtSecret: config.JWT_SECRET,
+    jwksUrl: config.JWT_JWKS_URL,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  });
+}
+
+export function composeApp(parts: AppParts): ComposedApp {
+  const { config, store, journal, reader, logger, telemetry, clock } = parts;
+  const invalidate = reader
+    ? (tenantId: string) => reader.bumpDataVersion(tenantId)
+    : () => Promise.resolve();
+  const readiness: ReadinessCheck[] = [{ name: "database", check: () => store.ping() }];
+  if (reader) {
+    telemetry.addCollector(() => cacheMetricsText(reader));
+    readiness.push({
+      name: "cache",
+      check: async () => {
+        const health = await reader.probe();
+        if (!health.healthy) throw new Error(health.lastError ?? "cache unavailable");
+      },
+    });
+  }
+  const deps: AppDeps = {
+    store,
+    cache: reader ?? computeEveryTime,
+    authenticator: parts.authenticator ?? authenticatorFor(config),
+    clock,
+    logger,
+    telemetry,
+    readiness,
+    defaultTimeZone: config.DEFAULT_TIME_ZONE,
+    corsOrigins: config.CORS_ORIGINS,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+  };
+  const push = new Processor({ store, journal, invalidate, logger, telemetry, retry: PUSH_RETRY });
+  const app = createApp(deps, [
+    ingestHttp({
+      sink: push,
+      sourceStatus: (tenant) => journal.sourceStatus(tenant),
+      configuredSources: parts.configuredSources ?? (() => []),
+      clock,
+    }),
+    ...(parts.extensions?.(deps) ?? []),
+  ]);
+  return { app, deps, invalidate };
+}
