@@ -56,6 +56,23 @@ export { type ParsedQuery, ParsedQuerySchema } from "./lib/bot/query.ts";
 export { cosineSimilarity, type SparseVector, TfidfModel, tokenize } from "./lib/bot/embeddings.ts";
 export { type Match, VectorIndex, type VectorSearch } from "./lib/bot/vector_search.ts";
 export { CampaignResolver, resolveCampaignName } from "./lib/bot/resolve.ts";
+export { PgVectorIndex } from "./lib/bot/pg_vector.ts";
+export {
+  type AnalyticsClient,
+  createHttpAnalyticsClient,
+  createInProcessAnalyticsClient,
+} from "./lib/bot/client.ts";
+export { type Answer, answerPrompt, execute } from "./lib/bot/executor.ts";
+export { formatReply } from "./lib/bot/formatter.ts";
+export { verifySlackRequest } from "./lib/bot/slack.ts";
+
+// The API's answers.
+export {
+  type CampaignInsights,
+  CampaignInsightsSchema,
+  type Insights,
+  InsightsSchema,
+} from "./lib/api.ts";
 
 // Storage: one SQL implementation over PGlite or postgres.js.
 export {
@@ -78,4 +95,5 @@ export { IngestJournal } from "./lib/store/ingest_journal.ts";
 export { type Cache, CachedReader } from "./lib/cache/cache.ts";
 export { MemoryCache } from "./lib/cache/memory.ts";
 export { redisCache } from "./lib/cache/redis.ts";
-export { upstashCache } from "./lib/cache/upstash.ts";
+export { createUpstashClient, upstashCache } from "./lib/cache/upstash.ts";
+export { cacheSettingsFromEnv } from "./lib/cache/settings.ts";
