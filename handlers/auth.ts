@@ -26,6 +26,8 @@ export interface AuthOptions {
   audience?: string;
   /** For tests: a key set instead of fetching `jwksUrl`. */
   jwks?: JWTVerifyGetKey;
+  /** Milliseconds since the epoch (tests). */
+  now?: () => number;
 }
 
 export class AuthError extends Error {
@@ -49,6 +51,20 @@ const ClaimsSchema = z.object({
 });
 
 const encoder = new TextEncoder();
+
+/** How long a verified token is trusted without checking it again. */
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+const VERIFIED_TOKENS_KEPT = 10_000;
+
+/** A JWT's `exp` (seconds), read without verifying: only to bound how long it is remembered. */
+function decodeExp(token: string): number | undefined {
+  try {
+    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    return typeof payload.exp === "number" ? payload.exp : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 async function sha256(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
@@ -115,14 +131,35 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     };
   }
 
+  async function verify(token: string): Promise<{ principal: Principal; expiresAt?: number }> {
+    const byKey = await fromApiKey(token);
+    if (byKey) return { principal: byKey };
+    const looksLikeJwt = token.split(".").length === 3;
+    if (!looksLikeJwt || !(secret || jwks)) throw new AuthError("invalid token");
+    const principal = await fromJwt(token);
+    const exp = decodeExp(token);
+    return { principal, expiresAt: exp === undefined ? undefined : exp * 1000 };
+  }
+
+  // Tokens that verified recently are remembered briefly, so a busy client does not pay
+  // a digest (API key) or a signature check (JWT) on every request. Failures are not
+  // remembered: guessing keeps paying full price.
+  const verified = new Map<string, { principal: Principal; until: number }>();
+  const now = options.now ?? (() => Date.now());
+
   return {
     configured: options.apiKeys.length > 0 || Boolean(secret) || Boolean(jwks),
     async authenticate(token: string): Promise<Principal> {
-      const byKey = await fromApiKey(token);
-      if (byKey) return byKey;
-      const looksLikeJwt = token.split(".").length === 3;
-      if (looksLikeJwt && (secret || jwks)) return await fromJwt(token);
-      throw new AuthError("invalid token");
+      const remembered = verified.get(token);
+      if (remembered && remembered.until > now()) return remembered.principal;
+      if (remembered) verified.delete(token);
+      const { principal, expiresAt } = await verify(token);
+      if (verified.size >= VERIFIED_TOKENS_KEPT) {
+        verified.delete(verified.keys().next().value!);
+      }
+      const until = Math.min(now() + VERIFIED_TOKEN_TTL_MS, expiresAt ?? Infinity);
+      verified.set(token, { principal, until });
+      return principal;
     },
   };
 }

@@ -42,10 +42,12 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     if (!id.success) throw new BadRequest("id", `id: ${id.error.issues[0].message}`);
     const query = parseQuery(c, CampaignInsightsQuery);
     const timeZone = query.tz ?? deps.defaultTimeZone;
-    const range = resolveRange(query, timeZone);
     const tenant = c.get("principal").tenant;
     const key = `campaign-insights|${id.data}|${timeZone}|${JSON.stringify(query)}`;
+    // Ranges are resolved on a miss only: a hit needs no calendar work (and an invalid
+    // range throws before anything is cached).
     return cachedJson(c, deps, tenant, key, async () => {
+      const range = resolveRange(query, timeZone);
       const catalog = await deps.store.findCampaign(tenant, id.data);
       if (catalog.length === 0) {
         throw new NotFound("id", `campaign "${id.data}" not found`);
@@ -107,13 +109,13 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get("/insights", (c) => {
     const query = parseQuery(c, InsightsQuery);
     const timeZone = query.tz ?? deps.defaultTimeZone;
-    const range = resolveRange(query, timeZone);
     const tenant = c.get("principal").tenant;
     if (query.order_by && !query.group_by) {
       throw new BadRequest("order_by", "order_by needs group_by (platform or campaign)");
     }
     const key = `insights|${timeZone}|${JSON.stringify(query)}`;
     return cachedJson(c, deps, tenant, key, async () => {
+      const range = resolveRange(query, timeZone);
       const selection = {
         tenantId: tenant,
         platforms: query.platform ?? [],

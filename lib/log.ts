@@ -24,8 +24,12 @@ const SECRET_TEXT = [
   /((?:access_token|refresh_token|client_secret|token|key)=)[^&\s"]+/gi,
 ];
 
+/** A cheap test that lets most strings skip the replacements. */
+const MAYBE_SECRET = /bearer|token|secret|key=/i;
+
 export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === "string") {
+    if (!MAYBE_SECRET.test(value)) return value;
     return SECRET_TEXT.reduce((text, pattern) => text.replace(pattern, "$1[redacted]"), value);
   }
   if (value instanceof Error) return { name: value.name, message: redact(value.message) };
@@ -45,18 +49,52 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
+/**
+ * The default writer: lines are gathered and written together once per turn of the
+ * event loop (or at 64 KiB), so a busy server makes one write per batch instead of one
+ * per request. Warnings and errors go to stderr at once, after what is pending.
+ */
+function bufferedConsole(): (line: string, level: LogLevel) => void {
+  let pending: string[] = [];
+  let bytes = 0;
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join("\n");
+    pending = [];
+    bytes = 0;
+    console.log(text);
+  };
+  globalThis.addEventListener?.("unload", flush);
+  return (line, level) => {
+    if (level === "error" || level === "warn") {
+      flush();
+      console.error(line);
+      return;
+    }
+    pending.push(line);
+    bytes += line.length;
+    if (bytes >= 64 * 1024) return flush();
+    if (!scheduled) {
+      scheduled = true;
+      setTimeout(flush, 0);
+    }
+  };
+}
+
+let sharedConsoleWriter: ((line: string, level: LogLevel) => void) | undefined;
+
 export function createLogger(
   options: LoggerOptions = {},
   base: Record<string, unknown> = {},
 ): Logger {
   const threshold = LEVELS[options.level ?? "info"];
-  const write = options.write ??
-    ((line: string, level: LogLevel) =>
-      level === "error" || level === "warn" ? console.error(line) : console.log(line));
+  const write = options.write ?? (sharedConsoleWriter ??= bufferedConsole());
   const now = options.now ?? (() => new Date());
   const emit = (level: LogLevel) => (message: string, fields: Record<string, unknown> = {}) => {
     if (LEVELS[level] < threshold) return;
-    const line = { time: now().toISOString(), level, msg: redact(message), ...base, ...fields };
+    const line = { time: now().toISOString(), level, msg: message, ...base, ...fields };
     write(JSON.stringify(redact(line)), level);
   };
   return {

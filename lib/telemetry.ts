@@ -6,7 +6,22 @@
  */
 type Labels = Record<string, string | number>;
 
+/** Rendered label sets, by their values: the same few routes and statuses repeat forever. */
+const labelKeys = new Map<string, string>();
+
 function labelKey(labels: Labels): string {
+  const names = Object.keys(labels);
+  if (names.length === 0) return "";
+  const id = names.map((name) => `${name}\u0000${labels[name]}`).join("\u0001");
+  let key = labelKeys.get(id);
+  if (key === undefined) {
+    key = renderLabels(labels);
+    if (labelKeys.size < 10_000) labelKeys.set(id, key);
+  }
+  return key;
+}
+
+function renderLabels(labels: Labels): string {
   return Object.keys(labels).sort().map((key) =>
     `${key}="${
       String(labels[key]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")

@@ -3,7 +3,7 @@
  * same text runs on PGlite and on a server.
  *
  * Writes: a batch is one `unnest` statement that upserts the raw rows and applies the
- * change (new values minus the replaced ones) to the monthly and daily rollups and the
+ * change (new values minus the replaced ones) to the monthly and hourly rollups and the
  * catalog. Writers of one ad account are serialized with a transaction-scoped advisory
  * lock, so the "replaced values" each writer reads are exactly the ones it replaces.
  *
@@ -35,6 +35,7 @@ import {
   type UpsertResult,
 } from "./metrics_store.ts";
 import { type MetricName, type MetricRow, type Platform, validateRows } from "../schema.ts";
+import { zoneOffsetMs } from "../dates.ts";
 
 /** Rows per statement: keeps each statement's arrays well inside protocol and memory limits. */
 const ROWS_PER_STATEMENT = 20_000;
@@ -108,12 +109,12 @@ monthly AS (
   ${ROLLUP_DELTA("r")}
   RETURNING 1
 ),
-daily AS (
-  INSERT INTO platform_daily AS r (tenant_id, day, platform, currency, ${MEASURE_COLUMNS})
-  SELECT tenant_id, (ts AT TIME ZONE 'UTC')::date, platform, currency, sum(impressions),
+hourly AS (
+  INSERT INTO platform_hourly AS r (tenant_id, hour, platform, currency, ${MEASURE_COLUMNS})
+  SELECT tenant_id, date_trunc('hour', ts), platform, currency, sum(impressions),
          sum(clicks), sum(conversions), sum(cost), sum(revenue)
   FROM changes GROUP BY 1, 2, 3, 4 ${NONZERO_DELTA}
-  ON CONFLICT (tenant_id, day, platform, currency) DO UPDATE SET ${ROLLUP_DELTA("r")}
+  ON CONFLICT (tenant_id, hour, platform, currency) DO UPDATE SET ${ROLLUP_DELTA("r")}
   RETURNING 1
 ),
 catalog AS (
@@ -154,19 +155,23 @@ ON CONFLICT (tenant_id, platform, campaign_id) DO UPDATE SET
   started_at = coalesce(EXCLUDED.started_at, c.started_at),
   updated_at = now()`;
 
-/** SQL for each ranking metric: ratios are ratios of sums; a zero denominator is NULL. */
+/**
+ * SQL for each ranking metric: ratios are ratios of sums; a zero denominator is NULL.
+ * The sums stay exact NUMERIC; only the ratio used for ordering is a float (numeric
+ * division is ~10x slower, and ordering needs no more than float precision).
+ */
 const METRIC_SQL: Record<MetricName, string> = {
   impressions: "sum(impressions)",
   clicks: "sum(clicks)",
   conversions: "sum(conversions)",
   cost: "sum(cost)",
   revenue: "sum(revenue)",
-  ctr: "sum(clicks)::numeric / nullif(sum(impressions), 0)",
-  roas: "sum(revenue) / nullif(sum(cost), 0)",
-  cpa: "sum(cost) / nullif(sum(conversions), 0)",
-  cpc: "sum(cost) / nullif(sum(clicks), 0)",
-  cpm: "sum(cost) * 1000 / nullif(sum(impressions), 0)",
-  cvr: "sum(conversions) / nullif(sum(clicks), 0)",
+  ctr: "sum(clicks)::float8 / nullif(sum(impressions), 0)::float8",
+  roas: "sum(revenue)::float8 / nullif(sum(cost), 0)::float8",
+  cpa: "sum(cost)::float8 / nullif(sum(conversions), 0)::float8",
+  cpc: "sum(cost)::float8 / nullif(sum(clicks), 0)::float8",
+  cpm: "sum(cost)::float8 * 1000 / nullif(sum(impressions), 0)::float8",
+  cvr: "sum(conversions)::float8 / nullif(sum(clicks), 0)::float8",
 };
 
 /** Collects positional parameters while a statement is assembled. */
@@ -178,16 +183,16 @@ class Params {
   }
 }
 
-type Source = "raw" | "campaign_monthly" | "platform_daily";
+type Source = "raw" | "campaign_monthly" | "platform_hourly";
 interface RangePart {
   source: Source;
   from?: Date;
   to?: Date;
 }
 
-const DAY_MS = 86_400_000;
-const floorUtcDay = (date: Date) => new Date(Math.floor(date.getTime() / DAY_MS) * DAY_MS);
-const ceilUtcDay = (date: Date) => new Date(Math.ceil(date.getTime() / DAY_MS) * DAY_MS);
+const HOUR_MS = 3_600_000;
+const floorHour = (date: Date) => new Date(Math.floor(date.getTime() / HOUR_MS) * HOUR_MS);
+const ceilHour = (date: Date) => new Date(Math.ceil(date.getTime() / HOUR_MS) * HOUR_MS);
 const floorUtcMonth = (date: Date) =>
   new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1));
 const ceilUtcMonth = (date: Date) => {
@@ -206,8 +211,8 @@ export function splitRange(
   to: Date | undefined,
   rollup: Exclude<Source, "raw">,
 ): RangePart[] {
-  const [floor, ceil] = rollup === "platform_daily"
-    ? [floorUtcDay, ceilUtcDay]
+  const [floor, ceil] = rollup === "platform_hourly"
+    ? [floorHour, ceilHour]
     : [floorUtcMonth, ceilUtcMonth];
   const start = from && ceil(from);
   const end = to && floor(to);
@@ -221,6 +226,24 @@ export function splitRange(
 }
 
 const isoDate = (date: Date) => date.toISOString().slice(0, 10);
+
+const MONTH_MS = 30 * 24 * HOUR_MS;
+
+/**
+ * True when every UTC offset the zone has over [from, to) is a whole number of hours,
+ * so its days start on UTC hour boundaries (sampled monthly: offsets change at most a
+ * few times a year). Open bounds are taken as the last two years.
+ */
+export function isWholeHourZone(zone: string, from?: Date, to?: Date): boolean {
+  if (zone === "UTC") return true;
+  const end = (to ?? new Date()).getTime();
+  const start = from?.getTime() ?? end - 24 * MONTH_MS;
+  const step = Math.max(MONTH_MS / 2, (end - start) / 400);
+  for (let at = start; at <= end + step; at += step) {
+    if (zoneOffsetMs(new Date(Math.min(at, end)), zone) % HOUR_MS !== 0) return false;
+  }
+  return true;
+}
 
 const CampaignRowSchema = z.object({
   campaign_id: z.string(),
@@ -276,7 +299,7 @@ export class SqlMetricsStore implements MetricsStore {
   async totals(selection: Selection): Promise<TotalsResult> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
-    const parts = this.partsFor(where, "platform_daily");
+    const parts = this.partsFor(where, "platform_hourly");
     const rows = await this.db.query(
       `SELECT grouping(platform) AS overall, platform, currency, ${SUMS_SELECT}
        FROM (${unionOf(parts, where, params, "UTC")}) parts
@@ -299,9 +322,10 @@ export class SqlMetricsStore implements MetricsStore {
   ): Promise<SeriesRow[]> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
-    // The daily rollup buckets by UTC day, so other zones read the raw rows.
-    const parts = timeZone === "UTC"
-      ? this.partsFor(where, "platform_daily")
+    // Hours bucket into days of any zone whose offsets are whole hours; the others
+    // (India +5:30, Nepal +5:45, ...) read the raw rows.
+    const parts = isWholeHourZone(timeZone, where.from, where.to)
+      ? this.partsFor(where, "platform_hourly")
       : [{ source: "raw" as const, from: where.from, to: where.to }];
     const rows = await this.db.query(
       `SELECT to_char(date_trunc(${params.add(granularity)}, at), 'YYYY-MM-DD') AS bucket,
@@ -317,7 +341,7 @@ export class SqlMetricsStore implements MetricsStore {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
     const byCampaign = options.groupBy === "campaign";
-    const parts = this.partsFor(where, byCampaign ? "campaign_monthly" : "platform_daily");
+    const parts = this.partsFor(where, byCampaign ? "campaign_monthly" : "platform_hourly");
     const keys = byCampaign ? "platform, campaign_id, currency" : "platform, currency";
     const direction = options.order === "asc" ? "ASC" : "DESC";
     const ranked = `SELECT ${keys}, ${SUMS_SELECT}, ${METRIC_SQL[options.metric]} AS score
@@ -510,12 +534,17 @@ function partSql(
     } AS at, ${MEASURE_COLUMNS}
       FROM campaign_metrics WHERE ${filters.join(" AND ")}`;
   }
-  const column = part.source === "campaign_monthly" ? "month" : "day";
-  if (part.from) filters.push(`${column} >= ${params.add(isoDate(part.from), "::date")}`);
-  if (part.to) filters.push(`${column} < ${params.add(isoDate(part.to), "::date")}`);
-  const campaign = part.source === "campaign_monthly" ? "campaign_id" : "NULL::text";
-  return `SELECT platform, ${campaign} AS campaign_id, currency, ${column}::timestamp AS at,
-      ${MEASURE_COLUMNS} FROM ${part.source} WHERE ${filters.join(" AND ")}`;
+  if (part.source === "campaign_monthly") {
+    if (part.from) filters.push(`month >= ${params.add(isoDate(part.from), "::date")}`);
+    if (part.to) filters.push(`month < ${params.add(isoDate(part.to), "::date")}`);
+    return `SELECT platform, campaign_id, currency, month::timestamp AS at, ${MEASURE_COLUMNS}
+      FROM campaign_monthly WHERE ${filters.join(" AND ")}`;
+  }
+  if (part.from) filters.push(`hour >= ${params.add(part.from.toISOString(), "::timestamptz")}`);
+  if (part.to) filters.push(`hour < ${params.add(part.to.toISOString(), "::timestamptz")}`);
+  return `SELECT platform, NULL::text AS campaign_id, currency,
+      hour AT TIME ZONE ${params.add(timeZone)} AS at, ${MEASURE_COLUMNS}
+      FROM platform_hourly WHERE ${filters.join(" AND ")}`;
 }
 
 function encodeCursor(sort: "latest" | "spend", row: CampaignRow): string {

@@ -8,6 +8,7 @@ import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
 import { InvalidCursorError, type SumsRow } from "../../lib/store/metrics_store.ts";
 import type { MetricRowInput } from "../../lib/schema.ts";
 import { normalizeDecimal, sumDecimals } from "../../lib/decimal.ts";
+import { shiftDate, startOfDayIn } from "../../lib/dates.ts";
 
 function row(overrides: Partial<MetricRowInput> = {}): MetricRowInput {
   return {
@@ -199,6 +200,13 @@ for (const engine of ENGINES) {
             ["2024-03-31", "1"],
             ["2024-04-01", "2"],
             ["2024-04-07", "12"],
+          ]);
+          // Kolkata is UTC+5:30: its days do not start on UTC hours, so raw rows answer.
+          const kolkata = await store.series({ tenantId: tenant }, "day", "Asia/Kolkata");
+          assert.deepEqual(kolkata.map((d) => [d.bucket, d.impressions]), [
+            ["2024-04-01", "3"],
+            ["2024-04-07", "4"],
+            ["2024-04-08", "8"],
           ]);
           const bounded = await store.series({
             tenantId: tenant,
@@ -412,6 +420,30 @@ for (const engine of ENGINES) {
             });
             assert.equal(normalizeDecimal(one.totals[0].cost), m1);
           }
+          // Days in New York (whole-hour offsets, DST included) from the hourly rollup
+          // equal the same days summed from raw rows by hand.
+          const ny = await store.series(
+            {
+              tenantId: tenant,
+              from: at("2024-03-05T05:00:00Z"),
+              to: at("2024-03-15T04:00:00Z"),
+            },
+            "day",
+            "America/New_York",
+          );
+          for (const day of ny) {
+            const start = startOfDayIn(day.bucket, "America/New_York").getTime();
+            const end = startOfDayIn(shiftDate(day.bucket, 1), "America/New_York").getTime();
+            const expected = normalizeDecimal(sumDecimals(
+              rows.filter((r) => {
+                const ts = new Date(r.ts as string).getTime();
+                return ts >= start && ts < end && ts >= at("2024-03-05T05:00:00Z").getTime() &&
+                  ts < at("2024-03-15T04:00:00Z").getTime();
+              }).map((r) => r.cost as string),
+            ));
+            assert.equal(normalizeDecimal(day.cost), expected, `NY ${day.bucket}`);
+          }
+          assert.equal(ny.length, 10);
         });
 
         await t.step("money stays exact: 10,000 rows of 0.10 sum to 1000.00", async () => {

@@ -49,7 +49,7 @@ Deno.test({
         "SELECT sum(impressions)::text AS impressions, sum(cost)::text AS cost FROM campaign_monthly",
       );
       const [daily] = await db.driver.query<{ impressions: string; cost: string }>(
-        "SELECT sum(impressions)::text AS impressions, sum(cost)::text AS cost FROM platform_daily",
+        "SELECT sum(impressions)::text AS impressions, sum(cost)::text AS cost FROM platform_hourly",
       );
       assert.deepEqual(monthly, raw);
       assert.deepEqual(daily, raw);
