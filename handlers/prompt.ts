@@ -19,6 +19,7 @@ import {
 } from "../lib/bot/client.ts";
 import { type Answer, answerPrompt } from "../lib/bot/executor.ts";
 import { ParsedQuerySchema } from "../lib/bot/query.ts";
+import { calendarDateIn } from "../lib/dates.ts";
 import { type AppExtension, createApp } from "./app.ts";
 import { type Authenticator, AuthError, type Principal, requireScope } from "./auth.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
@@ -86,6 +87,17 @@ export const PROMPT_OPERATION: Operation = {
   statuses: [400, 413],
 };
 
+/** Case and spacing do not change a question. */
+function normalizePrompt(prompt: string): string {
+  return prompt.toLowerCase().replace(/\s+/g, " ").trim();
+}
+
+class UncachedAnswer extends Error {
+  constructor(readonly answer: Answer) {
+    super("answer not cached");
+  }
+}
+
 export interface PromptExtensionOptions {
   /** Shared catalog index cache (one is made when absent). */
   catalogCache?: CatalogIndexCache;
@@ -104,12 +116,28 @@ export function promptExtension(options: PromptExtensionOptions = {}): AppExtens
           tenant: c.get("principal").tenant,
           catalogCache,
         });
-        const answer: Answer = await answerPrompt(prompt, {
-          client,
-          now: deps.clock(),
-          timeZone: deps.defaultTimeZone,
-        });
-        return c.json(answer);
+        const now = deps.clock();
+        // The same question on the same day over the same data has the same answer: it
+        // is cached like any API answer (per tenant and data version, so never stale).
+        // Answers about an unavailable API are not cached.
+        const key = `prompt|${calendarDateIn(now, deps.defaultTimeZone)}|${
+          normalizePrompt(prompt)
+        }`;
+        try {
+          const body = await deps.cache.readJson(c.get("principal").tenant, key, async () => {
+            const answer: Answer = await answerPrompt(prompt, {
+              client,
+              now,
+              timeZone: deps.defaultTimeZone,
+            });
+            if (answer.data.kind === "error") throw new UncachedAnswer(answer);
+            return answer;
+          });
+          return c.body(body, 200, { "Content-Type": "application/json" });
+        } catch (error) {
+          if (error instanceof UncachedAnswer) return c.json(error.answer);
+          throw error;
+        }
       });
     },
     operations: [PROMPT_OPERATION],
