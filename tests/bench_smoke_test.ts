@@ -99,6 +99,7 @@ function checkResults(results: any, databaseUrl?: string, redisUrl?: string) {
       "wall_s",
       "machine",
       "target",
+      "code",
       "notes",
       "http",
       "ingest",
@@ -148,10 +149,9 @@ function checkResults(results: any, databaseUrl?: string, redisUrl?: string) {
   assert.ok(ingest.copy.rows_per_s > 0 && ingest.upsert.rows_per_s > 0);
   assert.ok(ingest.ratio_to_copy > 0);
   assert.deepEqual(ingest.verified_counts, { copy: ingest.rows, upsert: ingest.rows });
-  assert.ok(ingest.candidate.rows_per_s > 0, "no candidate-index ingestion run");
-  for (const key of ["upsert_explain", "upsert_explain_tenant_ts_with_campaign"]) {
-    assert.match(ingest[key], /Execution Time/, `${key} is not an EXPLAIN ANALYZE`);
-  }
+  assert.match(ingest.upsert_explain, /Execution Time/, "no EXPLAIN ANALYZE of the upsert");
+  // The index what-if runs only while the schema still has the index it is about.
+  if (ingest.candidate) assert.ok(ingest.candidate.rows_per_s > 0);
 
   // Queries: the five target queries, timed and explained; the loader is faithful.
   const queries = results.queries;
