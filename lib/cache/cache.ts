@@ -52,14 +52,22 @@ export const cacheKeys = {
     `${cacheKeys.entryPrefix(tenant)}${version}:${queryKey}`,
 };
 
-/**
- * A fresh, unguessable version token (96 random bits, base64url). Random rather than
- * an INCR counter: a counter restarts at 1 after Redis loses its data, and would then
- * make entries written under the old "1" reachable again.
- */
-export function newVersionToken(): string {
+/** Random per process: with the counter below, tokens never repeat across processes. */
+const TOKEN_PREFIX = (() => {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
+})();
+let tokenCounter = 0;
+
+/**
+ * A version token that is never reused: a random prefix per process (96 bits) and a
+ * counter. Never reused rather than an INCR counter: a counter restarts at 1 after Redis
+ * loses its data, and would then make entries written under the old "1" reachable again.
+ * Cheap, because the hot path passes one to every lookup (used only if the key is gone).
+ */
+export function newVersionToken(): string {
+  tokenCounter += 1;
+  return `${TOKEN_PREFIX}.${tokenCounter.toString(36)}`;
 }
 
 /** A stable query key: the same name and parameters give the same key in any key order. */

@@ -45,6 +45,9 @@ const SUMS_SELECT = `sum(impressions)::text AS impressions, sum(clicks)::text AS
 
 const MEASURE_COLUMNS = "impressions, clicks, conversions, cost, revenue";
 
+const MEASURE_TEXT = `impressions::text AS impressions, clicks::text AS clicks,
+  conversions::text AS conversions, cost::text AS cost, revenue::text AS revenue`;
+
 const LOCK_ACCOUNTS_SQL = `
 SELECT pg_advisory_xact_lock(hashtextextended(account_key, 20240424))
 FROM (SELECT DISTINCT t || '/' || p || '/' || a AS account_key
@@ -156,23 +159,34 @@ ON CONFLICT (tenant_id, platform, campaign_id) DO UPDATE SET
   updated_at = now()`;
 
 /**
- * SQL for each ranking metric: ratios are ratios of sums; a zero denominator is NULL.
- * The sums stay exact NUMERIC; only the ratio used for ordering is a float (numeric
- * division is ~10x slower, and ordering needs no more than float precision).
+ * SQL for each ranking metric over summed columns (`total` wraps a column: `sum(x)`, or
+ * `x` where one row already is the sum). Ratios are ratios of sums; a zero denominator
+ * is NULL. The sums stay exact NUMERIC; only the ratio used for ordering is a float
+ * (numeric division is ~10x slower, and ordering needs no more than float precision).
  */
-const METRIC_SQL: Record<MetricName, string> = {
-  impressions: "sum(impressions)",
-  clicks: "sum(clicks)",
-  conversions: "sum(conversions)",
-  cost: "sum(cost)",
-  revenue: "sum(revenue)",
-  ctr: "sum(clicks)::float8 / nullif(sum(impressions), 0)::float8",
-  roas: "sum(revenue)::float8 / nullif(sum(cost), 0)::float8",
-  cpa: "sum(cost)::float8 / nullif(sum(conversions), 0)::float8",
-  cpc: "sum(cost)::float8 / nullif(sum(clicks), 0)::float8",
-  cpm: "sum(cost)::float8 * 1000 / nullif(sum(impressions), 0)::float8",
-  cvr: "sum(conversions)::float8 / nullif(sum(clicks), 0)::float8",
-};
+function metricSql(metric: MetricName, total: (column: string) => string): string {
+  const ratio = (top: string, bottom: string, scale = "") =>
+    `${total(top)}::float8${scale} / nullif(${total(bottom)}, 0)::float8`;
+  switch (metric) {
+    case "ctr":
+      return ratio("clicks", "impressions");
+    case "roas":
+      return ratio("revenue", "cost");
+    case "cpa":
+      return ratio("cost", "conversions");
+    case "cpc":
+      return ratio("cost", "clicks");
+    case "cpm":
+      return ratio("cost", "impressions", " * 1000");
+    case "cvr":
+      return ratio("conversions", "clicks");
+    default:
+      return total(metric);
+  }
+}
+
+const summed = (column: string) => `sum(${column})`;
+const asIs = (column: string) => column;
 
 /** Collects positional parameters while a statement is assembled. */
 class Params {
@@ -226,6 +240,14 @@ export function splitRange(
 }
 
 const isoDate = (date: Date) => date.toISOString().slice(0, 10);
+
+/** A single rollup part covering exactly one calendar month (UTC). */
+function isOneWholeMonth(parts: readonly RangePart[]): boolean {
+  if (parts.length !== 1 || parts[0].source !== "campaign_monthly") return false;
+  const { from, to } = parts[0];
+  if (!from || !to) return false;
+  return ceilUtcMonth(new Date(from.getTime() + 1)).getTime() === to.getTime();
+}
 
 const MONTH_MS = 30 * 24 * HOUR_MS;
 
@@ -344,11 +366,17 @@ export class SqlMetricsStore implements MetricsStore {
     const parts = this.partsFor(where, byCampaign ? "campaign_monthly" : "platform_hourly");
     const keys = byCampaign ? "platform, campaign_id, currency" : "platform, currency";
     const direction = options.order === "asc" ? "ASC" : "DESC";
-    const ranked = `SELECT ${keys}, ${SUMS_SELECT}, ${METRIC_SQL[options.metric]} AS score
-      FROM (${unionOf(parts, where, params, "UTC")}) parts
-      GROUP BY ${keys}
-      ORDER BY score ${direction} NULLS LAST, ${keys}
-      LIMIT ${params.add(options.limit, "::int")}`;
+    const limit = params.add(options.limit, "::int");
+    const ranked = byCampaign && isOneWholeMonth(parts)
+      // One month of the monthly rollup already holds one row per campaign and currency:
+      // rank the rows themselves instead of grouping 20,000 single-row groups.
+      ? `SELECT ${keys}, ${MEASURE_TEXT}, ${metricSql(options.metric, asIs)} AS score
+        FROM (${unionOf(parts, where, params, "UTC")}) parts
+        ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${limit}`
+      : `SELECT ${keys}, ${SUMS_SELECT}, ${metricSql(options.metric, summed)} AS score
+        FROM (${unionOf(parts, where, params, "UTC")}) parts
+        GROUP BY ${keys}
+        ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${limit}`;
     const sql = byCampaign
       ? `SELECT r.*, c.name AS campaign_name FROM (${ranked}) r
          LEFT JOIN campaigns c ON c.tenant_id = ${params.add(where.tenantId)}

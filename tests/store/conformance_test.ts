@@ -420,6 +420,28 @@ for (const engine of ENGINES) {
             });
             assert.equal(normalizeDecimal(one.totals[0].cost), m1);
           }
+          // One whole month is ranked from the rollup rows directly: same order and sums
+          // as computing ROAS from the raw rows by hand.
+          const february = rows.filter((r) => (r.ts as string).startsWith("2024-02"));
+          const expectedOrder = ["g1", "m1", "m2"].map((campaign) => {
+            const mine = february.filter((r) => r.campaign_id === campaign);
+            const revenue = Number(sumDecimals(mine.map((r) => r.revenue as string)));
+            const cost = Number(sumDecimals(mine.map((r) => r.cost as string)));
+            return { campaign, roas: revenue / cost };
+          }).sort((a, b) => b.roas - a.roas).map((entry) => entry.campaign);
+          const rankedFebruary = await store.rank({
+            tenantId: tenant,
+            from: at("2024-02-01T00:00:00Z"),
+            to: at("2024-03-01T00:00:00Z"),
+          }, { groupBy: "campaign", metric: "roas", order: "desc", limit: 3 });
+          assert.deepEqual(rankedFebruary.map((r) => r.campaign_id), expectedOrder);
+          const m2February = normalizeDecimal(sumDecimals(
+            february.filter((r) => r.campaign_id === "m2").map((r) => r.cost as string),
+          ));
+          assert.equal(
+            normalizeDecimal(rankedFebruary.find((r) => r.campaign_id === "m2")!.cost),
+            m2February,
+          );
           // Days in New York (whole-hour offsets, DST included) from the hourly rollup
           // equal the same days summed from raw rows by hand.
           const ny = await store.series(
