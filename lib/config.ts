@@ -1,7 +1,7 @@
 /**
  * The application's configuration, read from environment variables through one zod
  * schema. Entry points pass the environment in as a plain record, so the same code
- * reads `Deno.env` in a container and the bindings of an edge runtime. An invalid
+ * reads the process environment in a container and the bindings of an edge runtime. An invalid
  * value stops start-up with a message naming the variable.
  */
 import { z } from "zod";

@@ -5,7 +5,7 @@
  * small interfaces.
  */
 import { createClient } from "@redis/client";
-import { type Cache, CachedReader } from "../lib/cache/cache.ts";
+import type { Cache, CachedReader } from "../lib/cache/cache.ts";
 import { MemoryCache } from "../lib/cache/memory.ts";
 import { redisCache, type RedisCommandClient } from "../lib/cache/redis.ts";
 import { createUpstashClient, upstashCache } from "../lib/cache/upstash.ts";
