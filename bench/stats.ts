@@ -1,4 +1,5 @@
 /** Small statistics helpers shared by the benchmark sections. */
+import { mulberry32 } from "../lib/random.ts";
 
 /** The q-quantile (0..1) of the values by linear interpolation; NaN for no values. */
 export function quantile(values: ArrayLike<number>, q: number): number {
@@ -43,13 +44,5 @@ export function round(value: number, digits = 3): number {
   return Math.round(value * factor) / factor;
 }
 
-/** mulberry32: a tiny seeded PRNG, so that "varied parameters" are the same in every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
+/** mulberry32 (lib/random.ts): so that "varied parameters" are the same in every run. */
+export const seededRandom = mulberry32;

@@ -24,6 +24,7 @@ import {
   type SyncWindow,
   SyncWindowSchema,
 } from "./source.ts";
+import { mix32, mulberry32 } from "../lib/random.ts";
 
 // ---------------------------------------------------------------------------------
 // Configuration
@@ -207,17 +208,6 @@ const DAY_HOURS = 24;
 // Seeded randomness
 // ---------------------------------------------------------------------------------
 
-/** murmur3's finalizer: a cheap, well-mixed 32-bit integer hash. */
-function mix32(value: number): number {
-  let h = value | 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 /** Folds one more integer into a hash. */
 function combine(hash: number, value: number): number {
   return mix32(((hash ^ value) + 0x9e3779b9) | 0);
@@ -227,17 +217,6 @@ function combine(hash: number, value: number): number {
 function seedKeyOf(seed: number): number {
   const high = Math.floor(seed / 0x1_0000_0000);
   return combine(combine(0x2545f491, seed >>> 0), high >>> 0);
-}
-
-/** mulberry32: a tiny, fast PRNG; uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
 }
 
 /** Separate streams so that, e.g., adding a catalog draw never shifts hourly values. */

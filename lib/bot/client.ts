@@ -26,8 +26,7 @@ import {
   InsightsSchema,
 } from "../api.ts";
 import { type Platform, PlatformSchema } from "../schema.ts";
-import { normalizeText } from "./embeddings.ts";
-import { type CatalogEntry, CLOSE_RATIO, MIN_SCORE, type Resolution } from "./resolve.ts";
+import { type CatalogEntry, type Resolution, resolveWithSearch } from "./resolve.ts";
 import { VectorIndex, type VectorSearch } from "./vector_search.ts";
 
 // ---------------------------------------------------------------------------------
@@ -208,50 +207,6 @@ export class CatalogIndexCache {
     }
     return index;
   }
-}
-
-// ---------------------------------------------------------------------------------
-// Name resolution over any VectorSearch (same rules and thresholds as CampaignResolver)
-// ---------------------------------------------------------------------------------
-
-const FILLER_WORDS = new Set(["the", "my", "our", "campaign", "campaigns", "ad", "ads"]);
-
-function comparableName(name: string): string {
-  return normalizeText(name).replace(/[^\p{L}\p{N}]+/gu, " ").trim();
-}
-
-/**
- * Resolves `name` against `catalog` using `search` for similarity: an exact name or id
- * first (several exact hits are ambiguous), then the nearest names above MIN_SCORE; a
- * runner-up within CLOSE_RATIO of the best makes the answer ambiguous.
- */
-export async function resolveWithSearch<T extends CatalogEntry>(
-  name: string,
-  catalog: readonly T[],
-  search: VectorSearch<T>,
-  options: { platform?: Platform; minScore?: number; closeRatio?: number; max?: number } = {},
-): Promise<Resolution<T>> {
-  const { platform, minScore = MIN_SCORE, closeRatio = CLOSE_RATIO, max = 5 } = options;
-  const wanted = comparableName(name);
-  if (wanted.length === 0) return { kind: "none" };
-  const eligible = (entry: T) => platform === undefined || entry.platform === platform;
-  const exact = catalog.filter((entry) =>
-    eligible(entry) &&
-    (comparableName(entry.name) === wanted || entry.campaign_id.toLowerCase() === wanted)
-  );
-  if (exact.length === 1) return { kind: "match", campaign: exact[0], score: 1 };
-  if (exact.length > 1) {
-    return { kind: "ambiguous", candidates: exact.map((campaign) => ({ campaign, score: 1 })) };
-  }
-  const query = wanted.split(" ").filter((word) => !FILLER_WORDS.has(word)).join(" ") || wanted;
-  const scored = (await search.search(query, catalog.length))
-    .filter((match) => eligible(match.payload) && match.score >= minScore)
-    .map((match) => ({ campaign: match.payload, score: match.score }));
-  if (scored.length === 0) return { kind: "none" };
-  const [best] = scored;
-  const close = scored.filter((candidate) => candidate.score >= best.score * closeRatio);
-  if (close.length === 1) return { kind: "match", campaign: best.campaign, score: best.score };
-  return { kind: "ambiguous", candidates: close.slice(0, max) };
 }
 
 // ---------------------------------------------------------------------------------

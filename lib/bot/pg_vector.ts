@@ -19,6 +19,7 @@ import type { Logger } from "../log.ts";
 import { type SparseVector, TfidfModel, type TfidfOptions } from "./embeddings.ts";
 import type { IndexItem, Match, VectorSearch } from "./vector_search.ts";
 import { type CatalogIndexFactory, memoryIndexFactory } from "./client.ts";
+import { mix32 } from "../random.ts";
 
 /**
  * 1024 slots: on short campaign names the hashed cosine stays within about 0.01 of the
@@ -27,23 +28,12 @@ import { type CatalogIndexFactory, memoryIndexFactory } from "./client.ts";
 export const DEFAULT_DIMENSIONS = 1024;
 const TABLE_PREFIX = "bot_name_vectors";
 
-/** A 32-bit mix of an integer (murmur3's finalizer): spreads sparse indices over slots. */
-function mix(value: number): number {
-  let h = value >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 /** Folds a sparse vector into `dimensions` slots (signed feature hashing), L2-normalized. */
 export function hashEmbedding(vector: SparseVector, dimensions = DEFAULT_DIMENSIONS): number[] {
   const dense = new Array<number>(dimensions).fill(0);
   vector.indices.forEach((index, position) => {
-    const hash = mix(index);
-    const sign = mix(hash ^ 0x9e3779b9) & 1 ? -1 : 1;
+    const hash = mix32(index);
+    const sign = mix32(hash ^ 0x9e3779b9) & 1 ? -1 : 1;
     dense[hash % dimensions] += sign * vector.values[position];
   });
   let norm = 0;

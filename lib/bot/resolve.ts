@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { PlatformSchema } from "../schema.ts";
 import { normalizeText } from "./embeddings.ts";
-import { VectorIndex } from "./vector_search.ts";
+import { type Match, VectorIndex, type VectorSearch } from "./vector_search.ts";
 
 export const CatalogEntrySchema = z.object({
   campaign_id: z.string().min(1),
@@ -70,31 +70,67 @@ export class CampaignResolver<T extends CatalogEntry = CatalogEntry> {
   }
 
   resolve(name: string, options: ResolveOptions = {}): Resolution<T> {
-    const { platform, minScore = MIN_SCORE, closeRatio = CLOSE_RATIO, maxCandidates = 5 } = options;
-    const wanted = comparableName(name);
-    if (wanted.length === 0) return { kind: "none" };
-    const eligible = (campaign: T) => platform === undefined || campaign.platform === platform;
-
-    // An exact name or id needs no similarity; duplicates of it are still ambiguous.
-    const exact = this.#catalog.filter((campaign) =>
-      eligible(campaign) &&
-      (comparableName(campaign.name) === wanted || campaign.campaign_id.toLowerCase() === wanted)
-    );
-    if (exact.length === 1) return { kind: "match", campaign: exact[0], score: 1 };
-    if (exact.length > 1) {
-      return { kind: "ambiguous", candidates: exact.map((campaign) => ({ campaign, score: 1 })) };
-    }
-
-    const query = wanted.split(" ").filter((word) => !FILLER_WORDS.has(word)).join(" ") || wanted;
-    const scored = this.#index.searchSync(query, this.#catalog.length)
-      .filter((match) => eligible(match.payload) && match.score >= minScore)
-      .map((match) => ({ campaign: match.payload, score: match.score }));
-    if (scored.length === 0) return { kind: "none" };
-    const [best] = scored;
-    const close = scored.filter((candidate) => candidate.score >= best.score * closeRatio);
-    if (close.length === 1) return { kind: "match", campaign: best.campaign, score: best.score };
-    return { kind: "ambiguous", candidates: close.slice(0, maxCandidates) };
+    const step = exactStep(name, this.#catalog, options);
+    if ("resolution" in step) return step.resolution;
+    return similarityStep(this.#index.searchSync(step.query, this.#catalog.length), options);
   }
+}
+
+/**
+ * Resolves a name with any `VectorSearch` over the catalog (in memory, pgvector): the
+ * same rules as `CampaignResolver`.
+ */
+export async function resolveWithSearch<T extends CatalogEntry>(
+  name: string,
+  catalog: readonly T[],
+  search: VectorSearch<T>,
+  options: ResolveOptions = {},
+): Promise<Resolution<T>> {
+  const step = exactStep(name, catalog, options);
+  if ("resolution" in step) return step.resolution;
+  return similarityStep(await search.search(step.query, catalog.length), options);
+}
+
+/**
+ * The first step: an exact name or id needs no similarity (several exact hits are
+ * ambiguous); otherwise, the words to search for.
+ */
+function exactStep<T extends CatalogEntry>(
+  name: string,
+  catalog: readonly T[],
+  { platform }: ResolveOptions,
+): { resolution: Resolution<T> } | { query: string } {
+  const wanted = comparableName(name);
+  if (wanted.length === 0) return { resolution: { kind: "none" } };
+  const exact = catalog.filter((campaign) =>
+    (platform === undefined || campaign.platform === platform) &&
+    (comparableName(campaign.name) === wanted || campaign.campaign_id.toLowerCase() === wanted)
+  );
+  if (exact.length === 1) return { resolution: { kind: "match", campaign: exact[0], score: 1 } };
+  if (exact.length > 1) {
+    const candidates = exact.map((campaign) => ({ campaign, score: 1 }));
+    return { resolution: { kind: "ambiguous", candidates } };
+  }
+  return {
+    query: wanted.split(" ").filter((word) => !FILLER_WORDS.has(word)).join(" ") || wanted,
+  };
+}
+
+/** The second step: the nearest names above MIN_SCORE; a close runner-up makes it ambiguous. */
+function similarityStep<T extends CatalogEntry>(
+  matches: readonly Match<T>[],
+  options: ResolveOptions,
+): Resolution<T> {
+  const { platform, minScore = MIN_SCORE, closeRatio = CLOSE_RATIO, maxCandidates = 5 } = options;
+  const scored = matches
+    .filter((match) => (platform === undefined || match.payload.platform === platform))
+    .filter((match) => match.score >= minScore)
+    .map((match) => ({ campaign: match.payload, score: match.score }));
+  if (scored.length === 0) return { kind: "none" };
+  const [best] = scored;
+  const close = scored.filter((candidate) => candidate.score >= best.score * closeRatio);
+  if (close.length === 1) return { kind: "match", campaign: best.campaign, score: best.score };
+  return { kind: "ambiguous", candidates: close.slice(0, maxCandidates) };
 }
 
 /** One-off resolution; build a `CampaignResolver` to resolve many names against one catalog. */

@@ -12,8 +12,8 @@ import {
   createHttpAnalyticsClient,
   createInProcessAnalyticsClient,
   memoryIndexFactory,
-  resolveWithSearch,
 } from "../../lib/bot/client.ts";
+import { resolveWithSearch } from "../../lib/bot/resolve.ts";
 import { answerPrompt } from "../../lib/bot/executor.ts";
 import { CampaignResolver, type CatalogEntry } from "../../lib/bot/resolve.ts";
 import { VectorIndex } from "../../lib/bot/vector_search.ts";

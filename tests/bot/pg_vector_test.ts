@@ -16,7 +16,8 @@ import {
   pgvectorAvailable,
   PgVectorIndex,
 } from "../../lib/bot/pg_vector.ts";
-import { CatalogIndexCache, resolveWithSearch } from "../../lib/bot/client.ts";
+import { CatalogIndexCache } from "../../lib/bot/client.ts";
+import { resolveWithSearch } from "../../lib/bot/resolve.ts";
 import { CampaignResolver, type CatalogEntry } from "../../lib/bot/resolve.ts";
 import { VectorIndex } from "../../lib/bot/vector_search.ts";
 import { promptExtension } from "../../handlers/prompt.ts";
