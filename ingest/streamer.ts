@@ -20,6 +20,9 @@ const HOUR_MS = 3_600_000;
 /** The account id the live stream's run is recorded under in ingest_runs. */
 export const STREAM_ACCOUNT = "stream";
 
+/** A stream that has not reported for this long belongs to a process that is gone. */
+const SILENT_STREAM_MS = 10 * 60_000;
+
 export interface StreamerDeps {
   source: FakeSource;
   processor: Pick<Processor, "process">;
@@ -59,6 +62,13 @@ export class FakeStreamer {
 
   /** Backfills history once per tenant (first start), then starts ticking. */
   async start(): Promise<void> {
+    // Streams of processes that died stay "running" in ingest_runs until someone notices.
+    await this.deps.journal.abandonSilentRuns(
+      this.deps.source.tenantId,
+      "fake",
+      STREAM_ACCOUNT,
+      SILENT_STREAM_MS,
+    );
     await this.backfillIfEmpty();
     this.lastTick = this.deps.clock();
     this.timer = setInterval(() => void this.tick(), this.deps.intervalMs);

@@ -118,6 +118,26 @@ export class IngestJournal {
     return rows.length;
   }
 
+  /**
+   * Marks long-running runs (the streamer's) that have not reported progress for
+   * `silentForMs` as failed: their process is gone. Live streams report every tick.
+   */
+  async abandonSilentRuns(
+    tenantId: string,
+    source: string,
+    accountId: string,
+    silentForMs: number,
+  ): Promise<number> {
+    const rows = await this.db.query(
+      `UPDATE ingest_runs SET status = 'failed', error = 'runner stopped reporting'
+       WHERE tenant_id = $1 AND source = $2 AND account_id = $3 AND status = 'running'
+         AND coalesce(finished_at, started_at) < now() - make_interval(secs => $4::float8 / 1000)
+       RETURNING id`,
+      [tenantId, source, accountId, silentForMs],
+    );
+    return rows.length;
+  }
+
   async deadLetter(
     tenantId: string,
     source: string,

@@ -236,6 +236,32 @@ for (const engine of ENGINES) {
         });
 
         await t.step(
+          "streams that stopped reporting are marked failed, live ones are not",
+          async () => {
+            const { journal } = parts(db);
+            const dead = await journal.startRun({
+              tenantId: "streams",
+              source: "fake",
+              accountId: "stream",
+            });
+            const live = await journal.startRun({
+              tenantId: "streams",
+              source: "fake",
+              accountId: "stream",
+            });
+            await db.driver.query(
+              "UPDATE ingest_runs SET started_at = now() - interval '1 hour' WHERE id = $1",
+              [dead],
+            );
+            await journal.addToRun(live!, 5, 0);
+            assert.equal(await journal.abandonSilentRuns("streams", "fake", "stream", 600_000), 1);
+            const [status] = await journal.sourceStatus("streams");
+            assert.equal(status.running, 1);
+            assert.match(status.last_error!, /stopped reporting/);
+          },
+        );
+
+        await t.step(
           "the streamer queues while the database is down and flushes in order",
           async () => {
             const base = parts(db);
