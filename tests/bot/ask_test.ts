@@ -3,22 +3,16 @@ import assert from "node:assert/strict";
 import { promptExtension } from "../../handlers/prompt.ts";
 import { KEY_A } from "../support/app.ts";
 import { seededApp } from "./fixtures.ts";
+import { runMain } from "../support/services.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
-async function ask(args: string[], env: Record<string, string>) {
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "ask", ...args],
-    env: { DATABASE_URL: "", ANALYTICS_API_URL: "", API_KEY: "", LOG_LEVEL: "", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: result.code,
-    stdout: decoder.decode(result.stdout),
-    stderr: decoder.decode(result.stderr),
-  };
+function ask(args: string[], env: Record<string, string>) {
+  return runMain(["ask", ...args], {
+    DATABASE_URL: "",
+    ANALYTICS_API_URL: "",
+    API_KEY: "",
+    LOG_LEVEL: "",
+    ...env,
+  });
 }
 
 Deno.test({

@@ -1,7 +1,6 @@
 /** `main.ts serve` mounts POST /prompt in-process, behind the API's own bearer auth. */
 import assert from "node:assert/strict";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+import { startReplica } from "../support/services.ts";
 
 Deno.test({
   name: "serve answers POST /prompt with the API's keys and tenancy",
@@ -9,39 +8,18 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const dataDir = await Deno.makeTempDir({ prefix: "serve-prompt-" });
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--unstable-cron", MAIN, "serve"],
-      env: {
-        PORT: "0",
-        DATA_DIR: dataDir,
-        DATABASE_URL: "",
-        LOG_LEVEL: "info",
-        FAKE_BACKFILL_DAYS: "1",
-        FAKE_INTERVAL_MS: "60000",
-        INGEST_TENANT: "acme",
-        API_KEY: "acme:acme-key-123456,globex:globex-key-123456",
-        SLACK_SIGNING_SECRET: "",
-      },
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    let output = "";
-    const decoder = new TextDecoder();
-    const pump = async (stream: ReadableStream<Uint8Array>) => {
-      for await (const chunk of stream) output += decoder.decode(chunk);
-    };
-    const pumping = Promise.all([pump(child.stdout), pump(child.stderr)]);
+    const server = await startReplica({
+      DATA_DIR: dataDir,
+      DATABASE_URL: "",
+      FAKE_BACKFILL_DAYS: "1",
+      FAKE_INTERVAL_MS: "60000",
+      INGEST_TENANT: "acme",
+      API_KEY: "acme:acme-key-123456,globex:globex-key-123456",
+      SLACK_SIGNING_SECRET: "",
+    }, { startTimeoutMs: 90_000 });
     try {
-      const deadline = Date.now() + 90_000;
-      let port = 0;
-      while (!port && Date.now() < deadline) {
-        const match = /"msg":"listening","port":(\d+)/.exec(output);
-        if (match) port = Number(match[1]);
-        else await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      assert.ok(port, `serve did not start:\n${output}`);
       const ask = async (prompt: unknown, key?: string) => {
-        const response = await fetch(`http://127.0.0.1:${port}/prompt`, {
+        const response = await fetch(`${server.base}/prompt`, {
           method: "POST",
           headers: {
             "Content-Type": "application/json",
@@ -68,9 +46,7 @@ Deno.test({
       const globex = await ask("how many clicks did we get", "globex-key-123456");
       assert.match(globex.body.reply, /^I found no activity/);
     } finally {
-      child.kill("SIGTERM");
-      await child.status;
-      await pumping;
+      await server.kill("SIGTERM");
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     }
   },

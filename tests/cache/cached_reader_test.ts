@@ -23,6 +23,7 @@ import { createLogger, silentLogger } from "../../lib/log.ts";
 import { createRedisClient, createUpstashClient } from "../../runtime/cache.ts";
 import { type FakeUpstash, startFakeUpstash } from "../fakes/upstash_server.ts";
 import { redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
+import { deleteRedisKeys } from "../support/redis.ts";
 
 /** One backend under test, with the knobs to simulate a lost version key or a FLUSH. */
 interface Backend {
@@ -47,23 +48,6 @@ function sharedView(cache: Cache): Cache {
     ping: () => cache.ping(),
     close: () => Promise.resolve(),
   };
-}
-
-async function scanDelete(prefix: string): Promise<void> {
-  const client = createRedisClient(TEST_REDIS_URL!);
-  try {
-    await client.waitUntilReady(5_000);
-    let cursor = "0";
-    do {
-      const [next, keys] = await client.sendCommand(
-        ["SCAN", cursor, "MATCH", `${prefix}*`, "COUNT", "1000"],
-      ) as [string, string[]];
-      cursor = next;
-      if (keys.length > 0) await client.sendCommand(["UNLINK", ...keys]);
-    } while (cursor !== "0");
-  } finally {
-    await client.close();
-  }
 }
 
 async function redisBackend(
@@ -98,11 +82,11 @@ async function redisBackend(
     async deleteVersionKey(tenant) {
       await admin.sendCommand(["DEL", prefix + cacheKeys.version(tenant)]);
     },
-    flush: () => scanDelete(prefix),
+    flush: () => deleteRedisKeys(prefix),
     async dispose() {
       for (const each of opened) await each.close();
       await fake?.close();
-      await scanDelete(prefix);
+      await deleteRedisKeys(prefix);
       await admin.close();
     },
   };

@@ -16,6 +16,7 @@ import {
   createRedisClient,
 } from "../../runtime/cache.ts";
 import { IN_CI, redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
+import { deleteKeysWith } from "../support/redis.ts";
 
 /** Wraps a client and records every command sent (to count round trips). */
 function recording(client: RedisCommandClient) {
@@ -30,25 +31,6 @@ function recording(client: RedisCommandClient) {
       close: () => client.close(),
     } satisfies RedisCommandClient,
   };
-}
-
-/** Deletes every key under `prefix`. */
-async function deleteKeys(client: RedisCommandClient, prefix: string): Promise<number> {
-  let cursor = "0";
-  let deleted = 0;
-  do {
-    const [next, keys] = await client.sendCommand([
-      "SCAN",
-      cursor,
-      "MATCH",
-      `${prefix}*`,
-      "COUNT",
-      "1000",
-    ]) as [string, string[]];
-    cursor = next;
-    if (keys.length > 0) deleted += await client.sendCommand(["UNLINK", ...keys]) as number;
-  } while (cursor !== "0");
-  return deleted;
 }
 
 Deno.test({
@@ -124,7 +106,7 @@ Deno.test({
         await cache.ping();
       });
     } finally {
-      await deleteKeys(connection, prefix);
+      await deleteKeysWith(connection, prefix);
       await cache.close();
     }
   },
@@ -326,7 +308,7 @@ Deno.test("cache settings from the environment", async (t) => {
         assert.equal(reader.stats().hits, 1);
       } finally {
         await cleanup.waitUntilReady(5_000);
-        await deleteKeys(cleanup, prefix);
+        await deleteKeysWith(cleanup, prefix);
         await cleanup.close();
         await reader.close();
       }

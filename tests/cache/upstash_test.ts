@@ -7,30 +7,10 @@ import assert from "node:assert/strict";
 import { CachedReader, cacheKeys } from "../../lib/cache/cache.ts";
 import { upstashCache } from "../../lib/cache/upstash.ts";
 import { silentLogger } from "../../lib/log.ts";
-import {
-  createCachedReaderFromEnv,
-  createRedisClient,
-  createUpstashClient,
-} from "../../runtime/cache.ts";
+import { createCachedReaderFromEnv, createUpstashClient } from "../../runtime/cache.ts";
 import { startFakeUpstash } from "../fakes/upstash_server.ts";
 import { redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
-
-async function deleteKeys(prefix: string): Promise<void> {
-  const client = createRedisClient(TEST_REDIS_URL!);
-  try {
-    await client.waitUntilReady(5_000);
-    let cursor = "0";
-    do {
-      const [next, keys] = await client.sendCommand(
-        ["SCAN", cursor, "MATCH", `${prefix}*`, "COUNT", "1000"],
-      ) as [string, string[]];
-      cursor = next;
-      if (keys.length > 0) await client.sendCommand(["UNLINK", ...keys]);
-    } while (cursor !== "0");
-  } finally {
-    await client.close();
-  }
-}
+import { deleteRedisKeys } from "../support/redis.ts";
 
 function post(url: string, body: unknown, headers: Record<string, string> = {}) {
   return fetch(url, {
@@ -109,7 +89,7 @@ Deno.test({
       });
     } finally {
       await fake.close();
-      await deleteKeys(prefix);
+      await deleteRedisKeys(prefix);
     }
   },
 });
@@ -158,7 +138,7 @@ Deno.test({
     } finally {
       await cache.close();
       await fake.close();
-      await deleteKeys(prefix);
+      await deleteRedisKeys(prefix);
     }
   },
 });
@@ -209,7 +189,7 @@ Deno.test({
     } finally {
       await reader.close();
       await fake.close();
-      await deleteKeys(prefix);
+      await deleteRedisKeys(prefix);
     }
   },
 });

@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import edge, { createEdgeHandler, type EdgeHandler } from "../../handlers/edge.ts";
 import { type Logger, silentLogger } from "../../lib/log.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
-import { createRedisClient } from "../../runtime/cache.ts";
 import { startFakeUpstash } from "../fakes/upstash_server.ts";
 import {
   postgresDatabase,
@@ -18,6 +17,7 @@ import {
   uniqueName,
 } from "../support/databases.ts";
 import { KEY_A, KEY_B, metricRow } from "../support/app.ts";
+import { deleteRedisKeys } from "../support/redis.ts";
 
 const BASE = "https://edge.example";
 const INSIGHTS = "/campaign/cmp-42/insights?from=2024-04-01&to=2024-04-20&platform=Google";
@@ -44,24 +44,6 @@ async function totalsOf(handler: EdgeHandler, key = KEY_A): Promise<Totals> {
   const response = await handler.fetch(get(INSIGHTS, key));
   assert.equal(response.status, 200);
   return (await json(response)).totals as Totals;
-}
-
-/** Deletes this run's cache keys (version keys have no TTL). */
-async function deleteKeys(prefix: string): Promise<void> {
-  const client = createRedisClient(TEST_REDIS_URL!);
-  try {
-    await client.waitUntilReady(5_000);
-    let cursor = "0";
-    do {
-      const [next, keys] = await client.sendCommand(
-        ["SCAN", cursor, "MATCH", `${prefix}*`, "COUNT", "1000"],
-      ) as [string, string[]];
-      cursor = next;
-      if (keys.length > 0) await client.sendCommand(["UNLINK", ...keys]);
-    } while (cursor !== "0");
-  } finally {
-    await client.close();
-  }
 }
 
 /** A logger that keeps lines, to check what a misconfigured handler says. */
@@ -181,7 +163,7 @@ Deno.test({
     } finally {
       await handler.close();
       await upstash.close();
-      await deleteKeys(prefix);
+      await deleteRedisKeys(prefix);
       await db.dispose();
     }
   },

@@ -308,6 +308,36 @@ export function startServer(handler: (request: Request) => Promise<Response>): S
   return { origin: `http://127.0.0.1:${port}`, close: () => server.shutdown() };
 }
 
+/**
+ * The handle every fake platform server returns: its base URL and token, plus the parts
+ * of its state tests steer and read. `extra` adds platform-specific members (getters kept).
+ */
+export function platformServer<Extra extends object = Record<never, never>>(
+  state: FakeServerState,
+  server: StartedServer,
+  access: { url: string; token: string },
+  extra?: Extra,
+): FakePlatformServer & Extra {
+  const handle: FakePlatformServer = {
+    ...access,
+    faults: state.faults,
+    get malformedRow() {
+      return state.malformedRow;
+    },
+    set malformedRow(value: boolean) {
+      state.malformedRow = value;
+    },
+    requests: state.requests,
+    violations: state.violations,
+    setDataset: (dataset) => (state.dataset = dataset),
+    totals: () => state.ledger.totals(),
+    close: server.close,
+  };
+  return Object.defineProperties(handle, Object.getOwnPropertyDescriptors(extra ?? {})) as
+    & FakePlatformServer
+    & Extra;
+}
+
 export function findAccount(dataset: FakeDataset, id: string): FakeAccount | undefined {
   return dataset.accounts.find((account) => account.id === id);
 }

@@ -24,6 +24,7 @@ import {
   findAccount,
   json,
   newState,
+  platformServer,
   recordRequest,
   startServer,
   takeFault,
@@ -283,10 +284,8 @@ export function startFakeGoogle(options: FakeGoogleOptions): FakeGoogleServer {
   };
 
   const server = startServer(handler);
-  return {
-    url: `${server.origin}/v17`,
+  return platformServer(state, server, { url: `${server.origin}/v17`, token: developerToken }, {
     tokenUrl: `${server.origin}/token`,
-    token: developerToken,
     developerToken,
     clientId,
     clientSecret,
@@ -295,17 +294,5 @@ export function startFakeGoogle(options: FakeGoogleOptions): FakeGoogleServer {
       return exchanges;
     },
     revokeAccessTokens: () => issued.clear(),
-    faults: state.faults,
-    get malformedRow() {
-      return state.malformedRow;
-    },
-    set malformedRow(value: boolean) {
-      state.malformedRow = value;
-    },
-    requests: state.requests,
-    violations: state.violations,
-    setDataset: (dataset) => (state.dataset = dataset),
-    totals: () => state.ledger.totals(),
-    close: server.close,
-  };
+  });
 }

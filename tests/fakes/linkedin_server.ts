@@ -20,6 +20,7 @@ import {
   findAccount,
   json,
   newState,
+  platformServer,
   recordRequest,
   startServer,
   takeFault,
@@ -220,20 +221,5 @@ export function startFakeLinkedIn(options: FakeLinkedInOptions): FakePlatformSer
   };
 
   const server = startServer(handler);
-  return {
-    url: `${server.origin}/rest`,
-    token,
-    faults: state.faults,
-    get malformedRow() {
-      return state.malformedRow;
-    },
-    set malformedRow(value: boolean) {
-      state.malformedRow = value;
-    },
-    requests: state.requests,
-    violations: state.violations,
-    setDataset: (dataset) => (state.dataset = dataset),
-    totals: () => state.ledger.totals(),
-    close: server.close,
-  };
+  return platformServer(state, server, { url: `${server.origin}/rest`, token });
 }

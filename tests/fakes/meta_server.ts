@@ -18,6 +18,7 @@ import {
   findAccount,
   json,
   newState,
+  platformServer,
   recordRequest,
   startServer,
   takeFault,
@@ -187,20 +188,5 @@ export function startFakeMeta(options: FakeMetaOptions): FakePlatformServer {
   };
 
   const server = startServer(handler);
-  return {
-    url: server.origin,
-    token,
-    faults: state.faults,
-    get malformedRow() {
-      return state.malformedRow;
-    },
-    set malformedRow(value: boolean) {
-      state.malformedRow = value;
-    },
-    requests: state.requests,
-    violations: state.violations,
-    setDataset: (dataset) => (state.dataset = dataset),
-    totals: () => state.ledger.totals(),
-    close: server.close,
-  };
+  return platformServer(state, server, { url: server.origin, token });
 }

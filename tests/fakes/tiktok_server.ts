@@ -20,6 +20,7 @@ import {
   findAccount,
   json,
   newState,
+  platformServer,
   recordRequest,
   startServer,
   takeFault,
@@ -182,26 +183,12 @@ export function startFakeTikTok(options: FakeTikTokOptions): FakeTikTokServer {
   };
 
   const server = startServer(handler);
-  return {
-    url: `${server.origin}/open_api/v1.3`,
-    token,
-    faults: state.faults,
+  return platformServer(state, server, { url: `${server.origin}/open_api/v1.3`, token }, {
     get codeErrors() {
       return codeErrors;
     },
     set codeErrors(value: number) {
       codeErrors = value;
     },
-    get malformedRow() {
-      return state.malformedRow;
-    },
-    set malformedRow(value: boolean) {
-      state.malformedRow = value;
-    },
-    requests: state.requests,
-    violations: state.violations,
-    setDataset: (dataset) => (state.dataset = dataset),
-    totals: () => state.ledger.totals(),
-    close: server.close,
-  };
+  });
 }

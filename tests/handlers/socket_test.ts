@@ -7,6 +7,7 @@ import { auth, KEY_A, metricRow, testApp } from "../support/app.ts";
 import { redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
 import { createCachedReaderFromEnv } from "../../runtime/cache.ts";
 import { startFakeUpstash } from "../fakes/upstash_server.ts";
+import { deleteRedisKeys } from "../support/redis.ts";
 import { ingestHttp } from "../../handlers/ingest.ts";
 import { Processor } from "../../ingest/processor.ts";
 import { IngestJournal } from "../../lib/store/ingest_journal.ts";
@@ -21,7 +22,7 @@ interface Backend {
   env: () => Promise<{ env: Env; close: () => Promise<void> }>;
 }
 
-const prefix = () => ({ CACHE_KEY_PREFIX: `${uniqueName("sock")}:` });
+const newPrefix = () => `${uniqueName("sock")}:`;
 
 const BACKENDS: Backend[] = [
   {
@@ -32,21 +33,30 @@ const BACKENDS: Backend[] = [
   {
     name: "redis",
     missing: redisMissing,
-    env: () =>
-      Promise.resolve({ env: { REDIS_URL: TEST_REDIS_URL, ...prefix() }, close: async () => {} }),
+    env: () => {
+      const prefix = newPrefix();
+      return Promise.resolve({
+        env: { REDIS_URL: TEST_REDIS_URL, CACHE_KEY_PREFIX: prefix },
+        close: () => deleteRedisKeys(prefix),
+      });
+    },
   },
   {
     name: "upstash",
     missing: redisMissing,
     env: async () => {
       const upstash = await startFakeUpstash({ redisUrl: TEST_REDIS_URL! });
+      const prefix = newPrefix();
       return {
         env: {
           UPSTASH_REDIS_REST_URL: upstash.url,
           UPSTASH_REDIS_REST_TOKEN: upstash.token,
-          ...prefix(),
+          CACHE_KEY_PREFIX: prefix,
         },
-        close: () => upstash.close(),
+        close: async () => {
+          await upstash.close();
+          await deleteRedisKeys(prefix);
+        },
       };
     },
   },

@@ -17,8 +17,8 @@ import { startFakeGoogle } from "../fakes/google_server.ts";
 import { startFakeLinkedIn } from "../fakes/linkedin_server.ts";
 import { startFakeTikTok } from "../fakes/tiktok_server.ts";
 import type { Platform } from "../../lib/schema.ts";
+import { runMain } from "../support/services.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const WINDOW = { from: "2024-03-01", to: "2024-04-09" };
 
 function dataset(accountIds: string[]) {
@@ -89,20 +89,8 @@ function cases(): Case[] {
   ];
 }
 
-async function ingest(env: Record<string, string>, args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "ingest", ...args],
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function ingest(env: Record<string, string>, args: string[]) {
+  return runMain(["ingest", ...args], env, { clearEnv: true });
 }
 
 Deno.test({

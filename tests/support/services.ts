@@ -134,8 +134,38 @@ export interface Replica {
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `main.ts <command> ...` to completion (ingest, ask, a serve that refuses to start). */
+export async function runMain(
+  args: string[],
+  env: Record<string, string>,
+  options: { clearEnv?: boolean } = {},
+): Promise<CommandResult> {
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    env,
+    clearEnv: options.clearEnv,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: result.code,
+    stdout: decoder.decode(result.stdout),
+    stderr: decoder.decode(result.stderr),
+  };
+}
+
 /** `main.ts serve` as a child process; resolves once it listens. */
-export async function startReplica(env: Record<string, string>): Promise<Replica> {
+export async function startReplica(
+  env: Record<string, string>,
+  options: { startTimeoutMs?: number } = {},
+): Promise<Replica> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--unstable-cron", MAIN, "serve"],
     env: { PORT: "0", LOG_LEVEL: "info", ...env },
@@ -148,7 +178,7 @@ export async function startReplica(env: Record<string, string>): Promise<Replica
     for await (const chunk of stream) text += decoder.decode(chunk);
   };
   const pumping = Promise.all([pump(child.stdout), pump(child.stderr)]);
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   let port = 0;
   while (!port) {
     const match = /"msg":"listening","port":(\d+)/.exec(text);
