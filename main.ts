@@ -18,6 +18,7 @@ import { openDatabase } from "./runtime/database.ts";
 import { registerIngestCron } from "./ingest/cron.ts";
 import { SourceNameSchema } from "./ingest/source.ts";
 import { installPostgresCrashGuard } from "./runtime/crash_guard.ts";
+import { serveUntilSignal } from "./runtime/http_server.ts";
 import { ask, botExtensions, runBot } from "./runtime/bot.ts";
 
 const COMMANDS = ["serve", "ingest", "migrate", "bot", "ask"] as const;
@@ -53,23 +54,9 @@ async function serve(env: Record<string, string>): Promise<number> {
         `(tenant "default"). Set API_KEY to choose your own.`,
     );
   }
-  const shutdown = new AbortController();
-  const server = Deno.serve({
-    port: config.PORT,
-    hostname: "0.0.0.0",
-    signal: shutdown.signal,
-    onListen: ({ port }) => logger.info("listening", { port }),
-  }, app.fetch);
+  const stopped = serveUntilSignal(app.fetch, { port: config.PORT, logger });
   startIngestion(services);
-
-  const stop = () => {
-    if (shutdown.signal.aborted) return;
-    logger.info("shutting down: finishing in-flight requests");
-    shutdown.abort();
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  await server.finished;
+  await stopped;
   await services.close();
   logger.info("stopped");
   return 0;

@@ -166,10 +166,17 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
 
 export type AuthVariables = { principal: Principal };
 
-function unauthorized(message: string): Response {
+/**
+ * A 401 with the Bearer challenge. A request that sent no token gets no error code in
+ * the challenge (RFC 6750 §3.1); one that sent a bad or malformed token gets invalid_token.
+ */
+export function unauthorized(message: string, { tokenSent = true } = {}): Response {
+  const challenge = tokenSent
+    ? `Bearer realm="campaign-analytics", error="invalid_token"`
+    : `Bearer realm="campaign-analytics"`;
   return Response.json({ error: message }, {
     status: 401,
-    headers: { "WWW-Authenticate": `Bearer realm="campaign-analytics", error="invalid_token"` },
+    headers: { "WWW-Authenticate": challenge },
   });
 }
 
@@ -182,13 +189,7 @@ export function requireAuth<E extends { Variables: AuthVariables }>(
   return async (c, next) => {
     const header = c.req.header("Authorization");
     if (!header) {
-      return new Response(JSON.stringify({ error: "missing bearer token" }), {
-        status: 401,
-        headers: {
-          "Content-Type": "application/json",
-          "WWW-Authenticate": `Bearer realm="campaign-analytics"`,
-        },
-      });
+      return unauthorized("missing bearer token", { tokenSent: false });
     }
     const match = BEARER.exec(header.trim());
     if (!match) return unauthorized("malformed Authorization header: expected 'Bearer <token>'");

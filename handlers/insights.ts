@@ -29,7 +29,11 @@ function reportBy<K extends string>(
   fallbackCurrency: string | null,
 ): (CurrencyReport & { key: string })[] {
   const groups = new Map<string, SumsRow[]>();
-  for (const row of rows) groups.set(row[key], [...(groups.get(row[key]) ?? []), row]);
+  for (const row of rows) {
+    const group = groups.get(row[key]);
+    if (group) group.push(row);
+    else groups.set(row[key], [row]);
+  }
   return [...groups].map(([value, members]) => ({
     key: value,
     ...reportCurrencies(members, fallbackCurrency),

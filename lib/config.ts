@@ -32,20 +32,33 @@ const optionalText = z.string().trim().optional();
 export const ApiKeySchema = z.object({ tenant: TenantIdSchema, key: z.string().min(8) });
 export type ApiKey = z.infer<typeof ApiKeySchema>;
 
-const apiKeys = envList.transform((items, ctx) =>
-  items.map((item) => {
-    const separator = item.indexOf(":");
-    const candidate = separator > 0
-      ? { tenant: item.slice(0, separator), key: item.slice(separator + 1) }
-      : { tenant: "default", key: item };
-    const parsed = ApiKeySchema.safeParse(candidate);
-    if (!parsed.success) {
-      ctx.addIssue({ code: "custom", message: "each key needs at least 8 characters" });
-      return candidate;
-    }
-    return parsed.data;
-  })
-);
+/**
+ * A comma-separated list of `tenant:key` items. With `defaultTenant`, a bare `key` is
+ * that tenant's; without it every item must name its tenant.
+ */
+export function tenantKeyList(defaultTenant?: string) {
+  return envList.transform((items, ctx) =>
+    items.map((item) => {
+      const separator = item.indexOf(":");
+      const candidate = separator > 0
+        ? { tenant: item.slice(0, separator), key: item.slice(separator + 1) }
+        : { tenant: defaultTenant ?? "", key: item };
+      const parsed = ApiKeySchema.safeParse(candidate);
+      if (!parsed.success) {
+        ctx.addIssue({
+          code: "custom",
+          message: defaultTenant === undefined
+            ? "expected tenant:key items (keys of 8+ characters)"
+            : "each key needs at least 8 characters",
+        });
+        return candidate;
+      }
+      return parsed.data;
+    })
+  );
+}
+
+const apiKeys = tenantKeyList("default");
 
 export const AppConfigSchema = z.object({
   PORT: envInteger(8080, 0, 65535),

@@ -13,9 +13,8 @@ import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { type Env, parseEnv } from "../lib/config.ts";
+import { type Env, envInteger, loadAppConfig, parseEnv, tenantKeyList } from "../lib/config.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
-import { ApiKeySchema } from "../lib/config.ts";
 import {
   type AnalyticsClient,
   CatalogIndexCache,
@@ -28,79 +27,41 @@ import { parseTeamTenants } from "../lib/bot/slack.ts";
 import { isValidTimeZone } from "../lib/dates.ts";
 import type { AppExtension } from "../handlers/app.ts";
 import { BadRequest } from "../handlers/params.ts";
+import { unauthorized } from "../handlers/auth.ts";
 import { bearerToken, internalAnalytics, promptExtension, readPrompt } from "../handlers/prompt.ts";
 import { slackCommandHandler, slackExtension } from "../handlers/slack.ts";
 import { buildServices, type Services } from "./services.ts";
+import { serveUntilSignal } from "./http_server.ts";
 
-const emptyAsUndefined = (value: unknown) =>
-  typeof value === "string" && value.trim() === "" ? undefined : value;
-
-const teamTenants = z.preprocess(
-  emptyAsUndefined,
-  z.string().optional().transform((text, ctx) => {
-    try {
-      return parseTeamTenants(text);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-      return z.NEVER;
-    }
-  }),
-);
-
-/** `tenant:key` items (the API_KEY format): the bot's credential for each Slack tenant. */
-const tenantKeys = z.preprocess(
-  emptyAsUndefined,
-  z.string().optional().transform((text, ctx) => {
-    const keys = new Map<string, string>();
-    for (const item of (text ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
-      const separator = item.indexOf(":");
-      const parsed = ApiKeySchema.safeParse({
-        tenant: item.slice(0, Math.max(separator, 0)),
-        key: item.slice(separator + 1),
-      });
-      if (separator <= 0 || !parsed.success) {
-        ctx.addIssue({ code: "custom", message: "expected tenant:key items (keys of 8+ chars)" });
-        return z.NEVER;
-      }
-      keys.set(parsed.data.tenant, parsed.data.key);
-    }
-    return keys;
-  }),
-);
+const teamTenants = z.string().optional().transform((text, ctx) => {
+  try {
+    return parseTeamTenants(text);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
 
 export const BotConfigSchema = z.object({
-  BOT_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(8081)),
-  ANALYTICS_API_URL: z.preprocess(emptyAsUndefined, z.url().default("http://localhost:8080")),
-  ANALYTICS_API_TIMEOUT_MS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number().int().min(100).max(120_000).default(10_000),
-  ),
+  BOT_PORT: envInteger(8081, 0, 65535),
+  ANALYTICS_API_URL: z.url().default("http://localhost:8080"),
+  ANALYTICS_API_TIMEOUT_MS: envInteger(10_000, 100, 120_000),
   /** The zone "today" and "this week" are read in; sent to the API as `tz`. */
-  BOT_TIME_ZONE: z.preprocess(
-    emptyAsUndefined,
-    z.string().default("UTC").refine(isValidTimeZone, "not an IANA time zone"),
-  ),
-  BOT_VECTOR_STORE: z.preprocess(
-    emptyAsUndefined,
-    z.enum(["auto", "memory", "pgvector"]).default("auto"),
-  ),
-  SLACK_SIGNING_SECRET: z.preprocess(emptyAsUndefined, z.string().min(8).optional()),
+  BOT_TIME_ZONE: z.string().default("UTC").refine(isValidTimeZone, "not an IANA time zone"),
+  BOT_VECTOR_STORE: z.enum(["auto", "memory", "pgvector"]).default("auto"),
+  SLACK_SIGNING_SECRET: z.string().min(8).optional(),
   SLACK_TEAM_TENANTS: teamTenants,
   /** Standalone bot only: an API key per Slack tenant (`tenant:key,...`). */
-  SLACK_API_KEYS: tenantKeys,
-  LOG_LEVEL: z.preprocess(
-    emptyAsUndefined,
-    z.enum(["debug", "info", "warn", "error"]).default("info"),
+  SLACK_API_KEYS: tenantKeyList().transform((keys) =>
+    new Map(keys.map(({ tenant, key }) => [tenant, key]))
   ),
-  MAX_BODY_BYTES: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number().int().min(1024).default(64 * 1024),
-  ),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  MAX_BODY_BYTES: envInteger(64 * 1024, 1024, 512 * 1024 * 1024),
 });
 export type BotConfig = z.infer<typeof BotConfigSchema>;
 
 export function loadBotConfig(env: Env): BotConfig {
-  return parseEnv(BotConfigSchema, env);
+  return parseEnv(BotConfigSchema, env, "bot settings");
 }
 
 // ---------------------------------------------------------------------------------
@@ -144,13 +105,6 @@ export interface BotAppOptions {
   logger?: Logger;
 }
 
-function unauthorized(message: string): Response {
-  return Response.json({ error: message }, {
-    status: 401,
-    headers: { "WWW-Authenticate": `Bearer realm="campaign-analytics"` },
-  });
-}
-
 export function createBotApp(config: BotConfig, options: BotAppOptions = {}): Hono {
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
   const clock = options.clock ?? (() => new Date());
@@ -175,9 +129,15 @@ export function createBotApp(config: BotConfig, options: BotAppOptions = {}): Ho
 
   app.post("/prompt", async (c) => {
     // The bot authenticates nothing itself; it only refuses what cannot be a bearer token.
-    if (!c.req.header("Authorization")) return unauthorized("missing bearer token");
+    if (!c.req.header("Authorization")) {
+      return unauthorized("missing bearer token", { tokenSent: false });
+    }
     const token = bearerToken(c);
-    if (!token) return unauthorized("malformed Authorization header: expected 'Bearer <token>'");
+    if (!token) {
+      return unauthorized("malformed Authorization header: expected 'Bearer <token>'", {
+        tokenSent: false,
+      });
+    }
     const prompt = await readPrompt(c);
     const client = clientFor(token);
     const answer: Answer = await answerPrompt(prompt, {
@@ -238,20 +198,12 @@ export async function runBot(env: Env): Promise<number> {
   const config = loadBotConfig(env);
   const logger = createLogger({ level: config.LOG_LEVEL });
   const app = createBotApp(config, { logger });
-  const shutdown = new AbortController();
-  const server = Deno.serve({
+  await serveUntilSignal(app.fetch, {
     port: config.BOT_PORT,
-    hostname: "0.0.0.0",
-    signal: shutdown.signal,
-    onListen: ({ port }) =>
-      logger.info("bot listening", { port, analytics_api: config.ANALYTICS_API_URL }),
-  }, app.fetch);
-  const stop = () => {
-    if (!shutdown.signal.aborted) shutdown.abort();
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  await server.finished;
+    logger,
+    listeningMessage: "bot listening",
+    listeningFields: { analytics_api: config.ANALYTICS_API_URL },
+  });
   logger.info("bot stopped");
   return 0;
 }
@@ -291,7 +243,7 @@ export async function ask(env: Env, args: string[]): Promise<number> {
     console.log(values.json ? JSON.stringify(answer, null, 2) : answer.reply);
 
   if (env.ANALYTICS_API_URL?.trim()) {
-    const token = env.ANALYTICS_API_TOKEN?.trim() || firstApiKey(env.API_KEY);
+    const token = env.ANALYTICS_API_TOKEN?.trim() || loadAppConfig(env).API_KEY[0]?.key;
     if (!token) {
       console.error("ask: set ANALYTICS_API_TOKEN (or API_KEY) to call ANALYTICS_API_URL");
       return 2;
@@ -323,11 +275,4 @@ export async function ask(env: Env, args: string[]): Promise<number> {
   } finally {
     await services.close();
   }
-}
-
-function firstApiKey(text: string | undefined): string | undefined {
-  const first = (text ?? "").split(",").map((item) => item.trim()).find(Boolean);
-  if (!first) return undefined;
-  const separator = first.indexOf(":");
-  return separator > 0 ? first.slice(separator + 1) : first;
 }
