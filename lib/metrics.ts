@@ -143,10 +143,10 @@ export function reportCurrencies(
   fallbackCurrency: string | null = null,
 ): CurrencyReport {
   if (rows.length === 0) {
-    const zero = presentTotals(ZERO_SUMS, fallbackCurrency ?? "XXX");
+    // Nothing spent is zero in any currency; every ratio has a zero denominator.
     return {
       currency: fallbackCurrency,
-      totals: { ...zero, cost: 0, revenue: 0 },
+      totals: { ...presentTotals(ZERO_SUMS, null), cost: 0, revenue: 0 },
     };
   }
   const currencies = [...new Set(rows.map((row) => row.currency))];

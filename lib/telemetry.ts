@@ -37,40 +37,44 @@ interface Metric {
   render(): string[];
 }
 
-export class Counter implements Metric {
-  private readonly values = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
-  inc(labels: Labels = {}, by = 1): void {
-    const key = labelKey(labels);
-    this.values.set(key, (this.values.get(key) ?? 0) + by);
-  }
-  get(labels: Labels = {}): number {
-    return this.values.get(labelKey(labels)) ?? 0;
-  }
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    if (this.values.size === 0) lines.push(`${this.name} 0`);
-    for (const [key, value] of this.values) lines.push(`${withLabels(this.name, key)} ${value}`);
-    return lines;
-  }
-}
-
-export class Gauge implements Metric {
-  private readonly values = new Map<string, number | (() => number)>();
-  constructor(readonly name: string, readonly help: string) {}
-  set(value: number, labels: Labels = {}): void {
-    this.values.set(labelKey(labels), value);
-  }
-  /** A gauge read at scrape time (backlog sizes, cache health). */
+/** Counters and gauges: a value per label set, kept here or read at scrape time. */
+abstract class Scalar implements Metric {
+  protected readonly values = new Map<string, number | (() => number)>();
+  constructor(readonly name: string, readonly help: string, private readonly type: string) {}
+  /** A value read at scrape time (backlog sizes, another component's counters). */
   collect(read: () => number, labels: Labels = {}): void {
     this.values.set(labelKey(labels), read);
   }
+  get(labels: Labels = {}): number {
+    const value = this.values.get(labelKey(labels)) ?? 0;
+    return typeof value === "function" ? value() : value;
+  }
   render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
+    if (this.values.size === 0 && this.type === "counter") lines.push(`${this.name} 0`);
     for (const [key, value] of this.values) {
       lines.push(`${withLabels(this.name, key)} ${typeof value === "function" ? value() : value}`);
     }
     return lines;
+  }
+}
+
+export class Counter extends Scalar {
+  constructor(name: string, help: string) {
+    super(name, help, "counter");
+  }
+  inc(labels: Labels = {}, by = 1): void {
+    const key = labelKey(labels);
+    this.values.set(key, this.get(labels) + by);
+  }
+}
+
+export class Gauge extends Scalar {
+  constructor(name: string, help: string) {
+    super(name, help, "gauge");
+  }
+  set(value: number, labels: Labels = {}): void {
+    this.values.set(labelKey(labels), value);
   }
 }
 
@@ -130,11 +134,6 @@ export class Histogram implements Metric {
 
 export class Registry {
   private readonly metrics = new Map<string, Metric>();
-  private readonly collectors: (() => string)[] = [];
-  /** Adds text rendered by another component (already in the exposition format). */
-  addCollector(render: () => string): void {
-    this.collectors.push(render);
-  }
   counter(name: string, help: string): Counter {
     return this.register(name, () => new Counter(name, help)) as Counter;
   }
@@ -145,8 +144,7 @@ export class Registry {
     return this.register(name, () => new Histogram(name, help, buckets)) as Histogram;
   }
   render(): string {
-    const own = [...this.metrics.values()].flatMap((metric) => metric.render()).join("\n");
-    return [own, ...this.collectors.map((render) => render().trimEnd())].join("\n") + "\n";
+    return [...this.metrics.values()].flatMap((metric) => metric.render()).join("\n") + "\n";
   }
   private register(name: string, create: () => Metric): Metric {
     let metric = this.metrics.get(name);

@@ -7,7 +7,7 @@ import type { Hono } from "hono";
 import type { AppConfig } from "../lib/config.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/telemetry.ts";
-import { type CachedReader, cacheMetricsText } from "../lib/cache/cache.ts";
+import { type CachedReader, registerCacheMetrics } from "../lib/cache/cache.ts";
 import type { IngestJournal } from "../lib/store/ingest_journal.ts";
 import type { MetricsStore } from "../lib/store/metrics_store.ts";
 import { type AppExtension, createApp } from "../handlers/app.ts";
@@ -61,7 +61,7 @@ export function composeApp(parts: AppParts): ComposedApp {
     : () => Promise.resolve();
   const readiness: ReadinessCheck[] = [{ name: "database", check: () => store.ping() }];
   if (reader) {
-    telemetry.addCollector(() => cacheMetricsText(reader));
+    registerCacheMetrics(telemetry, reader);
     readiness.push({
       name: "cache",
       check: async () => {

@@ -10,6 +10,7 @@
  */
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
+import { Registry } from "../telemetry.ts";
 
 /** What one combined lookup returns: the tenant's current version and, if cached, the entry. */
 export interface VersionedLookup {
@@ -413,36 +414,32 @@ export class CachedReader {
   }
 }
 
-/** The reader's counters and health in the Prometheus text format. */
+/** Publishes the reader's counters and health in a metrics registry (read at scrape time). */
+export function registerCacheMetrics(registry: Registry, reader: CachedReader): void {
+  const labels = { backend: reader.health().backend };
+  const counters: [keyof CacheCounters, string, string][] = [
+    ["hits", "cache_hits_total", "Answers served from the cache."],
+    ["misses", "cache_misses_total", "Answers computed and stored."],
+    ["errors", "cache_errors_total", "Failed cache operations."],
+    [
+      "bypasses",
+      "cache_bypasses_total",
+      "Answers computed without the cache (disabled, failing or bump pending).",
+    ],
+    ["bumpRetries", "cache_bump_retries_total", "Background retries of version bumps."],
+  ];
+  for (const [field, name, help] of counters) {
+    registry.counter(name, help).collect(() => reader.stats()[field], labels);
+  }
+  registry.gauge("cache_healthy", "1 when the last cache operation succeeded.")
+    .collect(() => (reader.health().healthy ? 1 : 0), labels);
+  registry.gauge("cache_pending_bumps", "Tenants whose version bump has not landed.")
+    .collect(() => reader.health().pendingBumps, labels);
+}
+
+/** The reader's counters and health alone, in the Prometheus text format. */
 export function cacheMetricsText(reader: CachedReader): string {
-  const { backend, healthy, pendingBumps } = reader.health();
-  const counters = reader.stats();
-  const label = `{backend="${backend}"}`;
-  const lines: string[] = [];
-  const metric = (name: string, type: string, help: string, value: number) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${label} ${value}`);
-  };
-  metric("cache_hits_total", "counter", "Answers served from the cache.", counters.hits);
-  metric("cache_misses_total", "counter", "Answers computed and stored.", counters.misses);
-  metric("cache_errors_total", "counter", "Failed cache operations.", counters.errors);
-  metric(
-    "cache_bypasses_total",
-    "counter",
-    "Answers computed without the cache (disabled, failing or bump pending).",
-    counters.bypasses,
-  );
-  metric(
-    "cache_bump_retries_total",
-    "counter",
-    "Background retries of version bumps.",
-    counters.bumpRetries,
-  );
-  metric("cache_healthy", "gauge", "1 when the last cache operation succeeded.", healthy ? 1 : 0);
-  metric(
-    "cache_pending_bumps",
-    "gauge",
-    "Tenants whose version bump has not landed.",
-    pendingBumps,
-  );
-  return lines.join("\n") + "\n";
+  const registry = new Registry();
+  registerCacheMetrics(registry, reader);
+  return registry.render();
 }
