@@ -72,6 +72,32 @@ function staticSource(
   };
 }
 
+/** A fake streamer over `store`, with a clock the test moves by hand. */
+function streamerOver(
+  db: TestDatabase,
+  store: MetricsStore,
+  options: { seed: number; campaigns: number; tenantId: string; backlogMaxRows: number },
+) {
+  const { processor, journal, telemetry } = parts(db, { store });
+  let now = new Date("2024-04-24T10:00:00Z");
+  const { seed, campaigns, tenantId } = options;
+  const source = createFakeSource({ seed, campaigns, tenantId, now: () => now });
+  const streamer = new FakeStreamer({
+    source,
+    processor,
+    dispatcher: undefined as never,
+    journal,
+    logger: silentLogger,
+    telemetry,
+    clock: () => now,
+    intervalMs: 1000,
+    backlogMaxRows: options.backlogMaxRows,
+    backfillDays: 0,
+  });
+  const advance = (ms: number) => (now = new Date(now.getTime() + ms));
+  return { streamer, source, telemetry, advance };
+}
+
 for (const engine of ENGINES) {
   Deno.test({
     name: `ingestion pipeline on ${engine.name}`,
@@ -268,33 +294,19 @@ for (const engine of ENGINES) {
             const flaky = flakyStore(base.store, 0);
             let down = true;
             flaky.upsert = (rows) => down ? Promise.reject(refused()) : base.store.upsert(rows);
-            const { processor, journal, telemetry } = parts(db, { store: flaky });
-            let now = new Date("2024-04-24T10:00:00Z");
-            const source = createFakeSource({
+            const { streamer, source, advance } = streamerOver(db, flaky, {
               seed: 1,
               campaigns: 4,
               tenantId: "stream",
-              now: () => now,
-            });
-            const streamer = new FakeStreamer({
-              source,
-              processor,
-              dispatcher: undefined as never,
-              journal,
-              logger: silentLogger,
-              telemetry,
-              clock: () => now,
-              intervalMs: 1000,
               backlogMaxRows: 10_000,
-              backfillDays: 0,
             });
             for (let i = 1; i <= 5; i++) {
-              now = new Date(now.getTime() + 600_000);
+              advance(600_000);
               await streamer.tick().catch(() => {});
             }
             assert.ok(streamer.pendingRows > 0, "rows wait in the backlog");
             down = false;
-            now = new Date(now.getTime() + 600_000);
+            advance(600_000);
             await streamer.tick();
             assert.equal(streamer.pendingRows, 0, "backlog flushed");
             const stored = await base.store.totals({ tenantId: "stream" });
@@ -312,30 +324,13 @@ for (const engine of ENGINES) {
           "past its bound the backlog drops the oldest rows and counts them",
           async () => {
             const base = parts(db);
-            const { processor, journal, telemetry } = parts(db, {
-              store: flakyStore(base.store, 1_000_000),
-            });
-            let now = new Date("2024-04-24T10:00:00Z");
-            const source = createFakeSource({
-              seed: 2,
-              campaigns: 50,
-              tenantId: "drop",
-              now: () => now,
-            });
-            const streamer = new FakeStreamer({
-              source,
-              processor,
-              dispatcher: undefined as never,
-              journal,
-              logger: silentLogger,
-              telemetry,
-              clock: () => now,
-              intervalMs: 1000,
-              backlogMaxRows: 1000,
-              backfillDays: 0,
-            });
+            const { streamer, telemetry, advance } = streamerOver(
+              db,
+              flakyStore(base.store, 1_000_000),
+              { seed: 2, campaigns: 50, tenantId: "drop", backlogMaxRows: 1000 },
+            );
             for (let i = 0; i < 30; i++) {
-              now = new Date(now.getTime() + 3_600_000);
+              advance(3_600_000);
               await streamer.tick();
             }
             assert.ok(streamer.pendingRows <= 1000 + 100);
