@@ -25,7 +25,8 @@ import {
 } from "./http.ts";
 import { type Env, parseEnv } from "../lib/config.ts";
 import { accountIdList, BaseUrlSchema, SecretSchema, TenantEnvSchema } from "./connector_env.ts";
-import { dayStart, isRecord, wireId, wireMeasure, wireText } from "./platform_rows.ts";
+import { dayStart, wireId, wireMeasure, wireText } from "./platform_rows.ts";
+import { isRecord } from "../lib/schema.ts";
 
 export const LINKEDIN_DEFAULT_BASE_URL = "https://api.linkedin.com/rest";
 /** A recent active version (LinkedIn keeps a version for about a year, then refuses it). */

@@ -6,10 +6,7 @@
  */
 import type { Logger } from "../lib/log.ts";
 import { isCalendarDate, isValidTimeZone, startOfDayIn } from "../lib/dates.ts";
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+import { numberToDecimalText } from "../lib/decimal.ts";
 
 /** An id as text: a non-blank string or a safe integer; anything else is "absent". */
 export function wireId(value: unknown): string | undefined {
@@ -33,26 +30,6 @@ export function wireMeasure(value: unknown): unknown {
   if (typeof value === "string") return value.trim();
   if (typeof value === "number") return numberToDecimalText(value);
   return value;
-}
-
-/**
- * The exact decimal text of a JSON number, from its shortest round-trip representation
- * (which is what the sender wrote): 12.34 → "12.34", 1.5e-7 → "0.00000015". No float
- * arithmetic is involved; exponent forms are expanded by moving the decimal point.
- */
-export function numberToDecimalText(value: number): string {
-  const text = String(value);
-  const match = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/i.exec(text);
-  if (!match) return text; // plain form, or NaN/Infinity (left for validation to reject)
-  const [, sign, whole, fraction = "", exponentText] = match;
-  const digits = (whole + fraction).replace(/^0+(?=\d)/, "");
-  const point = whole.length + Number(exponentText);
-  let result: string;
-  if (point <= 0) result = `0.${"0".repeat(-point)}${digits}`;
-  else if (point >= digits.length) result = digits + "0".repeat(point - digits.length);
-  else result = `${digits.slice(0, point)}.${digits.slice(point)}`;
-  if (result.includes(".")) result = result.replace(/0+$/, "").replace(/\.$/, "");
-  return sign + result;
 }
 
 /**

@@ -5,7 +5,7 @@
  * retried with backoff; anything else surfaces to the caller.
  */
 import type { Logger } from "../lib/log.ts";
-import type { RowRejection } from "../lib/schema.ts";
+import { isRecord, type RowRejection } from "../lib/schema.ts";
 import type { IngestJournal } from "../lib/store/ingest_journal.ts";
 import type { MetricsStore } from "../lib/store/metrics_store.ts";
 import { isTransientDatabaseError } from "../lib/store/errors.ts";
@@ -120,10 +120,6 @@ export class Processor {
       },
     });
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function withDefaults(row: unknown, tenantId: string, source: string): unknown {

@@ -82,3 +82,23 @@ export function compareDecimals(a: string, b: string): number {
   const difference = rescale(left, scale) - rescale(right, scale);
   return difference === 0n ? 0 : difference < 0n ? -1 : 1;
 }
+
+/**
+ * The exact decimal text of a JSON number, from its shortest round-trip representation
+ * (which is what the sender wrote): 12.34 → "12.34", 1.5e-7 → "0.00000015". No float
+ * arithmetic is involved; exponent forms are expanded by moving the decimal point.
+ */
+export function numberToDecimalText(value: number): string {
+  const text = String(value);
+  const match = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/i.exec(text);
+  if (!match) return text; // plain form, or NaN/Infinity (left for validation to reject)
+  const [, sign, whole, fraction = "", exponentText] = match;
+  const digits = (whole + fraction).replace(/^0+(?=\d)/, "");
+  const point = whole.length + Number(exponentText);
+  let result: string;
+  if (point <= 0) result = `0.${"0".repeat(-point)}${digits}`;
+  else if (point >= digits.length) result = digits + "0".repeat(point - digits.length);
+  else result = `${digits.slice(0, point)}.${digits.slice(point)}`;
+  if (result.includes(".")) result = result.replace(/0+$/, "").replace(/\.$/, "");
+  return sign + result;
+}

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { isCalendarDate } from "./dates.ts";
+import { numberToDecimalText } from "./decimal.ts";
 
 export const PLATFORMS = ["meta", "google", "linkedin", "tiktok"] as const;
 export const PlatformSchema = z.enum(PLATFORMS);
@@ -51,8 +52,8 @@ const DECIMAL_PATTERN = /^\d{1,15}(\.\d{1,12})?$/;
  * their shortest round-trip representation, which is exactly what the sender wrote.
  */
 export const DecimalSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const text = typeof value === "number" ? numberToPlainString(value) : value.trim();
-  if (text === undefined || !DECIMAL_PATTERN.test(text)) {
+  const text = typeof value === "number" ? numberToDecimalText(value) : value.trim();
+  if (!DECIMAL_PATTERN.test(text)) {
     ctx.addIssue({
       code: "custom",
       message: "expected a non-negative decimal with at most 15 integer and 12 fraction digits",
@@ -61,15 +62,6 @@ export const DecimalSchema = z.union([z.string(), z.number()]).transform((value,
   }
   return text;
 });
-
-function numberToPlainString(value: number): string | undefined {
-  if (!Number.isFinite(value) || value < 0) return undefined;
-  const text = String(value);
-  if (!/e/i.test(text)) return text;
-  // Tiny or huge numbers print in exponent form; toFixed(12) is exact enough for
-  // values this small and the pattern check rejects the huge ones.
-  return value < 1 ? value.toFixed(12).replace(/0+$/, "").replace(/\.$/, "") : undefined;
-}
 
 export const CurrencySchema = z.string().trim().toUpperCase().regex(
   /^[A-Z]{3}$/,
@@ -159,7 +151,8 @@ export function validateRows(
   return { rows, rejected };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** A plain object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

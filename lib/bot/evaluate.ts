@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { parsePrompt } from "./parser.ts";
 import type { ParsedQuery } from "./query.ts";
+import { isRecord } from "../schema.ts";
 
 /** The contract's default "now": a Wednesday. */
 export const DEFAULT_EVAL_NOW = "2024-04-24T10:00:00Z";
@@ -141,8 +142,4 @@ function stableJson(value: unknown): string {
         ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
         : inner,
   ) ?? "undefined";
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -10,7 +10,7 @@ import {
 } from "../../ingest/google.ts";
 import { ConfigError } from "../../lib/config.ts";
 import type { HttpResponseData } from "../../ingest/http.ts";
-import { numberToDecimalText } from "../../ingest/platform_rows.ts";
+import { numberToDecimalText } from "../../lib/decimal.ts";
 import { type Source, SourceError } from "../../ingest/source.ts";
 import { startOfDayIn } from "../../lib/dates.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
