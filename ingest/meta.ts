@@ -26,14 +26,8 @@ import {
 } from "./http.ts";
 import { type Env, parseEnv } from "../lib/config.ts";
 import { accountIdList, BaseUrlSchema, SecretSchema, TenantEnvSchema } from "./connector_env.ts";
-import {
-  dayStart,
-  isRecord,
-  resolveTimeZone,
-  wireId,
-  wireMeasure,
-  wireText,
-} from "./platform_rows.ts";
+import { dayStart, resolveTimeZone, wireId, wireMeasure, wireText } from "./platform_rows.ts";
+import { isRecord } from "../lib/schema.ts";
 
 export const META_DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0";
 

@@ -26,14 +26,8 @@ import {
 } from "./http.ts";
 import { type Env, parseEnv } from "../lib/config.ts";
 import { accountIdList, BaseUrlSchema, SecretSchema, TenantEnvSchema } from "./connector_env.ts";
-import {
-  dayStart,
-  isRecord,
-  resolveTimeZone,
-  wireId,
-  wireMeasure,
-  wireText,
-} from "./platform_rows.ts";
+import { dayStart, resolveTimeZone, wireId, wireMeasure, wireText } from "./platform_rows.ts";
+import { isRecord } from "../lib/schema.ts";
 
 export const TIKTOK_DEFAULT_BASE_URL = "https://business-api.tiktok.com/open_api/v1.3";
 export const TIKTOK_CONVERSION_METRICS = ["complete_payment", "conversion"] as const;
