@@ -6,8 +6,9 @@ import {
   CatalogIndexCache,
   createInProcessAnalyticsClient,
 } from "../../lib/bot/client.ts";
-import { execute, type Outcome, type OutcomeOf } from "../../lib/bot/executor.ts";
-import { parsePrompt } from "../../lib/bot/parser.ts";
+import { execute } from "../../lib/bot/execute.ts";
+import type { Outcome, OutcomeOf } from "../../lib/bot/outcome.ts";
+import { parsePrompt } from "../../lib/bot/parse/parse.ts";
 import { KEY_A, KEY_B } from "../support/app.ts";
 import { NOW, seededApp } from "./fixtures.ts";
 

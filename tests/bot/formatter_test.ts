@@ -5,14 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { CatalogIndexCache, createInProcessAnalyticsClient } from "../../lib/bot/client.ts";
-import { type Answer, answerPrompt, type Outcome } from "../../lib/bot/executor.ts";
+import { type Answer, answerPrompt } from "../../lib/bot/answer.ts";
+import type { Outcome } from "../../lib/bot/outcome.ts";
 import {
   formatCount,
   formatMoney,
   formatPercent,
   formatRatio,
   formatReply,
-} from "../../lib/bot/formatter.ts";
+} from "../../lib/bot/format.ts";
 import { KEY_A, KEY_B } from "../support/app.ts";
 import { fakeApp, NOW, seededApp } from "./fixtures.ts";
 

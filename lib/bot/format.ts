@@ -15,9 +15,7 @@ import { minorUnitDigits } from "../metrics.ts";
 import type { Platform } from "../schema.ts";
 import {
   type Candidate,
-  CURRENCY_BOUND,
   metricValue,
-  MONEY_METRICS,
   type Outcome,
   type OutcomeOf,
   type Period,
@@ -25,10 +23,15 @@ import {
   type Subject,
   type TotalsView,
   type TrendSummary,
-} from "./executor.ts";
+} from "./outcome.ts";
 import type { InsightsGroup } from "./client.ts";
-import type { BotMetric } from "./query.ts";
-import { LOWER_IS_BETTER } from "./vocabulary.ts";
+import {
+  type BotMetric,
+  isCountMetric,
+  isCurrencyBound,
+  isMoneyMetric,
+  lowerIsBetter,
+} from "./query.ts";
 
 export interface FormatOptions {
   /** Decides when a date needs its year. Default: now. */
@@ -116,7 +119,7 @@ const NO_VALUE_BECAUSE: Partial<Record<BotMetric, string>> = {
 /** One metric's value in words; money needs its currency. */
 export function formatMetric(metric: BotMetric, value: number | null, currency: string | null) {
   if (value === null) return `n/a (${NO_VALUE_BECAUSE[metric] ?? "no data"})`;
-  if (MONEY_METRICS.has(metric)) {
+  if (isMoneyMetric(metric)) {
     return currency
       ? formatMoney(value, currency)
       : `${twoDecimals.format(value)} (mixed currencies)`;
@@ -288,7 +291,7 @@ interface Valued {
 
 /** A metric's values in a response: one, or one per currency for money across currencies. */
 function valuesOf(view: TotalsView, metric: BotMetric): Valued[] {
-  if (!CURRENCY_BOUND.has(metric) || view.currency !== null || !view.by_currency?.length) {
+  if (!isCurrencyBound(metric) || view.currency !== null || !view.by_currency?.length) {
     return [{ currency: view.currency, value: metricValue(view.totals, metric) }];
   }
   return view.by_currency.map((entry) => ({
@@ -313,14 +316,12 @@ const CURRENCY_NOTE = "Amounts in different currencies are reported separately, 
 
 function spansCurrencies(view: TotalsView, metrics: readonly BotMetric[]): boolean {
   return view.currency === null && (view.by_currency?.length ?? 0) > 1 &&
-    metrics.some((metric) => CURRENCY_BOUND.has(metric));
+    metrics.some(isCurrencyBound);
 }
 
 // ---------------------------------------------------------------------------------
 // Replies per outcome
 // ---------------------------------------------------------------------------------
-
-const COUNTS: ReadonlySet<BotMetric> = new Set(["impressions", "clicks", "conversions"]);
 
 function metricReply(outcome: OutcomeOf<"metric">, dates: Dates): string {
   const { subject, metrics, result } = outcome;
@@ -343,7 +344,7 @@ function metricReply(outcome: OutcomeOf<"metric">, dates: Dates): string {
       ? `You spent ${value} on ${subjectEnd(subject)} ${period}.`
       : metric === "revenue"
       ? `${capitalize(subjectText(subject))} brought in ${value} in revenue ${period}.`
-      : COUNTS.has(metric)
+      : isCountMetric(metric)
       ? `${capitalize(subjectText(subject))} got ${value} ${METRIC_LABELS[metric]} ${period}.`
       : `The ${METRIC_LABELS[metric]} for ${subjectText(subject)} is ${value} ${period}.`;
     return sentence + note;
@@ -403,7 +404,7 @@ function trendReply(outcome: OutcomeOf<"trend">, dates: Dates): string {
 
 function groupCurrencyNote(groups: readonly InsightsGroup[], metrics: readonly BotMetric[]) {
   const currencies = new Set(groups.map((group) => group.currency));
-  return currencies.size > 1 && metrics.some((metric) => MONEY_METRICS.has(metric));
+  return currencies.size > 1 && metrics.some(isMoneyMetric);
 }
 
 function comparePlatformsReply(outcome: OutcomeOf<"compare_platforms">, dates: Dates): string {
@@ -432,11 +433,11 @@ function comparePlatformsReply(outcome: OutcomeOf<"compare_platforms">, dates: D
   }
   const [lead] = metrics;
   const comparable = groups.filter((group) => metricValue(group, lead) !== null);
-  const sameCurrency = !MONEY_METRICS.has(lead) ||
+  const sameCurrency = !isMoneyMetric(lead) ||
     new Set(comparable.map((group) => group.currency)).size === 1;
   let verdict = "";
   if (comparable.length > 1 && sameCurrency) {
-    const low = LOWER_IS_BETTER.has(lead);
+    const low = lowerIsBetter(lead);
     verdict = `\n${platformName(comparable[0].platform ?? "")} has the ${
       low ? "lowest" : "highest"
     } ${METRIC_LABELS[lead]}.`;
