@@ -162,7 +162,7 @@ function nameBefore(text: MaskedText, campaignIndex: number): string | null {
     : words.length - 1;
   for (let index = lastBoundary; index >= 0; index--) {
     if (NAME_BOUNDARY_WORDS.has(words[index])) {
-      first = index + 1;
+      first = joinedNameStart(words, index) ?? index + 1;
       break;
     }
   }
@@ -177,6 +177,24 @@ function nameBefore(text: MaskedText, campaignIndex: number): string | null {
   text.mask(offset, offset + name.length);
   // Preparation split the possessive off ("mother 's day"); put it back for display.
   return name.replace(/ 's\b/g, "'s");
+}
+
+/** Small words that may sit inside a name ("back to school", "share of voice"). */
+const NAME_JOINERS = new Set(["to", "of"]);
+const DETERMINERS = new Set(["the", "my", "our", "your", "their", "this", "that"]);
+
+/**
+ * "the back to school campaign": when the boundary met is a joiner and a determiner
+ * opens the name a few words before it, the name starts after the determiner.
+ */
+function joinedNameStart(words: readonly string[], boundary: number): number | null {
+  if (!NAME_JOINERS.has(words[boundary])) return null;
+  for (let index = boundary - 1; index >= 0; index--) {
+    const word = words[index];
+    if (DETERMINERS.has(word)) return index < boundary - 1 ? index + 1 : null;
+    if (NAME_BOUNDARY_WORDS.has(word) || isNameEdge(word)) return null;
+  }
+  return null;
 }
 
 /** Boundary words that are nouns too: right before "campaign" they end the name. */

@@ -251,7 +251,7 @@ export const DATE_RULES: readonly DateRule[] = [
     // the first week of April: days 1–7, 8–14, …; the last week is its last seven days
     pattern: new RegExp(
       String
-        .raw`\b(?:the )?(first|second|third|fourth|last|final) week (?:of|in) ${MONTH}(?: ${YEAR})?\b`,
+        .raw`\b(?:the )?(first|second|third|fourth|1st|2nd|3rd|4th|last|final) week (?:of|in) ${MONTH}(?: ${YEAR})?\b`,
       "g",
     ),
     read: ([, which, month, year], today) => weekOfMonth(which, MONTHS[month], year, today),
@@ -423,7 +423,7 @@ export const DATE_RULES: readonly DateRule[] = [
     // Q1, q2 2023, first quarter of 2024, 2024 q3
     pattern: new RegExp(
       String
-        .raw`\b(?:q([1-4])|(first|second|third|fourth) quarter)(?: (?:of )?${YEAR})?\b|\b${YEAR} q([1-4])\b`,
+        .raw`\b(?:q([1-4])|(first|second|third|fourth|1st|2nd|3rd|4th) quarter)(?: (?:of )?${YEAR})?\b|\b${YEAR} q([1-4])\b`,
       "g",
     ),
     read: ([, q, ordinal, year, yearFirst, qAfter], today) => {
@@ -432,7 +432,7 @@ export const DATE_RULES: readonly DateRule[] = [
     },
   },
   {
-    pattern: new RegExp(String.raw`\b(?:h([12])|(first|second) half)(?: (?:of )?${YEAR})?\b`, "g"),
+    pattern: new RegExp(String.raw`\b(?:h([12])|(first|second|1st|2nd) half)(?: (?:of )?${YEAR})?\b`, "g"),
     read: ([, h, ordinal, year], today) =>
       period(halfSpan(h ? Number(h) : ORDINALS[ordinal], year, today), null, true),
   },
@@ -496,7 +496,16 @@ const SHORT_TO_DATE: Readonly<Record<string, Unit>> = {
   qtd: "quarter",
   ytd: "year",
 };
-const ORDINALS: Readonly<Record<string, number>> = { first: 1, second: 2, third: 3, fourth: 4 };
+const ORDINALS: Readonly<Record<string, number>> = {
+  first: 1,
+  second: 2,
+  third: 3,
+  fourth: 4,
+  "1st": 1,
+  "2nd": 2,
+  "3rd": 3,
+  "4th": 4,
+};
 
 function weekOfMonth(
   which: string,

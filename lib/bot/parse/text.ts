@@ -123,7 +123,6 @@ const SHORTHANDS: Readonly<Record<string, string>> = {
   ur: "your",
   pls: "please",
   plz: "please",
-  "1st": "first",
 };
 
 function normalizeToken(token: string): string {

@@ -334,3 +334,21 @@ Deno.test("replies: the example sentence, ambiguity, no data, unknown, errors", 
     await dispose();
   }
 });
+
+Deno.test("a campaign name that matches nothing is answered as such, not with all campaigns", async () => {
+  const { app, dispose } = await seededApp();
+  try {
+    const [answer] = await answers(
+      ["ROAS of the Zebra Secret Launch campaign"],
+      app,
+      KEY_A,
+      "tenant-a",
+    );
+    assert.deepEqual(answer.query.campaign, { type: "name", value: "zebra secret launch" });
+    assert.equal(answer.data.kind, "not_found");
+    assert.match(answer.reply, /couldn't find a campaign called "zebra secret launch"/);
+    assert.doesNotMatch(answer.reply, /\d/);
+  } finally {
+    await dispose();
+  }
+});

@@ -202,6 +202,21 @@ Deno.test("executor: each intent becomes the right API calls", async (t) => {
       assert.equal(latest.ref, "latest");
     });
 
+    await t.step("a name that matches no campaign says so, never all campaigns", async () => {
+      const none = as(await run("ROAS of the Zebra Secret Launch campaign"), "not_found");
+      assert.deepEqual([none.ref, none.said], ["name", "zebra secret launch"]);
+      assert.ok(
+        none.requests.every((request) => !request.startsWith("/insights")),
+        none.requests.join(", "),
+      );
+    });
+
+    await t.step("an id with a dashed prefix is asked for whole", async () => {
+      const outcome = as(await run("spend for campaign acme-cmp-1"), "not_found");
+      assert.deepEqual([outcome.ref, outcome.said], ["id", "acme-cmp-1"]);
+      assert.deepEqual(outcome.requests, ["/campaign/acme-cmp-1/insights"]);
+    });
+
     await t.step("tenant B naming tenant A's campaign finds nothing", async () => {
       assert.equal(
         (await run("roas for the spring sale campaign", KEY_B, "tenant-b")).kind,
