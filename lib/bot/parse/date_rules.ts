@@ -432,7 +432,10 @@ export const DATE_RULES: readonly DateRule[] = [
     },
   },
   {
-    pattern: new RegExp(String.raw`\b(?:h([12])|(first|second|1st|2nd) half)(?: (?:of )?${YEAR})?\b`, "g"),
+    pattern: new RegExp(
+      String.raw`\b(?:h([12])|(first|second|1st|2nd) half)(?: (?:of )?${YEAR})?\b`,
+      "g",
+    ),
     read: ([, h, ordinal, year], today) =>
       period(halfSpan(h ? Number(h) : ORDINALS[ordinal], year, today), null, true),
   },

@@ -25,6 +25,14 @@ export interface ParseOptions {
 }
 
 export function parsePrompt(prompt: string, options: ParseOptions = {}): ParsedQuery {
+  const signals = readSignals(prompt, options);
+  const intent = classifyIntent(signals);
+  if (intent === "unknown") return unknownQuery();
+  return assembleQuery(intent, signals);
+}
+
+/** Everything the rules found in a prompt, before the intent is decided. */
+export function readSignals(prompt: string, options: ParseOptions = {}): Signals {
   const today = calendarToday(options.now ?? new Date(), options.timeZone);
   const quoted = takeQuotedName(prompt.slice(0, MAX_PROMPT_LENGTH));
   const ids = takeCampaignId(foldCase(quoted.text));
@@ -38,9 +46,5 @@ export function parsePrompt(prompt: string, options: ParseOptions = {}): ParsedQ
   const dates = extractDates(text, today);
   const platforms = extractPlatforms(text);
   const metrics = extractMetrics(text);
-  const signals: Signals = { text: text.value, plain, campaign, dates, platforms, metrics };
-
-  const intent = classifyIntent(signals);
-  if (intent === "unknown") return unknownQuery();
-  return assembleQuery(intent, signals);
+  return { text: text.value, plain, campaign, dates, platforms, metrics };
 }
