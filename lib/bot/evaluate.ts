@@ -10,7 +10,7 @@ import { parsePrompt } from "./parse/parse.ts";
 import type { ParsedQuery } from "./query.ts";
 import { isRecord } from "../schema.ts";
 
-/** The contract's default "now": a Wednesday. */
+/** The evaluation files' default "now": a Wednesday. */
 export const DEFAULT_EVAL_NOW = "2024-04-24T10:00:00Z";
 
 export const EvalCaseSchema = z.object({

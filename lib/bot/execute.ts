@@ -21,18 +21,8 @@ import {
   type CampaignInsights,
   type Insights,
 } from "./client.ts";
-import {
-  metricValue,
-  type Outcome,
-  type Period,
-  type PeriodChange,
-  type Point,
-  type RankSet,
-  type SeriesSet,
-  type Subject,
-  type TotalsView,
-  type TrendSummary,
-} from "./outcome.ts";
+import { periodChanges, round6, summarize } from "./derive.ts";
+import type { Outcome, Period, RankSet, SeriesSet, Subject, TrendSummary } from "./outcome.ts";
 import {
   apiMetric,
   type BotMetric,
@@ -78,11 +68,6 @@ export interface ExecuteOptions {
 }
 
 const DEFAULT_TREND_DAYS = 30;
-
-/** Rounds a derived number for JSON (6 decimals, like the API's ratios). */
-function round6(value: number): number {
-  return Number(value.toFixed(6));
-}
 
 class Execution {
   constructor(
@@ -427,70 +412,6 @@ class Execution {
       throw error;
     }
   }
-}
-
-function summarize(metric: BotMetric, set: SeriesSet & { currency: string | null }): TrendSummary {
-  const points = set.points.flatMap((point) => {
-    const value = metricValue(point, metric);
-    return value === null ? [] : [{ bucket: point.bucket, value }];
-  });
-  const first = points[0] ?? null;
-  const last = points.length > 1 ? points[points.length - 1] : null;
-  const peak = points.reduce<Point | null>(
-    (best, point) => (best === null || point.value > best.value ? point : best),
-    null,
-  );
-  const change = first && last ? round6(last.value - first.value) : null;
-  return {
-    metric,
-    currency: isCurrencyBound(metric) ? set.currency : null,
-    first,
-    last,
-    peak,
-    change,
-    change_pct: first && last && first.value !== 0
-      ? round6((last.value - first.value) / first.value)
-      : null,
-  };
-}
-
-/** One metric across two periods; money metrics per currency when totals span several. */
-function periodChanges(
-  metric: BotMetric,
-  current: TotalsView,
-  previous: TotalsView,
-): PeriodChange[] {
-  const pair = (currency: string | null, a: number | null, b: number | null): PeriodChange => ({
-    metric,
-    currency,
-    current: a,
-    previous: b,
-    change: a !== null && b !== null ? round6(a - b) : null,
-    change_pct: a !== null && b !== null && b !== 0 ? round6((a - b) / b) : null,
-  });
-  if (!isCurrencyBound(metric)) {
-    return [pair(null, metricValue(current.totals, metric), metricValue(previous.totals, metric))];
-  }
-  const lines = (view: TotalsView) =>
-    view.currency !== null || !view.by_currency?.length
-      ? new Map([[view.currency, view.totals]])
-      : new Map(view.by_currency.map((entry) => [entry.currency as string | null, entry]));
-  const now = lines(current);
-  const before = lines(previous);
-  // Periods with no rows report zeros in a null currency: they pair with any currency.
-  const empty = (view: TotalsView) => view.currency === null && !view.by_currency?.length;
-  const currencies = [...new Set([...now.keys(), ...before.keys()])].filter((currency) =>
-    currency !== null || (empty(current) && empty(previous))
-  );
-  return currencies.map((currency) => {
-    const a = now.get(currency) ?? (empty(current) ? current.totals : undefined);
-    const b = before.get(currency) ?? (empty(previous) ? previous.totals : undefined);
-    return pair(
-      currency,
-      a ? metricValue(a, metric) : null,
-      b ? metricValue(b, metric) : null,
-    );
-  });
 }
 
 function errorOutcome(error: AnalyticsError): Outcome {

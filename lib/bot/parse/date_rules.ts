@@ -159,7 +159,7 @@ function halfSpan(half: number, yearText: string | undefined, today: Date): Span
   return clampToToday({ from, to: lastDayOfMonth(new Date(year, month + 5, 1)) }, today);
 }
 
-/** "last N <unit>s" per the contract's table. */
+/** "last N <unit>s": trailing days for days and weeks, whole units otherwise. */
 function lastCount(count: number, unitWord: string, today: Date): Span | null {
   if (count <= 0) return null;
   const unit = unitOf(unitWord);
