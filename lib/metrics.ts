@@ -218,3 +218,10 @@ export const COUNT_MEASURES: ReadonlySet<Measure> = new Set([
 
 /** Money amounts and ratios of them (ROAS): only meaningful within one currency. */
 export const CURRENCY_BOUND_MEASURES: ReadonlySet<Measure> = new Set([...MONEY_MEASURES, "roas"]);
+
+/** The price of one of each count: cost per click, per conversion, per thousand impressions. */
+export const PRICE_OF_COUNT = {
+  impressions: "cpm",
+  clicks: "cpc",
+  conversions: "cpa",
+} as const satisfies Readonly<Record<string, Measure>>;

@@ -2,6 +2,7 @@
  * Metrics named in a prompt: aliases ("return on ad spend"), "cost per <unit>", money
  * words, and the metric a question implies ("how much did we make" → revenue).
  */
+import { PRICE_OF_COUNT } from "../../metrics.ts";
 import type { BotMetric } from "../query.ts";
 import { COST_PER_LEADS, COST_PER_UNITS, METRIC_ALIASES } from "../vocabulary.ts";
 import type { MaskedText } from "./masked_text.ts";
@@ -76,14 +77,15 @@ function priceCountMetrics(metrics: BotMetric[], text: string): BotMetric[] {
   }
   // "the most expensive campaign" ranks by what it cost.
   if (metrics.length === 0) return ["spend"];
-  const priced: Partial<Record<BotMetric, BotMetric>> = {
-    clicks: "cpc",
-    conversions: "cpa",
-    impressions: "cpm",
-  };
-  return unique(metrics.map((metric) => priced[metric] ?? metric));
+  return unique(metrics.map((metric) => priceOf(metric) ?? metric));
 }
 
 function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
+}
+
+function priceOf(metric: BotMetric): BotMetric | undefined {
+  return metric in PRICE_OF_COUNT
+    ? PRICE_OF_COUNT[metric as keyof typeof PRICE_OF_COUNT]
+    : undefined;
 }
