@@ -21,7 +21,7 @@ import {
   createHttpAnalyticsClient,
   type FetchLike,
 } from "../lib/bot/client.ts";
-import { type Answer, answerPrompt } from "../lib/bot/executor.ts";
+import { type Answer, answerPrompt } from "../lib/bot/answer.ts";
 import { catalogIndexFactory, type VectorStoreMode } from "../lib/bot/pg_vector.ts";
 import { parseTeamTenants } from "../lib/bot/slack.ts";
 import { isValidTimeZone } from "../lib/dates.ts";

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import { promptExtension } from "../../handlers/prompt.ts";
 import { createBotApp, loadBotConfig } from "../../runtime/bot.ts";
-import { parsePrompt } from "../../lib/bot/parser.ts";
+import { parsePrompt } from "../../lib/bot/parse/parse.ts";
 import { auth, JWT_SECRET, KEY_A, KEY_B } from "../support/app.ts";
 import { seededApp } from "./fixtures.ts";
 
