@@ -108,7 +108,8 @@ const COORDINATOR_LOCAL = new Set(["schema_migrations"]);
 
 for (const engine of ENGINES) {
   Deno.test({
-    name: `Citus: keys lead with tenant_id and sql/citus distributes every tenant table (${engine.name})`,
+    name:
+      `Citus: keys lead with tenant_id and sql/citus distributes every tenant table (${engine.name})`,
     ignore: engine.missing,
     async fn() {
       const db = await engine.open();

@@ -34,7 +34,11 @@ const KUBECTL = Deno.env.get("KUBECTL") ?? "kubectl";
 function kubectl(args: string[]): { ok: boolean; stdout: string; stderr: string } {
   try {
     const out = new Deno.Command(KUBECTL, { args, stdout: "piped", stderr: "piped" }).outputSync();
-    return { ok: out.success, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+    return {
+      ok: out.success,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
   } catch (error) {
     return { ok: false, stdout: "", stderr: String(error) };
   }
@@ -63,11 +67,16 @@ function legacyCopy(): string {
       else if (entry.name === "kustomization.yaml") {
         const text = Deno.readTextFileSync(source)
           .replace(/^ {2}- (\.\.\/[^\s#]+)\s*$/gm, "BASE:$1")
-          .replace(/^patches:\n((?: {2}- path: .*\n)+)/m, (_all, items: string) =>
-            "patchesStrategicMerge:\n" + items.replace(/- path: /g, "- "));
+          .replace(
+            /^patches:\n((?: {2}- path: .*\n)+)/m,
+            (_all, items: string) => "patchesStrategicMerge:\n" + items.replace(/- path: /g, "- "),
+          );
         const bases = [...text.matchAll(/^BASE:(.*)$/gm)].map((match) => `  - ${match[1]}`);
         const body = text.replace(/^BASE:.*\n/gm, "");
-        Deno.writeTextFileSync(target, bases.length ? `${body}\nbases:\n${bases.join("\n")}\n` : body);
+        Deno.writeTextFileSync(
+          target,
+          bases.length ? `${body}\nbases:\n${bases.join("\n")}\n` : body,
+        );
       } else Deno.copyFileSync(source, target);
     }
   };
