@@ -683,6 +683,8 @@ Deno.test({
       API_KEY: "default:k8s-probe-test-key",
       ...(database?.url ? { DATABASE_URL: database.url } : {}),
       ...(TEST_REDIS_URL ? { REDIS_URL: TEST_REDIS_URL } : {}),
+      // Keys of its own in the shared test Redis.
+      CACHE_KEY_PREFIX: `k8s-test-${crypto.randomUUID().slice(0, 8)}`,
     };
     try {
       // The init container's command against the same database.
