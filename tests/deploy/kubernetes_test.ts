@@ -283,6 +283,112 @@ function validate(object: Obj, where: string) {
   } catch (error) {
     assert.fail(`${where}: ${object.kind} ${object.metadata?.name} is invalid: ${error}`);
   }
+  const unknown = unknownFields(object);
+  assert.deepEqual(
+    unknown,
+    [],
+    `${where}: ${object.kind} ${object.metadata?.name} has unknown fields`,
+  );
+}
+
+/**
+ * The schemas' validators accept fields they do not know (as the API server does unless
+ * asked for strict field validation), so a misspelt field would pass: the field names are
+ * also checked against the models' type declarations, which list every field of every type.
+ */
+let fieldTypes: Map<string, Map<string, string>> | undefined;
+
+function loadFieldTypes(): Map<string, Map<string, string>> {
+  const types = new Map<string, Map<string, string>>();
+  const packages = new URL("node_modules/.deno/", ROOT);
+  const roots: URL[] = [];
+  for (const entry of Deno.readDirSync(packages)) {
+    const match = /^(kubernetes-models|@kubernetes-models\+apimachinery)@/.exec(entry.name);
+    if (match) {
+      roots.push(new URL(`${entry.name}/node_modules/${match[1].replace("+", "/")}/`, packages));
+    }
+  }
+  assert.ok(roots.length >= 2, "kubernetes-models and its apimachinery types are installed");
+  const walk = (dir: URL) => {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isDirectory) walk(new URL(`${entry.name}/`, dir));
+      else if (entry.name.endsWith(".d.ts")) {
+        parseDeclarations(Deno.readTextFileSync(new URL(entry.name, dir)));
+      }
+    }
+  };
+  const parseDeclarations = (text: string) => {
+    const local = new Map<string, Map<string, string>>();
+    for (
+      const block of text.matchAll(/export interface (\w+)(?: extends ([^{]+))? \{([\s\S]*?)\n\}/g)
+    ) {
+      const fields = new Map<string, string>();
+      if (block[2]?.includes("TypeMeta")) {
+        fields.set("apiVersion", "string");
+        fields.set("kind", "string");
+      }
+      // Maps are declared over several lines: `{\n [key: string]: T;\n }` -> one line.
+      const body = block[3].replace(
+        /\{\s*\[key: string\]: ([^;]+);\s*\}/g,
+        "{ [key: string]: $1 }",
+      );
+      for (const field of body.matchAll(/^\s*"([^"]+)"\??: (.+);$/gm)) {
+        fields.set(field[1], field[2]);
+      }
+      local.set(block[1], fields);
+    }
+    for (const aliases of text.matchAll(/export type \{([^}]*)\}/g)) {
+      for (const alias of aliases[1].matchAll(/(\w+) as (\w+)/g)) {
+        const fields = local.get(alias[1]);
+        if (fields) types.set(alias[2], fields);
+      }
+    }
+  };
+  for (const root of roots) walk(root);
+  return types;
+}
+
+const TYPE_OF_KIND: Record<string, string> = {
+  "v1/Namespace": "IIoK8sApiCoreV1Namespace",
+  "v1/ConfigMap": "IIoK8sApiCoreV1ConfigMap",
+  "v1/Secret": "IIoK8sApiCoreV1Secret",
+  "v1/Service": "IIoK8sApiCoreV1Service",
+  "apps/v1/Deployment": "IIoK8sApiAppsV1Deployment",
+  "autoscaling/v2/HorizontalPodAutoscaler": "IIoK8sApiAutoscalingV2HorizontalPodAutoscaler",
+  "policy/v1/PodDisruptionBudget": "IIoK8sApiPolicyV1PodDisruptionBudget",
+  "networking.k8s.io/v1/Ingress": "IIoK8sApiNetworkingV1Ingress",
+  "networking.k8s.io/v1/NetworkPolicy": "IIoK8sApiNetworkingV1NetworkPolicy",
+};
+
+function unknownFields(object: Obj): string[] {
+  fieldTypes ??= loadFieldTypes();
+  const types = fieldTypes;
+  const root = TYPE_OF_KIND[`${object.apiVersion}/${object.kind}`];
+  assert.ok(types.has(root), `the type declarations define ${root}`);
+  const found: string[] = [];
+  const check = (value: unknown, type: string, path: string) => {
+    const array = /^Array<(.+)>$/.exec(type);
+    if (array) {
+      if (Array.isArray(value)) value.forEach((item, i) => check(item, array[1], `${path}[${i}]`));
+      return;
+    }
+    const map = /^\{ \[key: string\]: (.+) \}$/.exec(type);
+    if (map) {
+      for (const [key, item] of Object.entries((value ?? {}) as Obj)) {
+        check(item, map[1], `${path}.${key}`);
+      }
+      return;
+    }
+    const fields = types.get(type);
+    if (!fields || typeof value !== "object" || value === null) return;
+    for (const [key, item] of Object.entries(value)) {
+      const fieldType = fields.get(key);
+      if (fieldType === undefined) found.push(`${path}.${key}`);
+      else check(item, fieldType, `${path}.${key}`);
+    }
+  };
+  check(object, root, object.kind);
+  return found;
 }
 
 Deno.test("every rendered object validates against the Kubernetes schemas", () => {
@@ -303,6 +409,11 @@ Deno.test("every rendered object validates against the Kubernetes schemas", () =
   const deployment = structuredClone(find(render("overlays/prod"), "Deployment", API));
   deployment.spec.template.spec.containers[0].ports[0].containerPort = "8080";
   assert.throws(() => new Deployment(deployment as never).validate());
+  const misspelt = structuredClone(find(render("overlays/prod"), "Deployment", API));
+  misspelt.spec.template.spec.containers[0].readinessProbee = { httpGet: { path: "/readyz" } };
+  assert.deepEqual(unknownFields(misspelt), [
+    "Deployment.spec.template.spec.containers[0].readinessProbee",
+  ]);
 });
 
 Deno.test("the image, the subcommands and the ports are the Dockerfile's and main.ts's", () => {
