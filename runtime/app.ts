@@ -82,7 +82,15 @@ export function composeApp(parts: AppParts): ComposedApp {
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
   };
-  const push = new Processor({ store, journal, invalidate, logger, telemetry, retry: PUSH_RETRY });
+  const push = new Processor({
+    store,
+    journal,
+    invalidate,
+    logger,
+    telemetry,
+    clock,
+    retry: PUSH_RETRY,
+  });
   const app = createApp(deps, [
     ingestHttp({
       sink: push,

@@ -62,6 +62,55 @@ const StatusRowSchema = z.object({
   rows_rejected: count,
 });
 
+/** How much of a rejected row a dead letter keeps. */
+export const DEAD_LETTER_LIMITS = { depth: 2, entries: 64, stringLength: 1024 } as const;
+
+/**
+ * Text PostgreSQL accepts whatever a row held: no NUL (text and jsonb cannot store it),
+ * no lone surrogate (invalid UTF-8), and at most `max` characters.
+ */
+export function storableText(text: string, max: number): string {
+  // deno-lint-ignore no-control-regex
+  const clean = text.replace(/\u0000/g, "\uFFFD").toWellFormed();
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/**
+ * A bounded copy of a rejected row for the dead-letter table: at most two levels deep,
+ * 64 entries per level and 1024 characters per string, with storable text throughout.
+ * Whatever was cut is marked, so a reader knows the payload is partial. Rows are
+ * flat, so a real row survives intact; only hostile or broken input is shortened.
+ */
+export function boundedPayload(value: unknown, depth = 0): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string") return storableText(value, DEAD_LETTER_LIMITS.stringLength);
+  if (typeof value === "number") return Number.isFinite(value) ? value : String(value);
+  if (typeof value === "boolean") return value;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (typeof value !== "object") {
+    return storableText(String(value), DEAD_LETTER_LIMITS.stringLength);
+  }
+  if (depth >= DEAD_LETTER_LIMITS.depth) return "[truncated: nested too deep]";
+  if (Array.isArray(value)) {
+    const items = value.slice(0, DEAD_LETTER_LIMITS.entries).map((item) =>
+      boundedPayload(item, depth + 1)
+    );
+    if (value.length > items.length) items.push(`[truncated: ${value.length} items]`);
+    return items;
+  }
+  const entries = Object.entries(value);
+  const kept = Object.fromEntries(
+    entries.slice(0, DEAD_LETTER_LIMITS.entries).map(([key, item]) => [
+      storableText(key, 64),
+      boundedPayload(item, depth + 1),
+    ]),
+  );
+  if (entries.length > DEAD_LETTER_LIMITS.entries) {
+    kept["[truncated]"] = `${entries.length} fields`;
+  }
+  return kept;
+}
+
 export class IngestJournal {
   constructor(private readonly db: SqlDriver) {}
 
@@ -154,9 +203,9 @@ export class IngestJournal {
         source,
         runId,
         rejects.map((reject) => reject.index),
-        rejects.map((reject) => reject.field),
-        rejects.map((reject) => reject.error),
-        rejects.map((reject) => JSON.stringify(reject.payload ?? null)),
+        rejects.map((reject) => storableText(reject.field, 256)),
+        rejects.map((reject) => storableText(reject.error, 1024)),
+        rejects.map((reject) => JSON.stringify(boundedPayload(reject.payload))),
       ],
     );
   }
