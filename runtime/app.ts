@@ -78,6 +78,7 @@ export function composeApp(parts: AppParts): ComposedApp {
     logger,
     telemetry,
     readiness,
+    metricsToken: config.METRICS_TOKEN,
     defaultTimeZone: config.DEFAULT_TIME_ZONE,
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
