@@ -62,6 +62,17 @@ const StatusRowSchema = z.object({
   rows_rejected: count,
 });
 
+/**
+ * The session advisory lock a sync of one account holds for its whole run (taken by
+ * ingest/locks.ts before the run is recorded, released after it is finished). Defined
+ * here so that the SQL below computes exactly the same key.
+ */
+export const SYNC_LOCK_SEED = 4_242_001;
+
+export function syncLockKey(tenantId: string, source: string, accountId: string): string {
+  return `sync/${tenantId}/${source}/${accountId}`;
+}
+
 /** How much of a rejected row a dead letter keeps. */
 export const DEAD_LETTER_LIMITS = { depth: 2, entries: 64, stringLength: 1024 } as const;
 
@@ -187,6 +198,36 @@ export class IngestJournal {
     return rows.length;
   }
 
+  /**
+   * Marks a tenant's sync runs that are "running" while nobody holds their account's
+   * sync lock as failed. A runner takes the lock before it records its run and
+   * releases it only after recording the outcome, so such a run's process is gone
+   * (killed with -9, or cut off from the database): its lock went with its connection.
+   * The live stream's runs hold no lock (no window); their silence is checked instead.
+   */
+  async abandonUnlockedRuns(tenantId: string): Promise<number> {
+    const rows = await this.db.query(
+      `WITH candidates AS (
+         SELECT id, hashtextextended('sync/' || tenant_id || '/' || source || '/' || account_id,
+                  $2) AS lock_key
+         FROM ingest_runs
+         WHERE tenant_id = $1 AND status = 'running' AND window_from IS NOT NULL
+       )
+       UPDATE ingest_runs r SET status = 'failed',
+         error = 'runner stopped before finishing (its sync lock is gone)', finished_at = now()
+       FROM candidates c
+       WHERE r.id = c.id AND r.status = 'running' AND NOT EXISTS (
+         SELECT 1 FROM pg_locks l
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND l.classid::bigint = ((c.lock_key >> 32) & 4294967295)
+           AND l.objid::bigint = (c.lock_key & 4294967295))
+       RETURNING r.id`,
+      [tenantId, SYNC_LOCK_SEED],
+    );
+    return rows.length;
+  }
+
   async deadLetter(
     tenantId: string,
     source: string,
@@ -242,6 +283,8 @@ export class IngestJournal {
 
   /** Per source: last success, last error, rows of the latest runs, what is running. */
   async sourceStatus(tenantId: string): Promise<SourceStatus[]> {
+    // "running" must mean running: settle runs whose runner died before counting them.
+    await this.abandonUnlockedRuns(tenantId);
     const rows = await this.db.query(
       `WITH latest AS (
          SELECT DISTINCT ON (source, account_id) source, account_id, rows_accepted,
