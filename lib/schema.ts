@@ -79,6 +79,7 @@ function isKnownCurrency(code: string): boolean {
  * Control characters (NUL, line breaks, escapes, DEL) have no place in names and ids;
  * NUL in particular cannot be stored in a PostgreSQL text column at all.
  */
+// deno-lint-ignore no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 export function hasControlCharacters(text: string): boolean {
@@ -95,6 +96,7 @@ export function lineText() {
 
 /** A value echoed in an error message: one line, at most 64 characters. */
 export function echo(text: string): string {
+  // deno-lint-ignore no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f]/g, "\uFFFD");
   return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;
 }

@@ -20,7 +20,7 @@ import { metricRow } from "../support/app.ts";
 const KEY = "hostile-key-0001";
 const NOW = new Date("2024-04-24T10:00:00Z");
 
-async function harness(db: TestDatabase) {
+function harness(db: TestDatabase) {
   const store = new SqlMetricsStore(db.driver);
   const journal = new IngestJournal(db.driver);
   const reader = new CachedReader({ cache: new MemoryCache(), logger: silentLogger });
@@ -71,7 +71,7 @@ for (const engine of ENGINES) {
     sanitizeOps: false,
     async fn(t) {
       const db = await engine.open();
-      const h = await harness(db);
+      const h = harness(db);
       try {
         await t.step("item 1: deeply nested bodies are refused before any parser", async () => {
           for (const depth of [10_000, 1_000_000]) {
