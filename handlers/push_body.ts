@@ -40,6 +40,9 @@ export function nestingBeyond(text: string, limit: number): { element: number } 
   let depth = 0;
   let element = 0;
   let inString = false;
+  // Commas at depth 1 separate rows only in an array; in a single-object body they
+  // separate that row's fields.
+  const rowsAtDepthOne = text.trimStart().startsWith("[");
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (inString) {
@@ -49,7 +52,7 @@ export function nestingBeyond(text: string, limit: number): { element: number } 
     else if (code === 0x5b || code === 0x7b) {
       if (++depth > limit) return { element };
     } else if (code === 0x5d || code === 0x7d) depth--;
-    else if (code === 0x2c && depth === 1) element++;
+    else if (code === 0x2c && depth === 1 && rowsAtDepthOne) element++;
   }
   return undefined;
 }

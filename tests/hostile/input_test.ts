@@ -92,6 +92,16 @@ for (const engine of ENGINES) {
           );
           assert.equal(second.status, 400);
           assert.equal(second.body.field, "body[1]");
+          const single = await answer(
+            h.push(
+              JSON.stringify({ ...row, currency: deepArray(0) }).replace(
+                '"currency":""',
+                `"currency":${deepArray(50)}`,
+              ),
+            ),
+          );
+          assert.equal(single.status, 400);
+          assert.equal(single.body.field, "body[0]", "one object is row 0, whatever its fields");
           const nested = await answer(h.push(JSON.stringify([{ ...row, platform: { x: 1 } }])));
           assert.equal(nested.status, 400);
           assert.equal(nested.body.field, "body[0].platform");
