@@ -9,6 +9,11 @@ import type { ApiKey } from "../lib/config.ts";
 import { TenantIdSchema } from "../lib/schema.ts";
 
 export const SCOPES = ["insights:read", "metrics:write"] as const;
+/**
+ * The operator scope: deployment-wide telemetry (GET /metrics). Never granted to a
+ * tenant's API key; a JWT may carry it, or the scraper uses METRICS_TOKEN.
+ */
+export const OPS_SCOPE = "ops:read";
 export type Scope = (typeof SCOPES)[number];
 
 export interface Principal {
@@ -200,6 +205,30 @@ export function requireAuth<E extends { Variables: AuthVariables }>(
       throw error;
     }
     await next();
+  };
+}
+
+/**
+ * Operator-only routes: the configured operator token (compared as digests, in constant
+ * time), or any token the authenticator accepts that carries `ops:read` (403 otherwise).
+ */
+export function requireOperator<E extends { Variables: AuthVariables }>(
+  authenticator: Authenticator,
+  operatorToken: string | undefined,
+): MiddlewareHandler<E> {
+  const operatorDigest = operatorToken === undefined ? undefined : sha256(operatorToken);
+  const authenticate = requireAuth<E>(authenticator);
+  return async (c, next) => {
+    const match = BEARER.exec(c.req.header("Authorization")?.trim() ?? "");
+    if (match && operatorDigest && sameBytes(await sha256(match[1]), await operatorDigest)) {
+      return await next();
+    }
+    let denied: Response | undefined;
+    const answered = await authenticate(c, async () => {
+      if (c.get("principal").scopes.has(OPS_SCOPE)) return await next();
+      denied = c.json({ error: `this token lacks the scope "${OPS_SCOPE}"`, field: "scope" }, 403);
+    });
+    return denied ?? answered;
   };
 }
 

@@ -70,6 +70,7 @@ export async function buildServices(env: Env, options: ServiceOptions = {}): Pro
     invalidate,
     logger,
     telemetry,
+    clock,
   });
   const dispatcher = new Dispatcher({
     sources,
@@ -94,6 +95,7 @@ export async function buildServices(env: Env, options: ServiceOptions = {}): Pro
         invalidate,
         logger,
         telemetry,
+        clock,
         // The streamer's own backlog absorbs outages: fail fast and queue.
         retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
       }),
