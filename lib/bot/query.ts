@@ -55,7 +55,15 @@ export function isCountMetric(metric: BotMetric): boolean {
   return COUNT_MEASURES.has(apiMetric(metric));
 }
 
-export const INTENTS = ["metric", "trend", "compare", "rank", "list_campaigns", "unknown"] as const;
+export const INTENTS = [
+  "metric",
+  "trend",
+  "compare",
+  "rank",
+  "list_campaigns",
+  "explain",
+  "unknown",
+] as const;
 export const IntentSchema = z.enum(INTENTS);
 export type Intent = z.infer<typeof IntentSchema>;
 
@@ -72,6 +80,9 @@ export const IsoDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected Y
 /** An inclusive range of calendar dates. */
 export const DateRangeSchema = z.object({ from: IsoDateSchema, to: IsoDateSchema });
 export type DateRange = z.infer<typeof DateRangeSchema>;
+
+/** An ISO 4217 currency code, upper case. */
+export const CurrencyCodeSchema = z.string().regex(/^[A-Z]{3}$/, "expected an ISO 4217 code");
 
 export const CampaignRefSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("id"), value: z.string().min(1) }),
@@ -95,6 +106,8 @@ export const ParsedQuerySchema = z.object({
   group_by: GroupBySchema.nullable(),
   order: SortOrderSchema.nullable(),
   limit: z.number().int().positive().nullable(),
+  /** ISO 4217 code the money should be shown in; `null` keeps the stored currencies. */
+  currency: CurrencyCodeSchema.nullable(),
 });
 export type ParsedQuery = z.infer<typeof ParsedQuerySchema>;
 
@@ -110,5 +123,6 @@ export function unknownQuery(): ParsedQuery {
     group_by: null,
     order: null,
     limit: null,
+    currency: null,
   };
 }

@@ -343,7 +343,7 @@ export const NUMBER_WORDS: Readonly<Record<string, number>> = {
  * Labeled example phrasings. The parser consults them (TF-IDF nearest neighbour) only
  * when its keyword rules find no sign of an ad-performance question at all.
  */
-export const INTENT_EXAMPLES: Readonly<Record<Intent, readonly string[]>> = {
+export const INTENT_EXAMPLES: Readonly<Partial<Record<Intent, readonly string[]>>> = {
   metric: [
     "how did we do yesterday",
     "how are we doing this week",

@@ -20,6 +20,7 @@ export function assembleQuery(intent: Intent, signals: Signals): ParsedQuery {
     group_by: null,
     order: null,
     limit: null,
+    currency: null,
   };
   if (intent === "compare") {
     if (dates.compareTo) query.compare_to = toDateRange(dates.compareTo);
