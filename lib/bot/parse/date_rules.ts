@@ -38,7 +38,12 @@ export interface CalendarPoint {
 
 /** "the previous week" / "the same period last year": resolved against the period before it. */
 export type Relative =
-  | { readonly type: "previous"; readonly unit: Unit | "period"; readonly count: number | null }
+  | {
+    readonly type: "previous";
+    /** "period": the unit of the period before it; "length": the same number of days. */
+    readonly unit: Unit | "period" | "length";
+    readonly count: number | null;
+  }
   | { readonly type: "same"; readonly unit: Unit };
 
 export interface DateHit {
@@ -211,6 +216,9 @@ const ELLIPSIS_BLOCKERS = [
   "ads?",
 ].join("|");
 
+/** Words that make "currently" describe a campaign's status, not a day. */
+const STATUS_WORDS = /\b(?:running|live|active|paused|enabled|launched|on air|going)\b/;
+
 interface DateRule {
   readonly pattern: RegExp;
   readonly read: (match: RegExpExecArray, today: Date, text: string) => HitDraft | null;
@@ -306,6 +314,14 @@ export const DATE_RULES: readonly DateRule[] = [
       period(wholeUnit(addUnits(today, unit as Unit, -2), unit as Unit), unit as Unit),
   },
   {
+    // right now, atm: today, unless they describe a status ("currently running")
+    pattern: /\b(?:right now|currently|atm|at the moment|as of now|as we speak)\b/g,
+    read: (match, today, text) =>
+      STATUS_WORDS.test(text.slice(Math.max(0, match.index - 24), match.index + match[0].length + 24))
+        ? null
+        : period(daySpan(today), "day", true),
+  },
+  {
     pattern: /\b(?:so far )?today(?: so far)?\b/g,
     read: (_, today) => period(daySpan(today), "day", true),
   },
@@ -357,12 +373,16 @@ export const DATE_RULES: readonly DateRule[] = [
       /\b(?:(?:the )?(?:previous|prior|preceding) (day|week|month|quarter|year|period|one|time period)|the (day|week|month|quarter|year|period|one) (?:before|prior|earlier)|the (?:period|one) before)\b/g,
     read: ([, first, second], today) => {
       const word = first ?? second ?? "period";
-      const unit: Unit | "period" = word === "one" || word === "time period"
+      // "the previous period" is as long as the one before it; "the previous one" is its unit.
+      const unit: Unit | "period" | "length" = word === "one"
         ? "period"
-        : word as Unit | "period";
+        : word === "period" || word === "time period"
+        ? "length"
+        : word as Unit;
+      const calendarUnit = unit === "period" || unit === "length" ? null : unit;
       return {
-        span: unit === "period" ? null : previousUnits(today, unit, 1),
-        unit: unit === "period" ? null : unit,
+        span: calendarUnit ? previousUnits(today, calendarUnit, 1) : null,
+        unit: calendarUnit,
         joinable: false,
         relative: { type: "previous", unit, count: null },
       };

@@ -9,6 +9,8 @@ import { VectorIndex } from "../vector_search.ts";
 import { INTENT_EXAMPLES } from "../vocabulary.ts";
 import type { DateFinding } from "./dates.ts";
 import { MASK } from "./masked_text.ts";
+import { isDefinitionQuestion } from "./explain.ts";
+import { isOffTopicMention } from "./off_topic.ts";
 
 export interface Signals {
   /** The prepared text with campaign references, dates, platforms and metrics masked. */
@@ -19,6 +21,10 @@ export interface Signals {
   readonly dates: DateFinding;
   readonly platforms: readonly Platform[];
   readonly metrics: readonly BotMetric[];
+  /** The ISO 4217 code the money should be shown in, when one was asked for. */
+  readonly currency: string | null;
+  /** Today's calendar date (local midnight) the dates were read against. */
+  readonly today: Date;
 }
 
 const OFF_TOPIC =
@@ -27,7 +33,7 @@ const HOW_TO =
   /\bhow (?:do|can|could|should|would) (?:i|we|you)\b(?! (?:see|check|find|get|view|look))|\bhow to\b/;
 /** Requests to do or write something: the bot reads numbers, it does not act or draft copy. */
 const ACTION_REQUEST =
-  /^(?:(?:please|pls|can you|could you|would you|help me|i want to|i need to|let 's|lets)\s+)*(?:pause|unpause|stop|launch|turn (?:off|on)|increase|decrease|raise|delete|remove|cancel|enable|disable|duplicate|schedule|create|set up|setup|write|draft|compose|brainstorm|design|optimi[sz]e|fix|edit|rename)\b/;
+  /^(?:(?:please|pls|can you|could you|would you|help me|i want to|i need to|let 's|lets)\s+)*(?:pause|unpause|stop|launch|turn (?:off|on)|increase|decrease|raise|lower|delete|remove|cancel|enable|disable|duplicate|schedule|create|set up|setup|write|draft|compose|brainstorm|design|optimi[sz]e|fix|edit|rename|book|send|email|e mail|message|call|ring|remind|invite|share|post|publish|upload|buy|boost|allocate|move|shift|reallocate)\b/;
 const ADVICE = /\b(?:should|shall) (?:i|we)\b|\b(?:advice|tips?|recommend\w*|suggest\w*)\b/;
 const DOMAIN_WORDS =
   /\b(?:campaigns?|ads?|adverts?|advertising|ad sets?|adsets?|ad groups?|creatives?|platforms?|channels?|networks?|performance|performing|perform|performed|performs|results|stats|statistics|numbers|kpis?|metrics|report|reporting|dashboard|analytics|marketing|paid social|paid search|accounts?)\b/;
@@ -57,7 +63,7 @@ const TOTAL_WORDS =
 const ALL_PLATFORMS =
   /\b(?:across|on|for|over|of) all (?:(?:my|our|the|of the|of my|4|four) )?(?:platforms|channels|networks|campaigns|ads)\b/;
 const TREND_CUES =
-  /\b(?:trends?|trending|trendline|over time|time series|timeseries|daily|weekly|monthly|day by day|week by week|month by month|by day|by week|by month|per day|per week|per month|each day|each week|each month|every day|every week|every month|day to day|week to week|month to month|chart|charts|graph|graphs|plot|timeline|history|historical|evolution|evolved?|evolving|progress|progression|trajectory|changed?|changing|fluctuat\w*|over the (?:days|weeks|months))\b/;
+  /\b(?:trends?|trending|trendline|over time|time series|timeseries|daily|weekly|monthly|day by day|week by week|month by month|by day|by week|by month|per day|per week|per month|each day|each week|each month|every day|every week|every month|day to day|week to week|month to month|chart|charts|graph|graphs|plot|timeline|history|historical|evolution|evolved?|evolving|progress|progression|trajectory|changed?|changing|fluctuat\w*|over the (?:days|weeks|months)|trended|develop|developed|developing|moved|shifted|tracked|tracking)\b/;
 const QUALITY_WORDS = /\b(?:well|good|great|strong|poorly|badly|bad|weak)\b/;
 const FIRST_PERSON = /\b(?:we|i|our|us|my|me|things|everything|business)\b/;
 const PERFORMANCE_VERBS =
@@ -83,6 +89,8 @@ const EXAMPLE_MATCH_THRESHOLD = 0.45;
 export function classifyIntent(signals: Signals): Intent {
   const { text, plain, metrics, platforms, campaign, dates } = signals;
   if (OFF_TOPIC.test(text) && metrics.length === 0) return "unknown";
+  if (isOffTopicMention(plain)) return "unknown";
+  if (isDefinitionQuestion(signals)) return "explain";
   if ((HOW_TO.test(plain) || ACTION_REQUEST.test(plain)) && dates.count === 0) return "unknown";
   if (ADVICE.test(text) && dates.count === 0 && campaign === null && metrics.length === 0) {
     return "unknown";

@@ -9,6 +9,7 @@
 import { type ParsedQuery, unknownQuery } from "../query.ts";
 import { calendarToday } from "./calendar.ts";
 import { extractCampaign, takeCampaignId } from "./campaign_ref.ts";
+import { extractCurrency } from "./currency.ts";
 import { extractDates } from "./dates.ts";
 import { classifyIntent, type Signals } from "./intent.ts";
 import { MaskedText } from "./masked_text.ts";
@@ -28,7 +29,7 @@ export function parsePrompt(prompt: string, options: ParseOptions = {}): ParsedQ
   const signals = readSignals(prompt, options);
   const intent = classifyIntent(signals);
   if (intent === "unknown") return unknownQuery();
-  return assembleQuery(intent, signals);
+  return { ...assembleQuery(intent, signals), currency: signals.currency };
 }
 
 /** Everything the rules found in a prompt, before the intent is decided. */
@@ -43,8 +44,9 @@ export function readSignals(prompt: string, options: ParseOptions = {}): Signals
     quotedName: quoted.quotedName,
     campaignId: ids.campaignId,
   });
+  const currency = extractCurrency(text, prompt);
   const dates = extractDates(text, today);
   const platforms = extractPlatforms(text);
   const metrics = extractMetrics(text);
-  return { text: text.value, plain, campaign, dates, platforms, metrics };
+  return { text: text.value, plain, campaign, dates, platforms, metrics, currency, today };
 }

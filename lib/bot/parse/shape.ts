@@ -42,7 +42,7 @@ function compareDimension(text: string): GroupBy {
 function rankDimension(text: string): GroupBy {
   const platformWord = /\b(?:platforms?|channels?|networks?|sources?)\b|\bwhere\b/.exec(text);
   const campaignWord =
-    /\b(?:campaigns?|ads?(?! (?:platforms?|networks?|channels?|accounts?))|ad sets?|adsets?|creatives?)\b/
+    /\b(?:campaigns?|ads?(?! (?:platforms?|networks?|channels?|accounts?))|ad sets?|adsets?|ad groups?|adgroups?|creatives?)\b/
       .exec(text);
   if (platformWord && (!campaignWord || platformWord.index < campaignWord.index)) return "platform";
   return "campaign";
@@ -51,11 +51,11 @@ function rankDimension(text: string): GroupBy {
 const BEST_WORDS =
   /\b(?:best|better|strongest|top perform\w*|best perform\w*|outperform\w*|winners?|most profitable|well|good|great|strong)\b/;
 const WORST_WORDS =
-  /\b(?:worst|worse|weakest|poorest|underperform\w*|worst perform\w*|bottom perform\w*|losers?|least profitable|poorly|badly|bad|weak)\b/;
+  /\b(?:worst|worse|bottom|weakest|poorest|underperform\w*|worst perform\w*|bottom perform\w*|losers?|least profitable|poorly|badly|bad|weak)\b/;
 const DESCENDING_WORDS =
   /\b(?:highest|top|most|biggest|largest|greatest|max|maximum|priciest|costliest|most expensive|leading|leaders?|more|higher)\b/;
 const ASCENDING_WORDS =
-  /\b(?:lowest|least|fewest|smallest|cheapest|bottom|min|minimum|least expensive|less|fewer|lower|cheaper)\b/;
+  /\b(?:lowest|least|fewest|smallest|cheapest|min|minimum|least expensive|less|fewer|lower|cheaper)\b/;
 
 /** "best"/"worst" follow the metric's direction; plain "highest"/"lowest" do not. */
 function rankOrder(text: string, metrics: readonly BotMetric[]): SortOrder {
@@ -69,7 +69,9 @@ function rankOrder(text: string, metrics: readonly BotMetric[]): SortOrder {
   const descending = DESCENDING_WORDS.exec(text);
   const ascending = ASCENDING_WORDS.exec(text);
   if (ascending && (!descending || ascending.index < descending.index)) return "asc";
-  return "desc";
+  if (descending) return "desc";
+  // "rank platforms by ROAS", "sort campaigns by CPC": no direction word, best first.
+  return lowerFirst ? "asc" : "desc";
 }
 
 const LIMIT_WORDS = `(\\d+|${COUNT_WORDS.join("|")})`;

@@ -1,0 +1,34 @@
+/**
+ * Messages that hold a platform or metric word but do not ask about the user's own
+ * ads: exchange rates, the price of a product, news about a platform, what a "good"
+ * number is (the bot holds no benchmarks). They stay `unknown`.
+ */
+import { isExchangeRateQuestion } from "./currency.ts";
+import { METRIC_WORDS } from "./metrics.ts";
+
+/** Ad things a price question may be about: "how much does a click cost" is ours. */
+const AD_NOUNS = new Set(
+  (
+    "click clicks conversion conversions lead leads impression impressions thousand campaign " +
+    "campaigns ad ads sale sales acquisition install signup sign customer result order purchase " +
+    "visitor visit view user day week month year single typical average"
+  ).split(" "),
+);
+
+/** "how much does a google pixel cost", "price of an iphone": the product is not an ad. */
+const PRODUCT_PRICE =
+  /\b(?:how much (?:does|do|is|are|would|will|did) (?:a|an|one|the new|the latest) |(?:price|cost|msrp) of (?:a|an|the new|the latest) )([a-z0-9]+)/;
+
+const NEWS =
+  /\b(?:news|headlines?|banned|ban|banning|bans|lawsuits?|sued|suing|antitrust|acquired by|merger|ceo|cfo|founders?|founded|headquarters|layoffs?|laid off|outages?|algorithm|announced|announcement|ipo|went public|privacy policy|terms of service|regulators?|regulation|congress|senate|did you (?:see|hear)|have you (?:seen|heard))\b/;
+
+/** "is a 2% CTR good", "what is a good ROAS", "industry benchmarks". */
+const BENCHMARK =
+  /\b(?:benchmarks?|industry (?:average|standard|norm)s?|what (?:is|s|are) (?:a )?(?:good|typical|normal|decent|healthy|reasonable|realistic)\b|(?:is|are) (?:a |an )?\d[\d.]* ?(?:percent|x)?\b.*\b(?:good|bad|ok|okay|normal|decent|healthy|high|low|typical|reasonable)\b)/;
+
+export function isOffTopicMention(plain: string): boolean {
+  if (isExchangeRateQuestion(plain) || NEWS.test(plain) || BENCHMARK.test(plain)) return true;
+  const price = PRODUCT_PRICE.exec(plain);
+  return price !== null && !AD_NOUNS.has(price[1]) && !METRIC_WORDS.has(price[1]) &&
+    !/^(?:cost|cpc|cpa|cpm)$/.test(price[1]);
+}
