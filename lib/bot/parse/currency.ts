@@ -95,8 +95,8 @@ const WORD_LIKE_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /** The words that ask for a currency: "in euros", "to GBP", "converted into £". */
-const CONVERSION_LEAD =
-  String.raw`(?:in|into|to|as|using|converted (?:to|into)|convert(?:ed)? (?:it |them |that )?(?:to|into)|expressed in|shown in|show(?: it| them| that)? in|reported in)`;
+const CONVERSION_LEAD = String
+  .raw`(?:in|into|to|as|using|converted (?:to|into)|convert(?:ed)? (?:it |them |that )?(?:to|into)|expressed in|shown in|show(?: it| them| that)? in|reported in)`;
 const NAME_PATTERN = new RegExp(
   String.raw`\b(?:${CONVERSION_LEAD} )(?:the )?(${alternation(Object.keys(CURRENCY_NAMES))})\b`,
   "g",

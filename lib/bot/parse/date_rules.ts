@@ -89,6 +89,10 @@ const MONTHS: Readonly<Record<string, number>> = {
 const MONTH = `(${Object.keys(MONTHS).join("|")})`;
 /** Month words that are also ordinary words, only dates next to a number or a preposition. */
 const AMBIGUOUS_MONTHS = new Set(["may", "mar", "jan", "sep", "oct", "nov", "dec", "aug", "jun"]);
+/** "jan and feb", "jan vs feb": a month word right before another month is a month. */
+const MONTH_FOLLOWS = new RegExp(
+  String.raw`^ (?:and|to|through|until|till|-|vs|versus|or|compared to|compared with) ${MONTH}\b`,
+);
 const DAY = String.raw`(\d{1,2})(?:st|nd|rd|th)?`;
 const YEAR = String.raw`((?:19|20)\d{2})`;
 const COUNT = String.raw`(?:a )?(\d+|${COUNT_WORDS.join("|")})(?: of)?`;
@@ -317,7 +321,9 @@ export const DATE_RULES: readonly DateRule[] = [
     // right now, atm: today, unless they describe a status ("currently running")
     pattern: /\b(?:right now|currently|atm|at the moment|as of now|as we speak)\b/g,
     read: (match, today, text) =>
-      STATUS_WORDS.test(text.slice(Math.max(0, match.index - 24), match.index + match[0].length + 24))
+      STATUS_WORDS.test(
+          text.slice(Math.max(0, match.index - 24), match.index + match[0].length + 24),
+        )
         ? null
         : period(daySpan(today), "day", true),
   },
@@ -465,7 +471,8 @@ export const DATE_RULES: readonly DateRule[] = [
     read: (match, today, text) => {
       const [, month, year] = match;
       const guarded = AMBIGUOUS_MONTHS.has(month) && !year &&
-        !DATE_PREPOSITION.test(text.slice(0, match.index));
+        !DATE_PREPOSITION.test(text.slice(0, match.index)) &&
+        !MONTH_FOLLOWS.test(text.slice(match.index + match[0].length));
       return guarded ? null : calendarPoint(MONTHS[month], null, year, today);
     },
   },

@@ -111,7 +111,9 @@ function alignYears(first: DateHit, second: DateHit, today: Date): [Span | null,
     // X in the latest year it has begun; Y the first such date on or after X.
     let year = a.year;
     let span = pointSpan({ ...b, year }, today);
-    if (span && first.span && span.to < first.span.from) span = pointSpan({ ...b, year: ++year }, today);
+    if (span && first.span && span.to < first.span.from) {
+      span = pointSpan({ ...b, year: ++year }, today);
+    }
     return [first.span, span];
   }
   if (a.explicitYear) {
@@ -225,7 +227,13 @@ export function shiftBack(span: Span, by: Unit): Span {
   return { from, to: addUnits(span.to, by, -1) };
 }
 
-const UNIT_RANK: Readonly<Record<Unit, number>> = { day: 0, week: 1, month: 2, quarter: 3, year: 4 };
+const UNIT_RANK: Readonly<Record<Unit, number>> = {
+  day: 0,
+  week: 1,
+  month: 2,
+  quarter: 3,
+  year: 4,
+};
 
 /** The calendar unit a span covers exactly, if any. */
 export function wholeUnitOf(span: Span): Unit | null {

@@ -10,19 +10,28 @@ import type { Signals } from "./intent.ts";
 const DEFINITION_WORDS =
   /\b(?:mean|means|meaning|stand for|stands for|short for|acronym|abbreviation|definition|define|defined|explain|explanation|calculated|calculate|calculation|computed|compute|formula|measured|worked out|work out|counts as|count as|difference between|what kind of metric)\b/;
 /** "what is ROAS": a definition when nothing else is asked. */
-const WHAT_IS = /^(?:\W*(?:so|ok|okay|hey|hi|quick question|q|sorry|and|also|but|um|btw)\s+)*(?:what|wtf)\s+(?:is|s|are|does|do)\s+(?:a |an )?\u2022/;
+const WHAT_IS =
+  /^(?:\W*(?:so|ok|okay|hey|hi|quick question|q|sorry|and|also|but|um|btw)\s+)*(?:what|whats|wtf)\s*(?:is|'s|s|are|does|do)?\s+(?:a |an )?\u2022/;
 /** The user's own data: a number about it is asked, not a definition. */
 const DATA_WORDS =
-  /\b(?:we|i|our|us|my|me|mine|yesterday|today|campaigns?|account|currently|now|right now|so far|total|overall)\b/;
+  /\b(?:we|i|our|us|my|mine|yesterday|today|campaigns?|account|currently|now|right now|so far|total|overall)\b/;
 
 export function isDefinitionQuestion(signals: Signals): boolean {
-  const { text, metrics, platforms, campaign, dates } = signals;
-  if (metrics.length === 0 || platforms.length > 0 || campaign !== null || dates.count > 0) {
+  const { text, metrics, platforms, campaign, dates, currency } = signals;
+  if (
+    metrics.length === 0 || platforms.length > 0 || campaign !== null || dates.count > 0 ||
+    currency !== null
+  ) {
     return false;
   }
   if (DATA_WORDS.test(text)) return false;
   if (DEFINITION_WORDS.test(text)) return true;
   // "what is the ROAS" asks for our number; "what is ROAS" / "what's a conversion" for its meaning.
   return WHAT_IS.test(text) && !new RegExp(`\\bthe ${MASK}`).test(text) &&
-    /^[^a-z]*$/.test(text.slice(text.lastIndexOf(MASK) + 1).replace(/\b(?:please|then|exactly|again|mean|actually)\b/g, ""));
+    /^[^a-z]*$/.test(
+      text.slice(text.lastIndexOf(MASK) + 1).replace(
+        /\b(?:please|then|exactly|again|mean|actually)\b/g,
+        "",
+      ),
+    );
 }

@@ -6,15 +6,15 @@
 import type { BotMetric, GroupBy, ParsedQuery, SortOrder } from "../query.ts";
 import { lowerIsBetter } from "../query.ts";
 import {
+  addUnits,
   isWholeUnit,
   periodBefore,
   type Span,
   toDateRange,
   toSpan,
   type Unit,
-  wholeUnit,
-  addUnits,
   unitStart,
+  wholeUnit,
 } from "./calendar.ts";
 import { extractDates } from "./dates.ts";
 import type { Signals } from "./intent.ts";
@@ -25,7 +25,8 @@ const COUNT = `(\\d+|${COUNT_WORDS.join("|")})`;
 
 /** Words a follow-up opens with: it leans on the question before it. */
 const OPENER = new RegExp(
-  String.raw`^(?:(?:ok|okay|cool|great|nice|thanks|thank you|thx|ty|right|alright|got it|perfect|hmm|so|oh|and|but)\s+)*(?:and|also|plus|what about|how about|what of|same|only|just|now|instead|vs|versus|compared? (?:with|to)|against|break (?:that|it|this|those) down|split (?:that|it|this|those)|as a trend|then|ditto)\b`,
+  String
+    .raw`^(?:(?:ok|okay|cool|great|nice|thanks|thank you|thx|ty|right|alright|got it|perfect|hmm|so|oh|and|but)\s+)*(?:and|also|plus|what about|how about|what of|same|only|just|now|instead|vs|versus|compared? (?:with|to)|against|break (?:that|it|this|those) down|split (?:that|it|this|those)|as a trend|then|ditto)\b`,
 );
 
 /** Words that may sit around the slots of a follow-up without making it a new question. */
@@ -37,7 +38,8 @@ const FILLER = new Set(
     "campaign campaigns ads daily weekly monthly trend trends trendline top bottom best worst highest " +
     "lowest including it that this those them over time break down split previous period prior " +
     "preceding before one ones there here or so thing same all each per rather show me see hmm lol " +
-    "breakdown instead either too"
+    "breakdown instead either too chart charts graph plot timeline line give let view figures " +
+    "number numbers sort sorted rank ranked order ordered can could you do"
   ).split(" "),
 );
 
@@ -52,8 +54,10 @@ const COUNT_INSTEAD = new RegExp(String.raw`\b${COUNT} instead\b`);
 /** "compare with the previous period", "vs the week before", "vs prior month". */
 const PREVIOUS_PERIOD =
   /\b(?:the )?(?:previous|prior|preceding) (period|time period|day|week|month|quarter|year)\b|\b(?:the )?(day|week|month|quarter|year|period) before\b/;
-const VERSUS_OPENER = /^(?:(?:and|so|ok|okay|now)\s+)*(?:vs|versus|compared? (?:with|to)|against)\b/;
-const ADD_METRIC = /^(?:(?:ok|okay|cool|great|nice|thanks)\s+)*(?:and|also|plus)\b|\b(?:also|as well|too)\b/;
+const VERSUS_OPENER =
+  /^(?:(?:and|so|ok|okay|now)\s+)*(?:vs|versus|compared? (?:with|to)|against)\b/;
+const ADD_METRIC =
+  /^(?:(?:ok|okay|cool|great|nice|thanks)\s+)*(?:and|also|plus)\b|\b(?:also|as well|too)\b/;
 const ADD_PLATFORM = /\b(?:also|too|as well|plus|including|add)\b/;
 const ALL_CAMPAIGNS = /\b(?:all|every|any) (?:of )?(?:the |my |our )?campaigns?\b|\ball of them\b/;
 

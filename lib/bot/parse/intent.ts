@@ -33,8 +33,9 @@ const HOW_TO =
   /\bhow (?:do|can|could|should|would) (?:i|we|you)\b(?! (?:see|check|find|get|view|look))|\bhow to\b/;
 /** Requests to do or write something: the bot reads numbers, it does not act or draft copy. */
 const ACTION_REQUEST =
-  /^(?:(?:please|pls|can you|could you|would you|help me|i want to|i need to|let 's|lets)\s+)*(?:pause|unpause|stop|launch|turn (?:off|on)|increase|decrease|raise|lower|delete|remove|cancel|enable|disable|duplicate|schedule|create|set up|setup|write|draft|compose|brainstorm|design|optimi[sz]e|fix|edit|rename|book|send|email|e mail|message|call|ring|remind|invite|share|post|publish|upload|buy|boost|allocate|move|shift|reallocate)\b/;
-const ADVICE = /\b(?:should|shall) (?:i|we)\b|\b(?:advice|tips?|recommend\w*|suggest\w*)\b/;
+  /^(?:(?:please|pls|can you|could you|would you|help me|i want to|i need to|let 's|lets)\s+)*(?:pause|unpause|stop|launch|turn (?:off|on)|increase|decrease|raise|lower|delete|remove|cancel|enable|disable|duplicate|schedule|create|set up|setup|write|draft|compose|brainstorm|design|optimi[sz]e|fix|edit|rename|book|send|email|e mail|message|call|ring|remind|invite|share|post|publish|upload|buy|boost|allocate|move|shift|reallocate|export|download)\b/;
+const ADVICE =
+  /\b(?:should|shall) (?:i|we)\b|\b(?:advice|tips?|recommend\w*|suggest\w*|best practices?|strateg(?:y|ies)|ways to|ideas? (?:to|for|on))\b/;
 const DOMAIN_WORDS =
   /\b(?:campaigns?|ads?|adverts?|advertising|ad sets?|adsets?|ad groups?|creatives?|platforms?|channels?|networks?|performance|performing|perform|performed|performs|results|stats|statistics|numbers|kpis?|metrics|report|reporting|dashboard|analytics|marketing|paid social|paid search|accounts?)\b/;
 const ENTITY_WORDS = /\b(?:campaigns?|ads|ad sets?|adsets?|ad groups?|creatives?|adverts?)\b/;
@@ -89,12 +90,10 @@ const EXAMPLE_MATCH_THRESHOLD = 0.45;
 export function classifyIntent(signals: Signals): Intent {
   const { text, plain, metrics, platforms, campaign, dates } = signals;
   if (OFF_TOPIC.test(text) && metrics.length === 0) return "unknown";
-  if (isOffTopicMention(plain)) return "unknown";
+  if (isOffTopicMention(signals)) return "unknown";
   if (isDefinitionQuestion(signals)) return "explain";
-  if ((HOW_TO.test(plain) || ACTION_REQUEST.test(plain)) && dates.count === 0) return "unknown";
-  if (ADVICE.test(text) && dates.count === 0 && campaign === null && metrics.length === 0) {
-    return "unknown";
-  }
+  if (ACTION_REQUEST.test(plain) || HOW_TO.test(plain) && dates.count === 0) return "unknown";
+  if (ADVICE.test(text) && dates.count === 0 && campaign === null) return "unknown";
   const domain = metrics.length > 0 || platforms.length > 0 || campaign !== null ||
     DOMAIN_WORDS.test(text);
   if (!domain) return intentWithoutDomainWords(signals);

@@ -4,6 +4,7 @@
  * number is (the bot holds no benchmarks). They stay `unknown`.
  */
 import { isExchangeRateQuestion } from "./currency.ts";
+import type { Signals } from "./intent.ts";
 import { METRIC_WORDS } from "./metrics.ts";
 
 /** Ad things a price question may be about: "how much does a click cost" is ours. */
@@ -18,16 +19,32 @@ const AD_NOUNS = new Set(
 /** "how much does a google pixel cost", "price of an iphone": the product is not an ad. */
 const PRODUCT_PRICE =
   /\b(?:how much (?:does|do|is|are|would|will|did) (?:a|an|one|the new|the latest) |(?:price|cost|msrp) of (?:a|an|the new|the latest) )([a-z0-9]+)/;
+/** "how much does Google Ads cost", "how much is TikTok worth": what a thing costs, not our spend. */
+const PRICE_OF_THING =
+  /\bhow much (?:does|do|would|will|is|are) ((?:[a-z0-9]+ ){1,4})(?:cost|costs|charge|charges|worth|go for|sell for)\b/;
+const FIRST_PERSON = /\b(?:we|i|our|us|my|me|mine)\b/;
+/** "is facebook down?": the service, not the numbers (which carry a metric word). */
+const SERVICE_STATUS =
+  /\b(?:is|are) (?:[a-z]+ ){1,3}(?:down|offline|not working|broken|glitching)\b|\b(?:outages?|crashed|crashing|hacked)\b/;
 
 const NEWS =
   /\b(?:news|headlines?|banned|ban|banning|bans|lawsuits?|sued|suing|antitrust|acquired by|merger|ceo|cfo|founders?|founded|headquarters|layoffs?|laid off|outages?|algorithm|announced|announcement|ipo|went public|privacy policy|terms of service|regulators?|regulation|congress|senate|did you (?:see|hear)|have you (?:seen|heard))\b/;
 
 /** "is a 2% CTR good", "what is a good ROAS", "industry benchmarks". */
 const BENCHMARK =
-  /\b(?:benchmarks?|industry (?:average|standard|norm)s?|what (?:is|s|are) (?:a )?(?:good|typical|normal|decent|healthy|reasonable|realistic)\b|(?:is|are) (?:a |an )?\d[\d.]* ?(?:percent|x)?\b.*\b(?:good|bad|ok|okay|normal|decent|healthy|high|low|typical|reasonable)\b)/;
+  /\b(?:benchmarks?|industry|industries|sector|competitors?|what ?(?:is|'s|s|are) (?:a )?(?:good|typical|normal|decent|healthy|reasonable|realistic)\b|(?:is|are) (?:a |an )?\d[\d.]* ?(?:percent|x)?\b.*\b(?:good|bad|ok|okay|normal|decent|healthy|high|low|typical|reasonable)\b)/;
 
-export function isOffTopicMention(plain: string): boolean {
+export function isOffTopicMention(signals: Signals): boolean {
+  const { plain, metrics, dates } = signals;
   if (isExchangeRateQuestion(plain) || NEWS.test(plain) || BENCHMARK.test(plain)) return true;
+  if (metrics.length === 0 && SERVICE_STATUS.test(plain)) return true;
+  const thing = PRICE_OF_THING.exec(plain);
+  if (
+    thing && dates.count === 0 && !FIRST_PERSON.test(plain) &&
+    !thing[1].split(" ").some((word) => AD_NOUNS.has(word) && word !== "ads")
+  ) {
+    return true;
+  }
   const price = PRODUCT_PRICE.exec(plain);
   return price !== null && !AD_NOUNS.has(price[1]) && !METRIC_WORDS.has(price[1]) &&
     !/^(?:cost|cpc|cpa|cpm)$/.test(price[1]);

@@ -14,6 +14,7 @@ import { extractCurrency } from "./currency.ts";
 import { extractDates } from "./dates.ts";
 import { applyFollowUp, isFollowUp } from "./follow_up.ts";
 import { isOffTopicMention } from "./off_topic.ts";
+import { isDefinitionQuestion } from "./explain.ts";
 import { classifyIntent, type Signals } from "./intent.ts";
 import { MaskedText } from "./masked_text.ts";
 import { extractMetrics } from "./metrics.ts";
@@ -34,8 +35,8 @@ export function parsePrompt(prompt: string, options: ParseOptions = {}): ParsedQ
   const signals = readSignals(prompt, options);
   const previous = options.previous;
   if (
-    previous && previous.intent !== "unknown" && !isOffTopicMention(signals.plain) &&
-    isFollowUp(signals)
+    previous && previous.intent !== "unknown" && !isOffTopicMention(signals) &&
+    !isDefinitionQuestion(signals) && isFollowUp(signals)
   ) {
     return applyFollowUp(previous, signals);
   }

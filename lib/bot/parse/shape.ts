@@ -84,7 +84,7 @@ const LIMIT_AFTER_NUMBER = new RegExp(
     .raw`\b${LIMIT_WORDS}\s+(?:best|worst|top|bottom|highest|lowest|most|least|cheapest|biggest|leading|strongest|weakest|(?:\S+\s+)?(?:campaigns|platforms|channels|ads|ad sets|networks|creatives))\b`,
 );
 const ENTITY_NOUNS =
-  /\b(campaigns?|platforms?|channels?|networks?|ads?|ad sets?|creatives?|ones?|performers?|winners?|losers?|sources?)\b/;
+  /\b(campaigns?|platforms?|channels?|networks?|ad sets?|ad groups?|adsets?|adgroups?|ads?|creatives?|ones?|performers?|winners?|losers?|sources?)\b/;
 
 /** The number said ("top 3"), else 1 for a singular question and 5 for a plural one. */
 function rankLimit(text: string): number {
