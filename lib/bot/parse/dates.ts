@@ -3,7 +3,7 @@
  * joined ("from X to Y") and at most two periods kept, the one asked about and the
  * one it is compared with ("this week vs last week", "MoM").
  */
-import { addDays, addYears, subDays } from "date-fns";
+import { addDays, subDays } from "date-fns";
 import {
   addUnits,
   daysBetween,
