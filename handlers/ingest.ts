@@ -10,7 +10,7 @@ import { MetricRowSchema } from "../lib/schema.ts";
 import type { SourceStatus } from "../lib/store/ingest_journal.ts";
 import { requireScope } from "./auth.ts";
 import type { AppEnv } from "./context.ts";
-import type { AppExtension } from "./app.ts";
+import type { AppExtension } from "./app_factory.ts";
 import { BadRequest } from "./params.ts";
 import type { Operation } from "./openapi.ts";
 

@@ -20,7 +20,7 @@ import {
 import { type Answer, answerPrompt } from "../lib/bot/executor.ts";
 import { ParsedQuerySchema } from "../lib/bot/query.ts";
 import { calendarDateIn } from "../lib/dates.ts";
-import { type AppExtension, createApp } from "./app.ts";
+import { type AppExtension, createApp } from "./app_factory.ts";
 import { type Authenticator, AuthError, type Principal, requireScope } from "./auth.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import type { Operation } from "./openapi.ts";

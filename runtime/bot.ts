@@ -25,11 +25,11 @@ import { type Answer, answerPrompt } from "../lib/bot/executor.ts";
 import { catalogIndexFactory, type VectorStoreMode } from "../lib/bot/pg_vector.ts";
 import { parseTeamTenants } from "../lib/bot/slack.ts";
 import { isValidTimeZone } from "../lib/dates.ts";
-import type { AppExtension } from "../handlers/app.ts";
+import type { AppExtension } from "../handlers/app_factory.ts";
 import { BadRequest } from "../handlers/params.ts";
 import { unauthorized } from "../handlers/auth.ts";
 import { bearerToken, internalAnalytics, promptExtension, readPrompt } from "../handlers/prompt.ts";
-import { slackCommandHandler, slackExtension } from "../handlers/slack.ts";
+import { slackCommandHandler, slackExtension } from "../handlers/slack_command.ts";
 import { buildServices, type Services } from "./services.ts";
 import { serveUntilSignal } from "./http_server.ts";
 

@@ -11,7 +11,7 @@
  * - no data, an unknown campaign, an ambiguous name, an unrelated question and an API
  *   failure each get an honest sentence saying what was looked for.
  */
-import { minorUnitDigits } from "../metrics.ts";
+import { minorUnitDigits } from "../kpi.ts";
 import type { Platform } from "../schema.ts";
 import {
   type Candidate,

@@ -9,7 +9,7 @@
  * Redis is unreachable instead of queueing forever. Its per-command `timeout` only
  * covers the wait before a command is written, not the wait for the reply (a frozen
  * server held a command for seconds), so this module puts its own deadline on every
- * operation. The client is created and connected by the entry point (runtime/cache.ts)
+ * operation. The client is created and connected by the entry point (runtime/cache_wiring.ts)
  * and passed in through `RedisCommandClient`: lib/ opens no sockets.
  *
  * A hit costs one round trip: one EVALSHA of a Lua script that reads the tenant's

@@ -8,7 +8,7 @@ import {
 } from "../../lib/bot/client.ts";
 import { execute, type Outcome, type OutcomeOf } from "../../lib/bot/executor.ts";
 import { parsePrompt } from "../../lib/bot/parser.ts";
-import { KEY_A, KEY_B } from "../support/app.ts";
+import { KEY_A, KEY_B } from "../support/test_app.ts";
 import { NOW, seededApp } from "./fixtures.ts";
 
 function as<K extends Outcome["kind"]>(outcome: Outcome, kind: K): OutcomeOf<K> {

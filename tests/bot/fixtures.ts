@@ -3,7 +3,7 @@
  * two currencies, tenant B has one campaign of its own. "Now" is the contract's
  * Wednesday, 2024-04-24T10:00:00Z.
  */
-import { metricRow, type TestApp, testApp } from "../support/app.ts";
+import { metricRow, type TestApp, testApp } from "../support/test_app.ts";
 import { campaignMetadata, createFakeCatalog, fakeRows } from "../../ingest/fake.ts";
 import type { MetricRowInput } from "../../lib/schema.ts";
 

@@ -13,7 +13,7 @@ import {
   formatRatio,
   formatReply,
 } from "../../lib/bot/formatter.ts";
-import { KEY_A, KEY_B } from "../support/app.ts";
+import { KEY_A, KEY_B } from "../support/test_app.ts";
 import { fakeApp, NOW, seededApp } from "./fixtures.ts";
 
 // ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { SignJWT } from "jose";
 import { promptExtension } from "../../handlers/prompt.ts";
 import { createBotApp, loadBotConfig } from "../../runtime/bot.ts";
 import { parsePrompt } from "../../lib/bot/parser.ts";
-import { auth, JWT_SECRET, KEY_A, KEY_B } from "../support/app.ts";
+import { auth, JWT_SECRET, KEY_A, KEY_B } from "../support/test_app.ts";
 import { seededApp } from "./fixtures.ts";
 
 async function jwt(claims: Record<string, unknown>) {

@@ -18,10 +18,14 @@ import {
 } from "../../lib/bot/slack.ts";
 import type { AnalyticsClient } from "../../lib/bot/client.ts";
 import { internalAnalytics } from "../../handlers/prompt.ts";
-import { slackCommandHandler, slackExtension, UNMAPPED_TEAM_REPLY } from "../../handlers/slack.ts";
+import {
+  slackCommandHandler,
+  slackExtension,
+  UNMAPPED_TEAM_REPLY,
+} from "../../handlers/slack_command.ts";
 import { createBotApp, loadBotConfig } from "../../runtime/bot.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { KEY_A } from "../support/app.ts";
+import { KEY_A } from "../support/test_app.ts";
 import { NOW, seededApp } from "./fixtures.ts";
 
 const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";

@@ -20,7 +20,7 @@ import {
 } from "../../lib/cache/redis.ts";
 import { upstashCache } from "../../lib/cache/upstash.ts";
 import { createLogger, silentLogger } from "../../lib/log.ts";
-import { createRedisClient, createUpstashClient } from "../../runtime/cache.ts";
+import { createRedisClient, createUpstashClient } from "../../runtime/cache_wiring.ts";
 import { type FakeUpstash, startFakeUpstash } from "../fakes/upstash_server.ts";
 import { redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
 import { deleteRedisKeys } from "../support/redis.ts";

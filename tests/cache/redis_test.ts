@@ -14,7 +14,7 @@ import {
   createCachedReaderFromEnv,
   createCacheFromEnv,
   createRedisClient,
-} from "../../runtime/cache.ts";
+} from "../../runtime/cache_wiring.ts";
 import { IN_CI, redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
 import { deleteKeysWith } from "../support/redis.ts";
 

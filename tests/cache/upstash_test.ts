@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { CachedReader, cacheKeys } from "../../lib/cache/cache.ts";
 import { upstashCache } from "../../lib/cache/upstash.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { createCachedReaderFromEnv, createUpstashClient } from "../../runtime/cache.ts";
+import { createCachedReaderFromEnv, createUpstashClient } from "../../runtime/cache_wiring.ts";
 import { startFakeUpstash } from "../fakes/upstash_server.ts";
 import { redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
 import { deleteRedisKeys } from "../support/redis.ts";

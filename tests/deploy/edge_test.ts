@@ -1,11 +1,11 @@
 /**
- * The edge entry point (handlers/edge.ts), called directly with `Request` objects as an
+ * The edge entry point (runtime/edge.ts), called directly with `Request` objects as an
  * edge runtime would: configured only through an environment record, against the real
  * PostgreSQL (a fresh migrated schema) and a fake Upstash REST endpoint in front of the
  * real Redis.
  */
 import assert from "node:assert/strict";
-import edge, { createEdgeHandler, type EdgeHandler } from "../../handlers/edge.ts";
+import edge, { createEdgeHandler, type EdgeHandler } from "../../runtime/edge.ts";
 import { type Logger, silentLogger } from "../../lib/log.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
 import { startFakeUpstash } from "../fakes/upstash_server.ts";
@@ -16,7 +16,7 @@ import {
   TEST_REDIS_URL,
   uniqueName,
 } from "../support/databases.ts";
-import { KEY_A, KEY_B, metricRow } from "../support/app.ts";
+import { KEY_A, KEY_B, metricRow } from "../support/test_app.ts";
 import { deleteRedisKeys } from "../support/redis.ts";
 
 const BASE = "https://edge.example";
@@ -240,10 +240,10 @@ Deno.test("edge: a misconfigured environment answers 500 and says why in the log
 
 Deno.test("edge: a standard default export; the module graph stays edge-safe", async () => {
   assert.equal(typeof edge.fetch, "function");
-  const source = await Deno.readTextFile(new URL("../../handlers/edge.ts", import.meta.url));
+  const source = await Deno.readTextFile(new URL("../../runtime/edge.ts", import.meta.url));
   assert.doesNotMatch(source, /\bDeno\.(?!env\b)/, "no Deno APIs beyond reading the env");
   const info = new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", new URL("../../handlers/edge.ts", import.meta.url).pathname],
+    args: ["info", "--json", new URL("../../runtime/edge.ts", import.meta.url).pathname],
     stdout: "piped",
     stderr: "piped",
   });
@@ -254,12 +254,15 @@ Deno.test("edge: a standard default export; the module graph stays edge-safe", a
   };
   const specifiers = graph.modules.map((m) => m.specifier);
   const local = specifiers.filter((s) => s.startsWith("file:"));
-  assert.ok(local.some((s) => s.endsWith("/handlers/app.ts")), "serves the container's app");
-  for (const forbidden of ["/main.ts", "/sql/", "/ingest/cron.ts", "/runtime/cache.ts"]) {
+  assert.ok(
+    local.some((s) => s.endsWith("/handlers/app_factory.ts")),
+    "serves the container's app",
+  );
+  for (const forbidden of ["/main.ts", "/sql/", "/ingest/cron.ts", "/runtime/cache_wiring.ts"]) {
     assert.deepEqual(local.filter((s) => s.includes(forbidden)), [], `imports ${forbidden}`);
   }
-  // Shared wiring (runtime/app.ts, runtime/postgres.ts) is welcome; Deno-only APIs are not.
-  for (const specifier of local.filter((s) => !s.endsWith("/handlers/edge.ts"))) {
+  // Shared wiring (runtime/compose_app.ts, runtime/postgres.ts) is welcome; Deno-only APIs are not.
+  for (const specifier of local.filter((s) => !s.endsWith("/runtime/edge.ts"))) {
     const code = (await Deno.readTextFile(new URL(specifier)))
       .replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
     assert.doesNotMatch(code, /\bDeno\.[a-z]/, `${specifier} uses a Deno API`);

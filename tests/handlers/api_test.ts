@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import postgres from "postgres";
-import { auth, JWT_SECRET, KEY_A, KEY_B, metricRow, testApp } from "../support/app.ts";
+import { auth, JWT_SECRET, KEY_A, KEY_B, metricRow, testApp } from "../support/test_app.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
 import { postgresDriver } from "../../lib/store/driver.ts";
 

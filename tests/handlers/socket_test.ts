@@ -3,9 +3,9 @@
  * read shows the new numbers), and a cache outage still answers 200 from the database.
  */
 import assert from "node:assert/strict";
-import { auth, KEY_A, metricRow, testApp } from "../support/app.ts";
+import { auth, KEY_A, metricRow, testApp } from "../support/test_app.ts";
 import { redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
-import { createCachedReaderFromEnv } from "../../runtime/cache.ts";
+import { createCachedReaderFromEnv } from "../../runtime/cache_wiring.ts";
 import { startFakeUpstash } from "../fakes/upstash_server.ts";
 import { deleteRedisKeys } from "../support/redis.ts";
 import { ingestHttp } from "../../handlers/ingest.ts";

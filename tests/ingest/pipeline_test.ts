@@ -10,7 +10,7 @@ import {
   postgresMissing,
   type TestDatabase,
 } from "../support/databases.ts";
-import { auth, KEY_A, metricRow, testApp } from "../support/app.ts";
+import { auth, KEY_A, metricRow, testApp } from "../support/test_app.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
 import { IngestJournal } from "../../lib/store/ingest_journal.ts";
 import { silentLogger } from "../../lib/log.ts";

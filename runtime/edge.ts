@@ -1,6 +1,6 @@
 /**
  * The edge entry point: a standard `fetch` handler for Deno Deploy and other edge runtimes
- * (`deno serve handlers/edge.ts` runs it locally). It serves the same app as the container
+ * (`deno serve runtime/edge.ts` runs it locally). It serves the same app as the container
  * (createApp: /healthz, /readyz, auth, insights, campaigns, /metrics, POST /metrics push),
  * built from environment variables:
  *
@@ -35,10 +35,10 @@ import { createUpstashClient, upstashCache } from "../lib/cache/upstash.ts";
 import { postgresDriver } from "../lib/store/driver.ts";
 import { SqlMetricsStore } from "../lib/store/sql_store.ts";
 import { IngestJournal } from "../lib/store/ingest_journal.ts";
-import { composeApp } from "../runtime/app.ts";
-import { postgresClient } from "../runtime/postgres.ts";
-import type { AppExtension } from "./app.ts";
-import type { AppDeps, AppEnv } from "./context.ts";
+import { composeApp } from "./compose_app.ts";
+import { postgresClient } from "./postgres.ts";
+import type { AppExtension } from "../handlers/app_factory.ts";
+import type { AppDeps, AppEnv } from "../handlers/context.ts";
 
 /** Connections per isolate unless DATABASE_POOL_SIZE says otherwise: isolates are many. */
 const EDGE_POOL_SIZE = 3;

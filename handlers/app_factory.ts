@@ -11,18 +11,18 @@ import { secureHeaders } from "hono/secure-headers";
 import { isTransientDatabaseError } from "../lib/store/errors.ts";
 import { requireAuth, requireScope } from "./auth.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
-import { registerOpsRoutes } from "./ops.ts";
+import { registerOpsRoutes } from "./health.ts";
 import { registerInsightsRoutes } from "./insights.ts";
 import { registerCampaignRoutes } from "./campaigns.ts";
 import { BadRequest, NotFound } from "./params.ts";
-import { API_OPERATIONS } from "./operations.ts";
+import { API_OPERATIONS } from "./api_operations.ts";
 import type { Operation } from "./openapi.ts";
 
 export const API_VERSION = "0.1.0";
 
 /**
  * Routes without bearer auth: probes, the API description, and Slack's slash command
- * (Slack signs its requests instead; handlers/slack.ts verifies the signature).
+ * (Slack signs its requests instead; handlers/slack_command.ts verifies the signature).
  */
 const PUBLIC_PATHS = new Set(["/healthz", "/readyz", "/openapi.json", "/docs", "/slack/command"]);
 
