@@ -1,8 +1,11 @@
 /**
- * Ingestion over HTTP: `POST /metrics` (push rows, scope metrics:write) and
+ * Ingestion over HTTP: `POST /ingest/rows` (push rows, scope metrics:write) and
  * `GET /sources` (each source's last success, last error, rows and lag).
+ *
+ * `POST /metrics` is the push's former route, answered for one more release with a
+ * `Deprecation` header pointing at its successor (RFC 9745): `GET /metrics` is Prometheus.
  */
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { redact } from "../lib/log.ts";
 import { RowRejectionSchema } from "../lib/schema.ts";
@@ -90,10 +93,15 @@ export function parsePushBody(text: string, contentType: string): {
   return { rows, lineErrors };
 }
 
+/** The push route. */
+export const PUSH_ROUTE = "/ingest/rows";
+/** The push's former route, kept for one release. */
+export const DEPRECATED_PUSH_ROUTE = "/metrics";
+
 export function ingestHttp(deps: IngestHttpDeps): AppExtension {
   return {
     register(app: Hono<AppEnv>) {
-      app.post("/metrics", requireScope<AppEnv>("metrics:write"), async (c) => {
+      const push = async (c: Context<AppEnv>) => {
         const { rows, lineErrors } = parsePushBody(
           await c.req.text(),
           c.req.header("Content-Type") ?? "",
@@ -111,7 +119,18 @@ export function ingestHttp(deps: IngestHttpDeps): AppExtension {
           ...result.rejected.filter((reject) => !badLines.has(reject.index)),
         ].sort((a, b) => a.index - b.index);
         return c.json({ accepted: result.accepted, rejected });
-      });
+      };
+      app.post(PUSH_ROUTE, requireScope<AppEnv>("metrics:write"), push);
+      app.post(
+        DEPRECATED_PUSH_ROUTE,
+        async (c, next) => {
+          await next();
+          c.header("Deprecation", "true");
+          c.header("Link", `<${PUSH_ROUTE}>; rel="successor-version"`);
+        },
+        requireScope<AppEnv>("metrics:write"),
+        push,
+      );
 
       app.get("/sources", requireScope<AppEnv>("insights:read"), async (c) => {
         const tenant = c.get("principal").tenant;
@@ -142,23 +161,31 @@ export function ingestHttp(deps: IngestHttpDeps): AppExtension {
   };
 }
 
+const PUSH_OPERATION: Operation = {
+  method: "post",
+  path: PUSH_ROUTE,
+  summary: "Push rows in the unified schema (idempotent upsert); invalid rows are reported",
+  tags: ["ingestion"],
+  body: [
+    { contentType: "application/json", schema: z.array(MetricRowSchema) },
+    {
+      contentType: "application/x-ndjson",
+      schema: z.string(),
+      description: "one row (JSON object) per line",
+    },
+  ],
+  response: PushResponse,
+  scope: "metrics:write",
+  statuses: [400, 413, 503],
+};
+
 const INGEST_OPERATIONS: readonly Operation[] = [
+  PUSH_OPERATION,
   {
-    method: "post",
-    path: "/metrics",
-    summary: "Push rows in the unified schema (idempotent upsert); invalid rows are reported",
-    tags: ["ingestion"],
-    body: [
-      { contentType: "application/json", schema: z.array(MetricRowSchema) },
-      {
-        contentType: "application/x-ndjson",
-        schema: z.string(),
-        description: "one row (JSON object) per line",
-      },
-    ],
-    response: PushResponse,
-    scope: "metrics:write",
-    statuses: [400, 413, 503],
+    ...PUSH_OPERATION,
+    path: DEPRECATED_PUSH_ROUTE,
+    summary: `Deprecated: the former route of POST ${PUSH_ROUTE}, answered for one release`,
+    deprecated: true,
   },
   {
     method: "get",

@@ -1,7 +1,7 @@
 /**
  * The edge entry point: a standard `fetch` handler for Deno Deploy and other edge runtimes
  * (`deno serve runtime/edge.ts` runs it locally). It serves the same app as the container
- * (createApp: /healthz, /readyz, auth, insights, campaigns, /metrics, POST /metrics push),
+ * (createApp: /healthz, /readyz, auth, insights, campaigns, GET /metrics, POST /ingest/rows push),
  * built from environment variables:
  *
  * - `DATABASE_URL` (required): PostgreSQL through postgres.js. There is no embedded
@@ -18,7 +18,7 @@
  *
  * What does not run here: migrations (run `deno task migrate`, or the container's
  * `migrate` command, from CI or a release job before deploying) and ingestion (edge
- * isolates run no cron; scheduled syncs stay in the `serve` container). POST /metrics does
+ * isolates run no cron; scheduled syncs stay in the `serve` container). POST /ingest/rows does
  * work: a push is a plain request.
  *
  * Nothing in this file uses Deno-only APIs: the environment comes in as a plain record,

@@ -125,9 +125,9 @@ Deno.test({
         assert.deepEqual(campaigns.map((c) => c.campaign_id), ["cmp-42"]);
       });
 
-      await t.step("POST /metrics, then the next read shows the new numbers", async () => {
+      await t.step("POST /ingest/rows, then the next read shows the new numbers", async () => {
         const push = await handler.fetch(
-          new Request(`${BASE}/metrics`, {
+          new Request(`${BASE}/ingest/rows`, {
             method: "POST",
             headers: { Authorization: `Bearer ${KEY_A}`, "Content-Type": "application/json" },
             body: JSON.stringify([
@@ -155,7 +155,7 @@ Deno.test({
 
       await t.step("the push endpoint needs a token like everything else", async () => {
         const response = await handler.fetch(
-          new Request(`${BASE}/metrics`, { method: "POST", body: "[]" }),
+          new Request(`${BASE}/ingest/rows`, { method: "POST", body: "[]" }),
         );
         assert.equal(response.status, 401);
         await response.body?.cancel();
@@ -185,7 +185,7 @@ Deno.test({
       assert.equal((await totalsOf(one)).impressions, 1000);
       assert.equal((await totalsOf(two)).impressions, 1000);
       const push = await one.fetch(
-        new Request(`${BASE}/metrics`, {
+        new Request(`${BASE}/ingest/rows`, {
           method: "POST",
           headers: { Authorization: `Bearer ${KEY_A}`, "Content-Type": "application/json" },
           body: JSON.stringify([metricRow({ ts: "2024-04-07T00:00:00Z", impressions: 1 })]),

@@ -112,7 +112,7 @@ for (const backend of BACKENDS) {
         return await response.json();
       };
       const push = async (rows: unknown[]) => {
-        const response = await fetch(`${server.base}/metrics`, {
+        const response = await fetch(`${server.base}/ingest/rows`, {
           method: "POST",
           headers: { ...auth(KEY_A), "Content-Type": "application/json" },
           body: JSON.stringify(rows),
@@ -156,7 +156,7 @@ Deno.test({
       const reader = await createCachedReaderFromEnv(env, silentLogger);
       const server = await serveWith(reader);
       try {
-        const response = await fetch(`${server.base}/metrics`, {
+        const response = await fetch(`${server.base}/ingest/rows`, {
           method: "POST",
           headers: { ...auth(KEY_A), "Content-Type": "application/json" },
           body: JSON.stringify([metricRow({ impressions: 7 })]),
