@@ -180,7 +180,13 @@ export function unauthorized(message: string, { tokenSent = true } = {}): Respon
   });
 }
 
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/;
+/** `Bearer <token68>`; the scheme name is case-insensitive (RFC 7235 §2.1). */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined when malformed. */
+export function parseBearerToken(header: string | undefined): string | undefined {
+  return BEARER.exec(header?.trim() ?? "")?.[1];
+}
 
 /** Requires a valid bearer token; puts the caller's principal on the context. */
 export function requireAuth<E extends { Variables: AuthVariables }>(
@@ -191,10 +197,10 @@ export function requireAuth<E extends { Variables: AuthVariables }>(
     if (!header) {
       return unauthorized("missing bearer token", { tokenSent: false });
     }
-    const match = BEARER.exec(header.trim());
-    if (!match) return unauthorized("malformed Authorization header: expected 'Bearer <token>'");
+    const token = parseBearerToken(header);
+    if (!token) return unauthorized("malformed Authorization header: expected 'Bearer <token>'");
     try {
-      c.set("principal", await authenticator.authenticate(match[1]));
+      c.set("principal", await authenticator.authenticate(token));
     } catch (error) {
       if (error instanceof AuthError) return unauthorized(error.message);
       throw error;
