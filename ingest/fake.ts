@@ -57,31 +57,6 @@ export const FakeConfigSchema = z.object({
 export type FakeConfig = z.output<typeof FakeConfigSchema>;
 export type FakeConfigInput = z.input<typeof FakeConfigSchema>;
 
-/** The environment variable behind each setting, so errors name what the user set. */
-export const FAKE_ENV_NAMES = {
-  seed: "FAKE_SEED",
-  campaigns: "FAKE_CAMPAIGNS",
-  tenantId: "INGEST_TENANT",
-} as const satisfies Record<keyof FakeConfig, string>;
-
-/**
- * Reads FAKE_SEED, FAKE_CAMPAIGNS and INGEST_TENANT (unset or empty = default).
- * Throws a RangeError naming the variable and its value when one is malformed.
- */
-export function fakeConfigFromEnv(env: Readonly<Record<string, string | undefined>>): FakeConfig {
-  const raw: Record<string, string | undefined> = {};
-  for (const [key, name] of Object.entries(FAKE_ENV_NAMES)) {
-    const value = env[name]?.trim();
-    raw[key] = value === "" ? undefined : value;
-  }
-  const parsed = FakeConfigSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const key = String(issue.path[0]) as keyof FakeConfig;
-  const name = FAKE_ENV_NAMES[key] ?? key;
-  throw new RangeError(`${name}: ${issue.message} (got "${raw[key]}")`);
-}
-
 // ---------------------------------------------------------------------------------
 // Per-platform realism
 // ---------------------------------------------------------------------------------

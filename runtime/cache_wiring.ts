@@ -1,6 +1,5 @@
 /**
- * Builds the cache an entry point asks for through environment variables (see
- * lib/cache/settings.ts). This file opens sockets (the Redis TCP client, node-redis),
+ * Builds the cache an entry point's settings ask for (see lib/cache/settings.ts). This file opens sockets (the Redis TCP client, node-redis),
  * which is why it lives outside lib/: lib/ only receives connected clients through
  * small interfaces.
  */
@@ -9,10 +8,8 @@ import type { Cache, CachedReader } from "../lib/cache/cache.ts";
 import { MemoryCache } from "../lib/cache/memory.ts";
 import { redisCache, type RedisCommandClient } from "../lib/cache/redis.ts";
 import { createUpstashClient, upstashCache } from "../lib/cache/upstash.ts";
-import type { Env } from "../lib/config.ts";
 import {
   type CacheSettings,
-  cacheSettingsFromEnv,
   readerFor,
   REDIS_TIMEOUT_MS,
   UPSTASH_TIMEOUT_MS,
@@ -83,22 +80,16 @@ export function createRedisClient(
   };
 }
 
-/** The Cache the environment asks for (memory when no Redis is configured). */
-export { cacheSettingsFromEnv, createUpstashClient };
-export type { CacheSettings };
-
-export async function createCacheFromEnv(env: Env, logger: Logger): Promise<Cache> {
-  const settings = cacheSettingsFromEnv(env);
-  return await cacheFromSettings(settings, logger);
-}
-
 /** The reader handlers use: the configured cache, TTL, and `CACHE_DISABLED`. */
-export async function createCachedReaderFromEnv(env: Env, logger: Logger): Promise<CachedReader> {
-  const settings = cacheSettingsFromEnv(env);
-  return readerFor(await cacheFromSettings(settings, logger), settings, logger);
+export async function createCachedReader(
+  settings: CacheSettings,
+  logger: Logger,
+): Promise<CachedReader> {
+  return readerFor(await createCache(settings, logger), settings, logger);
 }
 
-async function cacheFromSettings(settings: CacheSettings, logger: Logger): Promise<Cache> {
+/** The Cache the settings ask for (memory when no Redis is configured). */
+export async function createCache(settings: CacheSettings, logger: Logger): Promise<Cache> {
   const keyPrefix = settings.CACHE_KEY_PREFIX;
   if (settings.REDIS_URL) {
     const connection = createRedisClient(settings.REDIS_URL, { logger });

@@ -27,16 +27,17 @@
  * on the first request.
  */
 import type { Hono } from "hono";
-import { ConfigError, type Env, loadAppConfig } from "../lib/config.ts";
+import { ConfigError, type Env } from "../lib/config.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { Registry } from "../lib/telemetry.ts";
-import { cacheSettingsFromEnv, readerFor, UPSTASH_TIMEOUT_MS } from "../lib/cache/settings.ts";
+import { readerFor, UPSTASH_TIMEOUT_MS } from "../lib/cache/settings.ts";
 import { createUpstashClient, upstashCache } from "../lib/cache/upstash.ts";
 import { postgresDriver } from "../lib/store/driver.ts";
 import { SqlMetricsStore } from "../lib/store/sql_store.ts";
 import { IngestJournal } from "../lib/store/ingest_journal.ts";
 import { composeApp } from "./compose_app.ts";
 import { postgresClient } from "./postgres.ts";
+import { loadEdgeSettings } from "./settings.ts";
 import type { AppExtension } from "../handlers/app_factory.ts";
 import type { AppDeps, AppEnv } from "../handlers/context.ts";
 
@@ -65,8 +66,7 @@ interface Built {
 
 /** Everything the app needs, from the environment: no sockets opened until a query runs. */
 function build(env: Env, options: EdgeOptions): Built {
-  const config = loadAppConfig(env);
-  const cacheSettings = cacheSettingsFromEnv(env);
+  const { app: config, cache: cacheSettings, given } = loadEdgeSettings(env);
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
   if (!config.DATABASE_URL) {
     // There is no embedded database at the edge.
@@ -89,7 +89,7 @@ function build(env: Env, options: EdgeOptions): Built {
     });
   }
 
-  const poolSize = env.DATABASE_POOL_SIZE?.trim() ? config.DATABASE_POOL_SIZE : EDGE_POOL_SIZE;
+  const poolSize = given.has("DATABASE_POOL_SIZE") ? config.DATABASE_POOL_SIZE : EDGE_POOL_SIZE;
   const driver = postgresDriver(postgresClient(config.DATABASE_URL, poolSize, {
     // Isolates sleep between requests: do not hold idle server connections for long.
     idleTimeoutSeconds: 20,

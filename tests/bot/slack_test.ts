@@ -23,7 +23,8 @@ import {
   slackExtension,
   UNMAPPED_TEAM_REPLY,
 } from "../../handlers/slack_command.ts";
-import { createBotApp, loadBotConfig } from "../../runtime/bot.ts";
+import { createBotApp } from "../../runtime/bot.ts";
+import { loadBotSettings } from "../../runtime/settings.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { KEY_A } from "../support/test_app.ts";
 import { NOW, seededApp } from "./fixtures.ts";
@@ -340,7 +341,7 @@ Deno.test("/slack/command on the API app and on the standalone bot", async (t) =
 
     await t.step("the standalone bot answers with the tenant's API key", async () => {
       const bot = createBotApp(
-        loadBotConfig({
+        loadBotSettings({
           ANALYTICS_API_URL: "http://api.internal",
           SLACK_SIGNING_SECRET: SECRET,
           SLACK_TEAM_TENANTS: "T_ACME:tenant-a,T_GLOBEX:tenant-b",

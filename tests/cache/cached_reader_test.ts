@@ -18,9 +18,9 @@ import {
   redisCache,
   RedisProtocolCache,
 } from "../../lib/cache/redis.ts";
-import { upstashCache } from "../../lib/cache/upstash.ts";
+import { createUpstashClient, upstashCache } from "../../lib/cache/upstash.ts";
 import { createLogger, silentLogger } from "../../lib/log.ts";
-import { createRedisClient, createUpstashClient } from "../../runtime/cache_wiring.ts";
+import { createRedisClient } from "../../runtime/cache_wiring.ts";
 import { type FakeUpstash, startFakeUpstash } from "../fakes/upstash_server.ts";
 import { redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
 import { deleteRedisKeys } from "../support/redis.ts";
