@@ -30,7 +30,7 @@ export interface SourceSettings {
 const PositiveNumber = z.coerce.number().positive();
 
 /** Optional tuning of every connector's HTTP behaviour. */
-const HttpEnvSchema = z.object({
+export const HttpEnvSchema = z.object({
   INGEST_HTTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).optional(),
   INGEST_HTTP_TIMEOUT_SECONDS: PositiveNumber.optional(),
   INGEST_HTTP_MAX_WAIT_SECONDS: PositiveNumber.optional(),
