@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { Source } from "./source.ts";
 import { ConfigError, type Env, parseEnv, parseSections } from "../lib/config.ts";
-import type { HttpDeps, RetryPolicy } from "./http.ts";
+import type { HttpDeps, HttpRetryPolicy } from "./http.ts";
 import { createMetaSource, type MetaConfig, parseMetaConfig } from "./meta.ts";
 import { createGoogleSource, type GoogleConfig, parseGoogleConfig } from "./google.ts";
 import { createLinkedInSource, type LinkedInConfig, parseLinkedInConfig } from "./linkedin.ts";
@@ -24,7 +24,7 @@ export interface SourceSettings {
   linkedin?: LinkedInConfig;
   tiktok?: TikTokConfig;
   /** INGEST_HTTP_* overrides of every connector's retry policy. */
-  retry: Partial<RetryPolicy>;
+  retry: Partial<HttpRetryPolicy>;
 }
 
 const PositiveNumber = z.coerce.number().positive();
@@ -34,8 +34,8 @@ export const HttpEnvSchema = z.object({
   INGEST_HTTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).optional(),
   INGEST_HTTP_TIMEOUT_SECONDS: PositiveNumber.optional(),
   INGEST_HTTP_MAX_WAIT_SECONDS: PositiveNumber.optional(),
-}).transform((env): Partial<RetryPolicy> => {
-  const policy: Partial<RetryPolicy> = {};
+}).transform((env): Partial<HttpRetryPolicy> => {
+  const policy: Partial<HttpRetryPolicy> = {};
   if (env.INGEST_HTTP_MAX_ATTEMPTS !== undefined) policy.maxAttempts = env.INGEST_HTTP_MAX_ATTEMPTS;
   if (env.INGEST_HTTP_TIMEOUT_SECONDS !== undefined) {
     policy.timeoutMs = env.INGEST_HTTP_TIMEOUT_SECONDS * 1000;
@@ -46,7 +46,7 @@ export const HttpEnvSchema = z.object({
   return policy;
 });
 
-export function parseHttpEnv(env: Env): Partial<RetryPolicy> {
+export function parseHttpEnv(env: Env): Partial<HttpRetryPolicy> {
   return parseEnv(HttpEnvSchema, env, "ingest HTTP settings");
 }
 

@@ -15,6 +15,10 @@ import {
   UPSTASH_TIMEOUT_MS,
 } from "../lib/cache/settings.ts";
 import { type Logger, silentLogger } from "../lib/log.ts";
+import { backoffCeiling } from "../lib/retry.ts";
+
+/** Reconnection waits: doubling from 50 ms up to 2 s, plus up to 100 ms of jitter. */
+const RECONNECT_BACKOFF = { baseDelayMs: 50, maxDelayMs: 2_000 };
 
 /** How long start-up waits for a first Redis connection before serving without it. */
 const CONNECT_TIMEOUT_MS = 2_000;
@@ -41,7 +45,7 @@ export function createRedisClient(
     socket: {
       connectTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
       reconnectStrategy: (retries: number) =>
-        Math.min(50 * 2 ** retries, 2_000) + Math.floor(Math.random() * 100),
+        backoffCeiling(RECONNECT_BACKOFF, retries) + Math.floor(Math.random() * 100),
     },
   });
   const where = safeRedisLocation(url);

@@ -98,7 +98,7 @@ export async function buildServices(
         logger,
         telemetry,
         // The streamer's own backlog absorbs outages: fail fast and queue.
-        retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+        retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
       }),
       dispatcher,
       journal: db.journal,

@@ -11,6 +11,7 @@
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { Registry } from "../telemetry.ts";
+import { backoffCeiling } from "../retry.ts";
 
 /** What one combined lookup returns: the tenant's current version and, if cached, the entry. */
 export interface VersionedLookup {
@@ -346,7 +347,11 @@ export class CachedReader {
 
   #scheduleBumpRetry(tenant: string, state: PendingBump): void {
     if (this.#closed || state.timer !== undefined || state.running) return;
-    const ceiling = Math.min(this.#retryMaxMs, this.#retryInitialMs * 2 ** state.attempts);
+    const ceiling = backoffCeiling(
+      { baseDelayMs: this.#retryInitialMs, maxDelayMs: this.#retryMaxMs },
+      state.attempts,
+    );
+    // "Equal jitter": at least half the ceiling, so a bump never retries at once.
     const delay = ceiling / 2 + Math.random() * ceiling / 2;
     state.timer = setTimeout(() => {
       state.timer = undefined;
