@@ -7,6 +7,7 @@ import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
 import type { ApiKey } from "../lib/config.ts";
 import { TenantIdSchema } from "../lib/schema.ts";
+import { base64UrlDecode, constantTimeEqual } from "../lib/encoding.ts";
 
 export const SCOPES = ["insights:read", "metrics:write"] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -59,7 +60,7 @@ const VERIFIED_TOKENS_KEPT = 10_000;
 /** A JWT's `exp` (seconds), read without verifying: only to bound how long it is remembered. */
 function decodeExp(token: string): number | undefined {
   try {
-    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    const payload = JSON.parse(new TextDecoder().decode(base64UrlDecode(token.split(".")[1])));
     return typeof payload.exp === "number" ? payload.exp : undefined;
   } catch {
     return undefined;
@@ -68,13 +69,6 @@ function decodeExp(token: string): number | undefined {
 
 async function sha256(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-}
-
-/** Compares digests without an early exit, so timing does not reveal a prefix. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  let difference = a.length ^ b.length;
-  for (let i = 0; i < a.length && i < b.length; i++) difference |= a[i] ^ b[i];
-  return difference === 0;
 }
 
 function scopesOf(claims: z.infer<typeof ClaimsSchema>): Set<string> {
@@ -98,7 +92,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     const digest = await sha256(token);
     let tenant: string | undefined;
     for (const candidate of await keyDigests) {
-      if (sameBytes(candidate.digest, digest)) tenant ??= candidate.tenant;
+      if (constantTimeEqual(candidate.digest, digest)) tenant ??= candidate.tenant;
     }
     return tenant === undefined ? undefined : { tenant, scopes: new Set(SCOPES), kind: "api_key" };
   }

@@ -20,6 +20,7 @@ import {
 import { type Answer, answerPrompt } from "../lib/bot/executor.ts";
 import { ParsedQuerySchema } from "../lib/bot/query.ts";
 import { calendarDateIn } from "../lib/dates.ts";
+import { toHex } from "../lib/encoding.ts";
 import { type AppExtension, createApp } from "./app_factory.ts";
 import {
   type Authenticator,
@@ -179,7 +180,7 @@ export function internalAnalytics(
       let token = tokens.get(tenant);
       if (!token) {
         const bytes = crypto.getRandomValues(new Uint8Array(32));
-        token = "internal_" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+        token = "internal_" + toHex(bytes);
         tokens.set(tenant, token);
         principals.set(token, { tenant, scopes: new Set(["insights:read"]), kind: "api_key" });
       }

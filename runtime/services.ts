@@ -7,6 +7,7 @@ import type { Hono } from "hono";
 import type { AppConfig } from "../lib/config.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { Registry } from "../lib/telemetry.ts";
+import { toHex } from "../lib/encoding.ts";
 import type { CachedReader } from "../lib/cache/cache.ts";
 import type { AppExtension } from "../handlers/app_factory.ts";
 import type { AppDeps, AppEnv } from "../handlers/context.ts";
@@ -173,7 +174,7 @@ function buildAuthenticator(config: AppConfig) {
 
 function randomKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
-  return "ca_" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return "ca_" + toHex(bytes);
 }
 
 function runnerName(): string {

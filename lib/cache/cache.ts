@@ -11,6 +11,7 @@
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { Registry } from "../telemetry.ts";
+import { base64UrlEncode } from "../encoding.ts";
 import { backoffCeiling } from "../retry.ts";
 
 /** What one combined lookup returns: the tenant's current version and, if cached, the entry. */
@@ -57,7 +58,7 @@ export const cacheKeys = {
 /** Random per process: with the counter below, tokens never repeat across processes. */
 const TOKEN_PREFIX = (() => {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
+  return base64UrlEncode(bytes);
 })();
 let tokenCounter = 0;
 

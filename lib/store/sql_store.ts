@@ -11,6 +11,7 @@
  * and the ragged edges, which are read from the raw rows; the answer is identical to
  * summing raw rows, only faster.
  */
+import { base64UrlDecode, base64UrlEncode } from "../encoding.ts";
 import { z } from "zod";
 import type { SqlDriver, SqlExecutor } from "./driver.ts";
 import {
@@ -582,14 +583,12 @@ function encodeCursor(sort: "latest" | "spend", row: CampaignRow): string {
     platform: row.platform,
     campaign_id: row.campaign_id,
   });
-  return btoa(String.fromCharCode(...new TextEncoder().encode(json)))
-    .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return base64UrlEncode(new TextEncoder().encode(json));
 }
 
 function decodeCursor(cursor: string, sort: "latest" | "spend"): z.infer<typeof CursorSchema> {
   try {
-    const base64 = cursor.replace(/-/g, "+").replace(/_/g, "/");
-    const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
+    const bytes = base64UrlDecode(cursor);
     const parsed = CursorSchema.parse(JSON.parse(new TextDecoder().decode(bytes)));
     const validKey = sort === "spend"
       ? /^\d+(\.\d+)?$/.test(parsed.key)
