@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { type Env, envInteger, parseEnv } from "../lib/config.ts";
 import { TenantIdSchema } from "../lib/schema.ts";
-import { DEFAULT_FAKE_CAMPAIGNS, DEFAULT_FAKE_SEED, MAX_FAKE_CAMPAIGNS } from "./fake.ts";
+import { DEFAULT_FAKE_CAMPAIGNS, DEFAULT_FAKE_SEED, MAX_FAKE_CAMPAIGNS } from "./fake_model.ts";
 
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
 

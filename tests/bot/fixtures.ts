@@ -4,7 +4,9 @@
  * Wednesday, 2024-04-24T10:00:00Z.
  */
 import { metricRow, type TestApp, testApp } from "../support/test_app.ts";
-import { campaignMetadata, createFakeCatalog, fakeRows } from "../../ingest/fake.ts";
+import { campaignMetadata } from "../../ingest/fake.ts";
+import { createFakeCatalog } from "../../ingest/fake_catalog.ts";
+import { fakeRows } from "../../ingest/fake_rows.ts";
 import type { MetricRowInput } from "../../lib/schema.ts";
 
 export const NOW = new Date("2024-04-24T10:00:00Z");

@@ -4,16 +4,16 @@ import { loadIngestConfig } from "../../ingest/ingest_settings.ts";
 import {
   backfillWindow,
   campaignMetadata,
-  createFakeCatalog,
   createFakeSource,
-  DAILY_BUDGET_LADDERS,
-  type FakeCatalog,
-  FakeConfigSchema,
-  type FakeRow,
-  fakeRows,
-  PLATFORM_RANGES,
   windowInstants,
 } from "../../ingest/fake.ts";
+import { createFakeCatalog, type FakeCatalog } from "../../ingest/fake_catalog.ts";
+import {
+  DAILY_BUDGET_LADDERS,
+  FakeConfigSchema,
+  PLATFORM_RANGES,
+} from "../../ingest/fake_model.ts";
+import { type FakeRow, fakeRows } from "../../ingest/fake_rows.ts";
 import { SourceError } from "../../ingest/source.ts";
 import { PLATFORMS, validateRows } from "../../lib/schema.ts";
 
