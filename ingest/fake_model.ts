@@ -35,7 +35,6 @@ export const FakeConfigSchema = z.object({
     .default(DEFAULT_FAKE_CAMPAIGNS),
   tenantId: TenantIdSchema.default("default"),
 });
-export type FakeConfig = z.output<typeof FakeConfigSchema>;
 export type FakeConfigInput = z.input<typeof FakeConfigSchema>;
 
 // ---------------------------------------------------------------------------------

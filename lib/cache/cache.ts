@@ -73,21 +73,6 @@ export function newVersionToken(): string {
   return `${TOKEN_PREFIX}.${tokenCounter.toString(36)}`;
 }
 
-/** A stable query key: the same name and parameters give the same key in any key order. */
-export function canonicalQueryKey(name: string, params: Record<string, unknown> = {}): string {
-  return `${name}|${JSON.stringify(sortKeys(params))}`;
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== "object" || value instanceof Date) return value;
-  return Object.fromEntries(
-    Object.keys(value).sort().map((
-      key,
-    ) => [key, sortKeys((value as Record<string, unknown>)[key])]),
-  );
-}
-
 export interface CacheCounters {
   /** Answers served from the cache. */
   hits: number;
@@ -441,11 +426,4 @@ export function registerCacheMetrics(registry: Registry, reader: CachedReader): 
     .collect(() => (reader.health().healthy ? 1 : 0), labels);
   registry.gauge("cache_pending_bumps", "Tenants whose version bump has not landed.")
     .collect(() => reader.health().pendingBumps, labels);
-}
-
-/** The reader's counters and health alone, in the Prometheus text format. */
-export function cacheMetricsText(reader: CachedReader): string {
-  const registry = new Registry();
-  registerCacheMetrics(registry, reader);
-  return registry.render();
 }

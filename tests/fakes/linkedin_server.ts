@@ -1,5 +1,5 @@
 /**
- * A fake LinkedIn Marketing API, as documented in shared/ad-apis.md:
+ * A fake LinkedIn Marketing API, as the platform documents it:
  * - every request needs `Authorization: Bearer`, `LinkedIn-Version: YYYYMM` (an active
  *   one) and `X-Restli-Protocol-Version: 2.0.0`;
  * - `GET /rest/adAnalytics?q=analytics&pivot=CAMPAIGN&timeGranularity=DAILY&dateRange=(start:(year:..,month:..,day:..),end:(...))&accounts=List(urn%3Ali%3AsponsoredAccount%3A...)&fields=...`

@@ -1,5 +1,5 @@
 /**
- * A fake Meta Graph API (insights), as documented in shared/ad-apis.md:
+ * A fake Meta Graph API (insights), as the platform documents it:
  * - `GET /act_{id}?fields=currency,timezone_name,name` → the ad account;
  * - `GET /act_{id}/insights` with level=campaign, time_increment=1, an explicit
  *   time_range JSON and fields; pages of `limit` rows (capped by `pageSize`), with

@@ -1,5 +1,5 @@
 /**
- * A fake TikTok Business API v1.3, as documented in shared/ad-apis.md:
+ * A fake TikTok Business API v1.3, as the platform documents it:
  * - `Access-Token` header; a wrong one is HTTP 200 `{code: 40105}`, a missing one 40104;
  * - `GET /open_api/v1.3/report/integrated/get/` with JSON-encoded list parameters:
  *   advertiser_id, report_type=BASIC, data_level=AUCTION_CAMPAIGN,
