@@ -7,6 +7,7 @@
 import { z } from "zod";
 import {
   type AppConfig,
+  ConfigError,
   type Env,
   envInteger,
   givenVariables,
@@ -103,11 +104,37 @@ export function loadBotSettings(env: Env): BotSettings {
   };
 }
 
+/** The edge handler's settings, with what the edge needs beyond the container. */
 export function loadEdgeSettings(env: Env): EdgeSettings {
-  return {
-    given: givenVariables(env),
-    ...parseSections({ app: () => loadAppConfig(env), cache: () => cacheSettingsFromEnv(env) }),
-  };
+  const given = givenVariables(env);
+  const sections = parseSections({
+    app: () => loadAppConfig(env),
+    cache: () => cacheSettingsFromEnv(env),
+    edge: () => checkEdgeRequirements(given),
+  }, "edge handler");
+  return { given, app: sections.app, cache: sections.cache };
+}
+
+/**
+ * No embedded database and no TCP Redis at the edge, and it never runs open: an edge
+ * deployment has many isolates and nobody reads their start-up logs to learn a made-up key.
+ */
+function checkEdgeRequirements(given: ReadonlySet<string>): void {
+  const missing = given.has("DATABASE_URL") ? [] : ["DATABASE_URL"];
+  const invalid = given.has("REDIS_URL")
+    ? [{
+      variable: "REDIS_URL",
+      problem: "Redis over TCP is not used at the edge: set UPSTASH_REDIS_REST_URL and " +
+        "UPSTASH_REDIS_REST_TOKEN instead",
+    }]
+    : [];
+  const authConfigured = ["API_KEY", "JWT_SECRET", "JWT_JWKS_URL"].some((name) => given.has(name));
+  const problems = authConfigured
+    ? []
+    : ["set API_KEY or JWT_SECRET / JWT_JWKS_URL: the edge handler never runs open"];
+  if (missing.length || invalid.length || problems.length) {
+    throw new ConfigError({ missing, invalid, problems });
+  }
 }
 
 export function loadPipelineSettings(env: Env): PipelineSettings {

@@ -10,7 +10,7 @@
  */
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
-import { Registry } from "../telemetry.ts";
+import type { Registry } from "../telemetry.ts";
 import { base64UrlEncode } from "../encoding.ts";
 import { backoffCeiling } from "../retry.ts";
 

@@ -220,6 +220,11 @@ Deno.test("edge: a misconfigured environment answers 500 and says why in the log
       },
       names: ["UPSTASH_REDIS_REST_TOKEN"],
     },
+    {
+      // Every problem at once, the edge's own and the settings' alike.
+      env: { REDIS_URL: "redis://r:6379", CACHE_TTL_SECONDS: "soon" },
+      names: ["DATABASE_URL", "REDIS_URL", "API_KEY", "CACHE_TTL_SECONDS"],
+    },
   ];
   for (const { env, names } of cases) {
     const lines: string[] = [];
