@@ -51,7 +51,7 @@ export {
 export { calendarDateIn, isCalendarDate, isValidTimeZone, startOfDayIn } from "./lib/dates.ts";
 
 // The bot's language layer.
-export { type ParseOptions, parsePrompt } from "./lib/bot/parser.ts";
+export { type ParseOptions, parsePrompt } from "./lib/bot/parse/parse.ts";
 export { type ParsedQuery, ParsedQuerySchema } from "./lib/bot/query.ts";
 export { cosineSimilarity, type SparseVector, TfidfModel, tokenize } from "./lib/bot/embeddings.ts";
 export { type Match, VectorIndex, type VectorSearch } from "./lib/bot/vector_search.ts";
@@ -62,8 +62,9 @@ export {
   createHttpAnalyticsClient,
   createInProcessAnalyticsClient,
 } from "./lib/bot/client.ts";
-export { type Answer, answerPrompt, execute } from "./lib/bot/executor.ts";
-export { formatReply } from "./lib/bot/formatter.ts";
+export { type Answer, answerPrompt } from "./lib/bot/answer.ts";
+export { execute } from "./lib/bot/execute.ts";
+export { formatReply } from "./lib/bot/format.ts";
 export { verifySlackRequest } from "./lib/bot/slack.ts";
 
 // The API's answers.

@@ -16,6 +16,8 @@ const SERVER = new URL("./server.ts", import.meta.url).pathname;
 const LOADGEN = new URL("./loadgen.ts", import.meta.url).pathname;
 
 export const API_KEY = "bench-api-key-0001";
+/** The operator credential the bench reads the server's Prometheus counters with. */
+const METRICS_TOKEN = "bench-metrics-token-0001";
 export const TENANT = "bench";
 
 /** Variables a child process needs from ours to find Deno's cache; nothing else leaks in. */
@@ -74,7 +76,7 @@ export async function startServer(
       ...(options.preload ? ["--preload", options.preload] : []),
       SERVER,
     ],
-    env: { ...baseEnv(), PORT: "0", ...appEnv },
+    env: { ...baseEnv(), PORT: "0", METRICS_TOKEN, ...appEnv },
     clearEnv: true,
     stdin: "null",
     // Request logs go to stdout at LOG_LEVEL=info: discarded, not piped through us.
@@ -243,7 +245,7 @@ async function cacheCounters(
   url: string,
 ): Promise<{ hits: number; misses: number; bypasses: number }> {
   const response = await fetch(`${url}/metrics`, {
-    headers: { authorization: `Bearer ${API_KEY}` },
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
   });
   const text = await response.text();
   const counter = (name: string) => {

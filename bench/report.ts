@@ -1,4 +1,4 @@
-/** The benchmark's output: the stdout table, the target verdicts and the RESULTS.md section. */
+/** The benchmark's output: the stdout table, the target verdicts and the RESULTS.md summary. */
 import type { HttpResult, ScenarioResult } from "./http.ts";
 import type { IngestResult } from "./ingest.ts";
 import type { CandidateResult, QueryResult } from "./queries.ts";
@@ -423,140 +423,53 @@ export function textReport(results: BenchResults): string {
   return parts.join("\n");
 }
 
-/** A dated section for bench/RESULTS.md. */
-export function markdownSection(results: BenchResults, jsonPath: string): string {
+/** The start and end markers of one target's latest-run block in bench/RESULTS.md. */
+function summaryMarkers(results: BenchResults): [string, string] {
+  const key = `${results.target.database}+${results.target.cache}`;
+  return [`<!-- latest-run ${key} -->`, `<!-- /latest-run ${key} -->`];
+}
+
+/**
+ * The latest run's summary for bench/RESULTS.md: when and on what it ran, where its
+ * figures are (`jsonPath`, relative to bench/), and the target verdicts.
+ */
+export function markdownSummary(results: BenchResults, jsonPath: string): string {
   const m = results.machine;
-  const lines: string[] = [];
   const when = results.started_at.replace("T", " ").slice(0, 16) + " UTC";
-  lines.push(
-    `## ${when}: ${
+  const [start, end] = summaryMarkers(results);
+  return [
+    start,
+    `### ${
       results.target.database === "postgres" ? "PostgreSQL" : "PGlite (embedded)"
-    } + ${results.target.cache}` +
-      (results.mode === "smoke" ? " (smoke)" : ""),
+    } + ${results.target.cache}: ${when}${results.mode === "smoke" ? " (smoke)" : ""}`,
     "",
-    `- Machine: ${m.cores} cores (${m.cpu}), ${number(m.memory_gib, 1)} GiB RAM, ${m.os}`,
-    `- Deno ${m.deno} (V8 ${m.v8}, TypeScript ${m.typescript}); database: ${m.database}` +
-      (m.database_settings
-        ? ` (${Object.entries(m.database_settings).map(([k, v]) => `${k}=${v}`).join(", ")})`
-        : "") +
-      `; cache: ${m.cache}`,
-    `- Wall time of the run: ${
-      number(results.wall_s, 1)
-    } s; figures: \`${jsonPath}\` (not committed)`,
-    `- Code measured: commit ${results.code?.commit?.slice(0, 12) ?? "unknown"}` +
-      (results.code?.changed_files.length
-        ? ` plus uncommitted changes in ` +
-          results.code.changed_files.join(", ")
-        : ""),
-  );
-  for (const note of results.notes) lines.push(`- ${note}`);
-  if (results.http) {
-    const h = results.http;
-    lines.push(
-      "",
-      `### HTTP (c=${h.connections}, ${h.duration_s} s per route after ${h.warmup_s} s warm-up; ${h.loadgen})`,
-      "",
-      markdownTable(HTTP_HEADER, httpRows(h), HTTP_ALIGN),
-      "",
-      ...Object.entries(h.servers).map(([label, s]) =>
-        `- server "${label}": peak RSS ${
-          number(s.memory.peak_rss_mib, 1)
-        } MiB (VmHWM), max sampled ` +
-        `${number(s.memory.max_sampled_rss_mib, 1)} MiB, idle ${
-          number(s.memory.idle_rss_mib, 1)
-        } MiB`
-      ),
-      ...profileLines(h).map((line) => `- ${line}`),
-    );
-  }
-  if (results.ingest) {
-    const i = results.ingest;
-    lines.push(
-      "",
-      `### Ingestion (${number(i.rows)} rows${i.scaled_note ? `; ${i.scaled_note}` : ""})`,
-      "",
-      markdownTable(["method", "seconds", "rows/s", "of COPY"], ingestRows(i), [
-        "l",
-        "r",
-        "r",
-        "r",
-      ]),
-      "",
-      `- zod validation of all rows alone (measured apart): ${number(i.validation_only_s, 2)} s`,
-      `- ${breakdownLine("Upsert as is", i.upsert.breakdown)}`,
-      ...(i.candidate
-        ? [`- ${breakdownLine("With the candidate index", i.candidate.breakdown)}`]
-        : []),
-      `- ${whatIfText(i)}`,
-      "",
-      "<details><summary>EXPLAIN (ANALYZE, BUFFERS) of the upsert statement, as is</summary>",
-      "",
-      "```",
-      i.upsert_explain,
-      "```",
-      "",
-      "</details>",
-    );
-  }
-  if (results.queries) {
-    const q = results.queries;
-    lines.push(
-      "",
-      `### Queries at scale (${scaleLine(results)}; ${q.runs} runs each, no cache)`,
-      "",
-      markdownTable(QUERY_HEADER, queryRows(q.results), QUERY_ALIGN),
-      "",
-      `- The fast loader's tables equal what the store's upsert builds from the same raw rows ` +
-        `(checked on ${q.rollup_check.campaigns} campaigns × ${q.rollup_check.days} days, tables ` +
-        `${q.rollup_check.tables_compared.join(", ")}): ` +
-        (q.rollup_check.differing.length
-          ? `**no** (${q.rollup_check.differing.join(", ")})`
-          : "yes"),
-    );
-    for (const miss of q.results.filter((r) => r.met === false)) {
-      lines.push(
-        "",
-        `EXPLAIN (ANALYZE, BUFFERS) of the slowest "${miss.label}" run (${miss.slowest.params}, ${
-          number(miss.slowest.ms, 1)
-        } ms):`,
-        "",
-        "```",
-        miss.explain,
-        "```",
-      );
-    }
-    for (const extra of q.results.filter((r) => r.extra)) {
-      lines.push(
-        "",
-        `<details><summary>EXPLAIN (ANALYZE, BUFFERS) of the slowest "${extra.label}" run ` +
-          `(${extra.slowest.params}, ${number(extra.slowest.ms, 1)} ms)</summary>`,
-        "",
-        "```",
-        extra.explain,
-        "```",
-        "",
-        "</details>",
-      );
-    }
-    for (const fix of q.candidate_fixes) {
-      lines.push(
-        "",
-        `Candidate fix for "${fix.query}", measured on the bench data only (the store is unchanged): ` +
-          `${fix.change}: p50 ${fix.p50_ms} ms, p95 ${fix.p95_ms} ms over ${fix.runs} runs; ` +
-          `same answer as the store: ${fix.same_answer ? "yes" : "**no**"}. Its plan:`,
-        "",
-        "```",
-        fix.explain,
-        "```",
-      );
-    }
-  }
-  lines.push(
-    "",
-    "### Targets",
+    `${m.cores} cores (${m.cpu}), ${number(m.memory_gib, 1)} GiB RAM; Deno ${m.deno}; ` +
+    `${m.database}; ${m.cache}. Code ${results.code?.commit?.slice(0, 12) ?? "unknown"}` +
+    (results.code?.changed_files.length ? " plus uncommitted changes" : "") +
+    `; wall time ${number(results.wall_s, 1)} s. Every figure: [${jsonPath}](${jsonPath}).`,
     "",
     markdownTable(TARGET_HEADER, verdictRows(results.targets), TARGET_ALIGN),
-    "",
-  );
-  return lines.join("\n");
+    end,
+  ].join("\n");
+}
+
+/**
+ * bench/RESULTS.md with this run's summary in place of the previous one for the same
+ * database and cache (appended under "## Latest runs" when there is none yet).
+ */
+export function updateResultsMarkdown(
+  existing: string,
+  results: BenchResults,
+  jsonPath: string,
+): string {
+  const block = markdownSummary(results, jsonPath);
+  const [start, end] = summaryMarkers(results);
+  const from = existing.indexOf(start);
+  const to = existing.indexOf(end, from);
+  if (from >= 0 && to > from) {
+    return existing.slice(0, from) + block + existing.slice(to + end.length);
+  }
+  const base = existing.trimEnd();
+  const heading = base.includes("\n## Latest runs\n") ? "" : "\n\n## Latest runs";
+  return `${base}${heading}\n\n${block}\n`;
 }

@@ -10,8 +10,8 @@
  * that data (the servers are separate processes); then ingestion, the heaviest writer,
  * last and into a scratch schema of its own that is dropped afterwards.
  *
- * Output: a table on stdout, every figure as JSON under bench/results/, and (full runs)
- * a dated section appended to bench/RESULTS.md.
+ * Output: a table on stdout, every figure as JSON under bench/results/ (one file per run),
+ * and (full runs) the run's summary rewritten in bench/RESULTS.md (one per database and cache).
  *
  * Knobs (environment): BENCH_SECTIONS (queries,http,ingest), BENCH_DURATION_S,
  * BENCH_WARMUP_S, BENCH_CONNECTIONS, BENCH_SINGLE_DURATION_S, BENCH_INGEST_ROWS,
@@ -35,8 +35,8 @@ import { type CandidateResult, runQueries, runSingleMonthCandidate } from "./que
 import {
   type BenchResults,
   type Machine,
-  markdownSection,
   textReport,
+  updateResultsMarkdown,
   verdicts,
 } from "./report.ts";
 import {
@@ -336,10 +336,14 @@ async function openScale(
     ? new URL(`data/bench/pglite-${spec.campaigns}x${spec.days}`, ROOT).pathname
     : await Deno.makeTempDir({ prefix: "bench-smoke-" });
   const path = `${dir}/pglite`;
+  // Recorded repository-relative, so the committed figures name no machine's checkout.
+  const where = `PGlite ${
+    path.startsWith(ROOT.pathname) ? path.slice(ROOT.pathname.length) : path
+  }`;
   let db = await openPglite(path);
   if (plan.scale.persistent) {
     if (await isLoaded(db, spec)) {
-      return { db, where: `PGlite ${path}`, dir, reused: true, load_s: 0, steps_s: {} };
+      return { db, where, dir, reused: true, load_s: 0, steps_s: {} };
     }
     await db.close();
     await Deno.remove(path, { recursive: true }).catch(() => {});
@@ -353,7 +357,7 @@ async function openScale(
   });
   return {
     db,
-    where: `PGlite ${path}`,
+    where,
     dir,
     reused: false,
     load_s: load.load_s,
@@ -555,9 +559,10 @@ export async function runBench(
 
 const RESULTS_HEADER = `# Benchmark results
 
-Written by \`deno task bench\` (bench/run.ts): every run appends a dated section.
-Figures are only meaningful beside the baseline measured in the same run on the same
-machine: the load generator shares the machine with the server and the database.
+Written by \`deno task bench\` (bench/run.ts): every run writes its figures to
+\`bench/results/\` and its summary below. Figures are only meaningful beside the baseline
+measured in the same run on the same machine: the load generator shares the machine with
+the server and the database.
 `;
 
 if (import.meta.main) {
@@ -568,17 +573,16 @@ if (import.meta.main) {
   console.log("\n" + textReport(results));
   console.log(`\nfigures: ${plan.out}`);
   if (plan.resultsMd) {
-    const relative = plan.out.startsWith(ROOT.pathname)
-      ? plan.out.slice(ROOT.pathname.length)
-      : plan.out;
-    let existing = "";
+    const mdDir = new URL(".", `file://${plan.resultsMd}`).pathname;
+    const relative = plan.out.startsWith(mdDir) ? plan.out.slice(mdDir.length) : plan.out;
+    let existing = RESULTS_HEADER;
     try {
       existing = await Deno.readTextFile(plan.resultsMd);
     } catch { /* first run */ }
-    const header = existing ? "" : RESULTS_HEADER;
-    await Deno.writeTextFile(plan.resultsMd, header + "\n" + markdownSection(results, relative), {
-      append: true,
-    });
-    console.log(`appended to ${plan.resultsMd}`);
+    await Deno.writeTextFile(
+      plan.resultsMd,
+      updateResultsMarkdown(existing, results, relative),
+    );
+    console.log(`summary written to ${plan.resultsMd}`);
   }
 }

@@ -54,9 +54,10 @@ export const API_OPERATIONS: readonly Operation[] = [
   {
     method: "get",
     path: "/metrics",
-    summary: "Prometheus metrics (text exposition format)",
+    summary: "Prometheus metrics (text exposition format); operators only: METRICS_TOKEN " +
+      "or a JWT with the ops:read scope",
     tags: ["operations"],
     responseType: "text/plain",
-    scope: "any valid token",
+    scope: "ops:read",
   },
 ];

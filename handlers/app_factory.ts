@@ -11,7 +11,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { isTransientDatabaseError } from "../lib/store/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/telemetry.ts";
-import { requireAuth, requireScope } from "./auth.ts";
+import { requireAuth, requireOperator, requireScope } from "./auth.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { registerOpsRoutes } from "./health.ts";
 import { registerInsightsRoutes } from "./insights.ts";
@@ -124,8 +124,11 @@ export function createApp(deps: AppDeps, extensions: readonly AppExtension[] = [
   const app = createHttpApp(deps);
 
   const authenticate = requireAuth<AppEnv>(deps.authenticator);
+  const operator = requireOperator<AppEnv>(deps.authenticator, deps.metricsToken);
   app.use(async (c, next) => {
     if (PUBLIC_PATHS.has(c.req.path) || c.req.method === "OPTIONS") return await next();
+    // Prometheus metrics are deployment-wide: operators only (POST /metrics is a push).
+    if (c.req.path === "/metrics" && c.req.method === "GET") return await operator(c, next);
     return await authenticate(c, next);
   });
   app.use("/campaign/*", requireScope<AppEnv>("insights:read"));

@@ -10,6 +10,11 @@ import { TenantIdSchema } from "../lib/schema.ts";
 import { base64UrlDecode, constantTimeEqual } from "../lib/encoding.ts";
 
 export const SCOPES = ["insights:read", "metrics:write"] as const;
+/**
+ * The operator scope: deployment-wide telemetry (GET /metrics). Never granted to a
+ * tenant's API key; a JWT may carry it, or the scraper uses METRICS_TOKEN.
+ */
+export const OPS_SCOPE = "ops:read";
 export type Scope = (typeof SCOPES)[number];
 
 export interface Principal {
@@ -200,6 +205,30 @@ export function requireAuth<E extends { Variables: AuthVariables }>(
       throw error;
     }
     await next();
+  };
+}
+
+/**
+ * Operator-only routes: the configured operator token (compared as digests, in constant
+ * time), or any token the authenticator accepts that carries `ops:read` (403 otherwise).
+ */
+export function requireOperator<E extends { Variables: AuthVariables }>(
+  authenticator: Authenticator,
+  operatorToken: string | undefined,
+): MiddlewareHandler<E> {
+  const operatorDigest = operatorToken === undefined ? undefined : sha256(operatorToken);
+  const authenticate = requireAuth<E>(authenticator);
+  return async (c, next) => {
+    const token = parseBearerToken(c.req.header("Authorization"));
+    if (token && operatorDigest && constantTimeEqual(await sha256(token), await operatorDigest)) {
+      return await next();
+    }
+    let denied: Response | undefined;
+    const answered = await authenticate(c, async () => {
+      if (c.get("principal").scopes.has(OPS_SCOPE)) return await next();
+      denied = c.json({ error: `this token lacks the scope "${OPS_SCOPE}"`, field: "scope" }, 403);
+    });
+    return denied ?? answered;
   };
 }
 

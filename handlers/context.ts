@@ -27,6 +27,8 @@ export interface AppDeps {
   logger: Logger;
   telemetry: Registry;
   readiness: ReadinessCheck[];
+  /** The Prometheus scraper's bearer token for GET /metrics; unset = JWT `ops:read` only. */
+  metricsToken?: string;
   defaultTimeZone: string;
   corsOrigins: string[];
   maxBodyBytes: number;

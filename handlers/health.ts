@@ -3,24 +3,49 @@ import type { Hono } from "hono";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { buildOpenApi, docsPage, type Operation } from "./openapi.ts";
 
-/** How long a readiness probe waits for one dependency before calling it down. */
-const READINESS_TIMEOUT_MS = 2000;
+/** How long /readyz waits for one dependency before calling it down. */
+const READINESS_TIMEOUT_MS = 1000;
+/** How long a probe's result is reused: a tight polling loop costs one check per period. */
+const READINESS_FRESH_MS = 500;
 
-async function probe(check: () => Promise<void>): Promise<string | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error("timed out")), READINESS_TIMEOUT_MS);
-      }),
-    ]);
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * One dependency's readiness, checked by at most one probe at a time: concurrent and
+ * rapid /readyz calls share the running check (or its recent result) instead of each
+ * taking a database connection. A check that outlives its timeout is reported down and
+ * still counts as in flight until it settles, so probes never pile up during an outage
+ * and never hold connections that requests are waiting for.
+ */
+export function singleFlightProbe(
+  check: () => Promise<void>,
+  options: { timeoutMs?: number; freshMs?: number; now?: () => number } = {},
+): () => Promise<string | null> {
+  const timeoutMs = options.timeoutMs ?? READINESS_TIMEOUT_MS;
+  const freshMs = options.freshMs ?? READINESS_FRESH_MS;
+  const now = options.now ?? (() => performance.now());
+  let inFlight: Promise<string | null> | undefined;
+  let last: { at: number; error: string | null } | undefined;
+  return async () => {
+    if (last && now() - last.at < freshMs) return last.error;
+    inFlight ??= check().then(
+      () => null,
+      (error) => (error instanceof Error ? error.message : String(error)),
+    ).then((error) => {
+      last = { at: now(), error };
+      inFlight = undefined;
+      return error;
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        inFlight,
+        new Promise<string>((resolve) => {
+          timer = setTimeout(() => resolve("timed out"), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
 
 export function registerOpsRoutes(
@@ -31,9 +56,13 @@ export function registerOpsRoutes(
 ): void {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
 
+  const probes = deps.readiness.map(({ name, check }) => ({
+    name,
+    probe: singleFlightProbe(check),
+  }));
   app.get("/readyz", async (c) => {
     const results = await Promise.all(
-      deps.readiness.map(async ({ name, check }) => ({ name, error: await probe(check) })),
+      probes.map(async ({ name, probe }) => ({ name, error: await probe() })),
     );
     const down = results.filter((result) => result.error !== null);
     const checks = Object.fromEntries(

@@ -15,6 +15,7 @@ import { requireScope } from "./auth.ts";
 import type { AppEnv } from "./context.ts";
 import type { AppExtension } from "./app_factory.ts";
 import { BadRequest } from "./params.ts";
+import { JSON_TYPE, NDJSON_TYPES, parsePushBody, pushFormat } from "./push_body.ts";
 import type { Operation } from "./openapi.ts";
 
 /** What the push endpoint needs from the ingestion processor. */
@@ -53,46 +54,6 @@ export const SourcesResponse = z.object({
   })),
 });
 
-const NDJSON_TYPES = [
-  "application/x-ndjson",
-  "application/ndjson",
-  "application/jsonl",
-  "application/json-seq",
-];
-
-/** Rows from a JSON array (or one object) or NDJSON; a bad NDJSON line is one rejected row. */
-export function parsePushBody(text: string, contentType: string): {
-  rows: unknown[];
-  lineErrors: { index: number; error: string }[];
-} {
-  const ndjson = NDJSON_TYPES.some((type) => contentType.includes(type));
-  if (!ndjson) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new BadRequest(
-        "body",
-        "body is not valid JSON (send an array of rows, or NDJSON with Content-Type: application/x-ndjson)",
-      );
-    }
-    if (Array.isArray(parsed)) return { rows: parsed, lineErrors: [] };
-    if (parsed && typeof parsed === "object") return { rows: [parsed], lineErrors: [] };
-    throw new BadRequest("body", "expected a JSON array of rows");
-  }
-  const rows: unknown[] = [];
-  const lineErrors: { index: number; error: string }[] = [];
-  for (const line of text.split("\n").map((l) => l.trim()).filter(Boolean)) {
-    try {
-      rows.push(JSON.parse(line));
-    } catch {
-      lineErrors.push({ index: rows.length, error: "line is not valid JSON" });
-      rows.push(undefined);
-    }
-  }
-  return { rows, lineErrors };
-}
-
 /** The push route. */
 export const PUSH_ROUTE = "/ingest/rows";
 /** The push's former route, kept for one release. */
@@ -102,10 +63,14 @@ export function ingestHttp(deps: IngestHttpDeps): AppExtension {
   return {
     register(app: Hono<AppEnv>) {
       const push = async (c: Context<AppEnv>) => {
-        const { rows, lineErrors } = parsePushBody(
-          await c.req.text(),
-          c.req.header("Content-Type") ?? "",
-        );
+        const format = pushFormat(c.req.header("Content-Type"));
+        if (!format) {
+          return c.json({
+            error: `Content-Type must be ${JSON_TYPE} or NDJSON (${NDJSON_TYPES.join(", ")})`,
+            field: "Content-Type",
+          }, 415);
+        }
+        const { rows, lineErrors } = parsePushBody(await c.req.text(), format);
         if (rows.length === 0) throw new BadRequest("body", "no rows in the body");
         const badLines = new Set(lineErrors.map((e) => e.index));
         const sendable = rows.map((row, index) => (badLines.has(index) ? null : row));
@@ -170,13 +135,12 @@ const PUSH_OPERATION: Operation = {
     { contentType: "application/json", schema: z.array(MetricRowSchema) },
     {
       contentType: "application/x-ndjson",
-      schema: z.string(),
-      description: "one row (JSON object) per line",
+      schema: z.string().describe("one row (JSON object) per line"),
     },
   ],
   response: PushResponse,
   scope: "metrics:write",
-  statuses: [400, 413, 503],
+  statuses: [400, 413, 415, 503],
 };
 
 const INGEST_OPERATIONS: readonly Operation[] = [

@@ -7,11 +7,14 @@ import { z } from "zod";
 export interface Operation {
   method: "get" | "post";
   path: string;
+  /** Stable name for client generators; derived from method and path when omitted. */
+  operationId?: string;
   summary: string;
   tags: string[];
   /** Route parameters in `{name}` form with their schemas. */
   pathParams?: Record<string, z.ZodType>;
   query?: z.ZodObject;
+  /** `description` documents the body's schema (OpenAPI has no description per media type). */
   body?: { contentType: string; schema: z.ZodType; description?: string }[];
   response?: z.ZodType;
   responseType?: string;
@@ -33,6 +36,7 @@ const STATUS_TEXT: Record<number, string> = {
   403: "The token lacks the scope",
   404: "Not found (or not visible to this tenant)",
   413: "Body too large",
+  415: "Unsupported Content-Type",
   503: "A dependency is unavailable; retry later",
 };
 
@@ -63,9 +67,27 @@ function parameters(operation: Operation) {
   return [...path, ...query];
 }
 
+/**
+ * `get /campaign/{id}/insights` → `getCampaignInsights`: the method, then each literal
+ * path segment in camelCase (parameters are implied by the path and left out).
+ */
+export function deriveOperationId(method: string, path: string): string {
+  const words = path.split("/").filter((segment) => segment && !segment.startsWith("{"))
+    .flatMap((segment) => segment.split(/[^A-Za-z0-9]+/)).filter(Boolean);
+  return method.toLowerCase() +
+    words.map((word) => word[0].toUpperCase() + word.slice(1).toLowerCase()).join("");
+}
+
 export function buildOpenApi(operations: readonly Operation[], version: string) {
   const paths: Record<string, Record<string, unknown>> = {};
+  const operationIds = new Set<string>();
   for (const operation of operations) {
+    const operationId = operation.operationId ??
+      deriveOperationId(operation.method, operation.path);
+    if (operationIds.has(operationId)) {
+      throw new Error(`two operations are named ${operationId}: declare an operationId`);
+    }
+    operationIds.add(operationId);
     const responses: Record<string, unknown> = {
       200: {
         description: "OK",
@@ -85,6 +107,7 @@ export function buildOpenApi(operations: readonly Operation[], version: string) 
     }
     paths[operation.path] ??= {};
     paths[operation.path][operation.method] = {
+      operationId,
       summary: operation.summary,
       tags: operation.tags,
       parameters: parameters(operation),
@@ -94,8 +117,10 @@ export function buildOpenApi(operations: readonly Operation[], version: string) 
             required: true,
             content: Object.fromEntries(
               operation.body.map((body) => [body.contentType, {
-                schema: jsonSchema(body.schema, "input"),
-                ...(body.description ? { description: body.description } : {}),
+                schema: {
+                  ...jsonSchema(body.schema, "input"),
+                  ...(body.description ? { description: body.description } : {}),
+                },
               }]),
             ),
           },
@@ -115,6 +140,8 @@ export function buildOpenApi(operations: readonly Operation[], version: string) 
         "TikTok. Money is rounded to the currency's minor unit; ratios are ratios of sums and " +
         "null when their denominator is zero.",
     },
+    // Relative to wherever the document is served from: every deployment serves its own.
+    servers: [{ url: "/", description: "this deployment" }],
     components: {
       securitySchemes: {
         bearer: {

@@ -4,10 +4,22 @@
  */
 import { z } from "zod";
 import type { Context } from "hono";
-import { isCalendarDate, isValidTimeZone, shiftDate, startOfDayIn } from "../lib/dates.ts";
+import {
+  EARLIEST_DATE,
+  EARLIEST_INSTANT,
+  isCalendarDate,
+  isValidTimeZone,
+  LATEST_QUERY_DATE,
+  LATEST_QUERY_INSTANT,
+  parseInstant,
+  shiftDate,
+  startOfDayIn,
+} from "../lib/dates.ts";
 import {
   CurrencySchema,
   GranularitySchema,
+  hasControlCharacters,
+  lineText,
   MetricNameSchema,
   type Platform,
   platformFromAlias,
@@ -35,29 +47,44 @@ export const PlatformListParam = z.string().max(200).transform((text, ctx) => {
   example: "google",
 });
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
-
-/** A calendar day (`YYYY-MM-DD`, inclusive) or an RFC 3339 instant. */
-export const DateOrInstantParam = z.string().max(40).refine(
-  (text) =>
-    (RFC3339.test(text) || /^\d{4}-\d{2}-\d{2}$/.test(text)) && isCalendarDate(text.slice(0, 10)) &&
-    !Number.isNaN(Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text)),
-  "expected a real calendar date YYYY-MM-DD or an RFC 3339 instant",
-).meta({ example: "2024-04-01" });
+/**
+ * A calendar day (`YYYY-MM-DD`, inclusive) or an RFC 3339 instant, within the range
+ * queries may cover (2000-01-01 to 2100-12-31): beyond it PostgreSQL cannot apply
+ * every time zone, and no ad data exists there anyway.
+ */
+export const DateOrInstantParam = z.string().max(40).superRefine((text, ctx) => {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const instant = day ? undefined : parseInstant(text);
+  if (day ? !isCalendarDate(text) : !instant) {
+    ctx.addIssue({
+      code: "custom",
+      message: "expected a real calendar date YYYY-MM-DD or an RFC 3339 instant",
+    });
+  } else if (
+    day
+      ? text < EARLIEST_DATE || text > LATEST_QUERY_DATE
+      : instant!.getTime() < EARLIEST_INSTANT.getTime() ||
+        instant!.getTime() > LATEST_QUERY_INSTANT.getTime()
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be between ${EARLIEST_DATE} and ${LATEST_QUERY_DATE}`,
+    });
+  }
+}).meta({ example: "2024-04-01" });
 
 export const TimeZoneParam = z.string().max(64).refine(isValidTimeZone, "not an IANA time zone")
   .meta({ description: "IANA time zone for day boundaries and buckets", example: "UTC" });
 
-export const CampaignIdParam = z.string().trim().min(1, "must not be empty").max(
-  128,
-  "at most 128 characters",
+export const CampaignIdParam = lineText().pipe(
+  z.string().min(1, "must not be empty").max(128, "at most 128 characters"),
 );
 
+/** Plain decimal digits only: `0x10`, ` 5`, `1e1` and `5.0` are not limits. */
 const limitParam = (max: number, fallback: number) =>
-  z.coerce.number({ error: "expected an integer" }).int("expected an integer").min(
-    1,
-    "must be at least 1",
-  ).max(max, `must be at most ${max}`).default(fallback);
+  z.string().regex(/^[0-9]{1,9}$/, "expected a whole number (decimal digits)").transform(Number)
+    .pipe(z.number().min(1, "must be at least 1").max(max, `must be at most ${max}`))
+    .default(fallback);
 
 export const CampaignInsightsQuery = z.object({
   from: DateOrInstantParam.optional(),
@@ -70,7 +97,7 @@ export const CampaignInsightsQuery = z.object({
 
 export const CampaignsQuery = z.object({
   platform: PlatformListParam.optional(),
-  q: z.string().trim().max(200).optional(),
+  q: lineText().pipe(z.string().max(200)).optional(),
   sort: CampaignSortSchema.default("latest"),
   limit: limitParam(100, 20),
   cursor: z.string().max(512).optional(),
@@ -110,6 +137,10 @@ export function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.output
   const raw: Record<string, string> = {};
   for (const [key, value] of new URL(c.req.url).searchParams) {
     if (key in raw) throw new BadRequest(key, `"${key}" given more than once`);
+    // No parameter is multi-line text, and NUL cannot even reach PostgreSQL.
+    if (hasControlCharacters(value)) {
+      throw new BadRequest(key, `${key}: must not contain control characters`);
+    }
     raw[key] = value;
   }
   const result = schema.safeParse(raw);

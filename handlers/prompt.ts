@@ -17,7 +17,7 @@ import {
   CatalogIndexCache,
   createInProcessAnalyticsClient,
 } from "../lib/bot/client.ts";
-import { type Answer, answerPrompt } from "../lib/bot/executor.ts";
+import { type Answer, answerPrompt } from "../lib/bot/answer.ts";
 import { ParsedQuerySchema } from "../lib/bot/query.ts";
 import { calendarDateIn } from "../lib/dates.ts";
 import { toHex } from "../lib/encoding.ts";

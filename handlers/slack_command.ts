@@ -10,8 +10,8 @@
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import type { AnalyticsClient, CatalogIndexCache } from "../lib/bot/client.ts";
-import { answerPrompt } from "../lib/bot/executor.ts";
-import { EXAMPLE_QUESTIONS } from "../lib/bot/formatter.ts";
+import { answerPrompt } from "../lib/bot/answer.ts";
+import { EXAMPLE_QUESTIONS } from "../lib/bot/format.ts";
 import {
   isSlackResponseUrl,
   parseSlashCommand,

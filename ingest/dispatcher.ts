@@ -5,7 +5,7 @@
  * schedule run it once), fetches the window, and hands the rows to the processor.
  */
 import type { Logger } from "../lib/log.ts";
-import type { IngestJournal } from "../lib/store/ingest_journal.ts";
+import { type IngestJournal, syncLockKey } from "../lib/store/ingest_journal.ts";
 import type { MetricsStore } from "../lib/store/metrics_store.ts";
 import { calendarDateIn, shiftDate } from "../lib/dates.ts";
 import type { Registry } from "../lib/telemetry.ts";
@@ -68,6 +68,17 @@ export class Dispatcher {
     const chosen = this.deps.sources.filter((source) =>
       !options.sources || options.sources.includes(source.name)
     );
+    // Runs of runners that died (kill -9) are settled on every pass, not only when the
+    // same account syncs again.
+    for (const tenant of new Set(chosen.map((source) => source.tenantId))) {
+      const abandoned = await this.deps.journal.abandonUnlockedRuns(tenant).catch((error) => {
+        this.deps.logger.warn("could not check for abandoned runs", { tenant, error });
+        return 0;
+      });
+      if (abandoned) {
+        this.deps.logger.warn("marked runs of stopped runners as failed", { abandoned });
+      }
+    }
     const perSource = await Promise.all(chosen.map((source) => this.runSource(source, options)));
     return perSource.flat();
   }
@@ -86,7 +97,7 @@ export class Dispatcher {
   }
 
   private async sync(source: Source, account: string, options: RunOptions): Promise<SyncReport> {
-    const key = `sync/${source.tenantId}/${source.name}/${account}`;
+    const key = syncLockKey(source.tenantId, source.name, account);
     const base = { source: source.name, account, accepted: 0, rejected: 0 };
     const locked = await this.deps.locks.run(key, () => this.syncLocked(source, account, options));
     const report: SyncReport = locked.ran

@@ -7,9 +7,9 @@
  * work there.
  */
 import type { SqlDriver } from "../lib/store/driver.ts";
-
-/** A namespace for sync locks, distinct from the migration and write locks. */
-const SYNC_LOCK_SEED = 4_242_001;
+// A namespace for sync locks, distinct from the migration and write locks; the journal
+// computes the same key to tell a live run from one whose runner died.
+import { SYNC_LOCK_SEED } from "../lib/store/ingest_journal.ts";
 
 export type LockedResult<T> = { ran: true; value: T } | { ran: false };
 

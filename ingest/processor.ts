@@ -32,6 +32,8 @@ export interface ProcessorDeps {
   invalidate: (tenantId: string) => Promise<void>;
   logger: Logger;
   telemetry: Registry;
+  /** Bounds row timestamps (a year ahead at most); the real clock by default. */
+  clock?: () => Date;
   retry?: RetryPolicy;
   retryDeps?: RetryDeps;
 }
@@ -50,6 +52,7 @@ export class Processor {
   private readonly ingested;
   private readonly rejectedRows;
   private readonly retries;
+  private readonly deadLetterFailures;
 
   constructor(private readonly deps: ProcessorDeps) {
     this.ingested = deps.telemetry.counter("ingested_rows_total", "Rows stored, by source");
@@ -60,6 +63,10 @@ export class Processor {
     this.retries = deps.telemetry.counter(
       "ingest_database_retries_total",
       "Retries after a transient database error",
+    );
+    this.deadLetterFailures = deps.telemetry.counter(
+      "ingest_dead_letter_failures_total",
+      "Batches whose rejected rows could not be dead-lettered (they are logged instead)",
     );
   }
 
@@ -77,12 +84,35 @@ export class Processor {
     const allowed = tenantMismatch.length
       ? rows.map((row, index) => (tenantMismatch.some((m) => m.index === index) ? undefined : row))
       : rows;
+    const now = this.deps.clock?.() ?? new Date();
     const result = await this.retrying(() =>
-      this.deps.store.upsert(allowed.filter((row) => row !== undefined))
+      this.deps.store.upsert(allowed.filter((row) => row !== undefined), { now })
     );
+    // From here the accepted rows are committed: whatever happens next, cached answers
+    // must not outlive them, and the caller is told exactly what was stored (the
+    // rejects are in the answer even when their dead letters cannot be written).
     const rejected = [...tenantMismatch, ...remapIndexes(result.rejected, allowed)]
       .sort((a, b) => a.index - b.index);
-    if (rejected.length) {
+    try {
+      if (rejected.length) await this.recordRejects(input, rejected);
+    } finally {
+      if (result.accepted > 0) {
+        this.ingested.inc({ source: input.source }, result.accepted);
+        await this.deps.invalidate(input.tenantId);
+      }
+    }
+    return { accepted: result.accepted, rejected };
+  }
+
+  private async recordRejects(input: ProcessInput, rejected: RowRejection[]): Promise<void> {
+    this.rejectedRows.inc({ source: input.source }, rejected.length);
+    this.deps.logger.warn("rows rejected", {
+      source: input.source,
+      tenant: input.tenantId,
+      rejected: rejected.length,
+      first: rejected[0],
+    });
+    try {
       await this.retrying(() =>
         this.deps.journal.deadLetter(
           input.tenantId,
@@ -91,19 +121,17 @@ export class Processor {
           rejected.map((reject) => ({ ...reject, payload: input.rows[reject.index] })),
         )
       );
-      this.rejectedRows.inc({ source: input.source }, rejected.length);
-      this.deps.logger.warn("rows rejected", {
+    } catch (error) {
+      // The rows that were accepted are committed; failing the call now would report a
+      // write that happened as failed. The rejects are returned to the caller and logged.
+      this.deadLetterFailures.inc({ source: input.source });
+      this.deps.logger.error("could not dead-letter rejected rows", {
         source: input.source,
         tenant: input.tenantId,
         rejected: rejected.length,
-        first: rejected[0],
+        error,
       });
     }
-    if (result.accepted > 0) {
-      this.ingested.inc({ source: input.source }, result.accepted);
-      await this.deps.invalidate(input.tenantId);
-    }
-    return { accepted: result.accepted, rejected };
   }
 
   private retrying<T>(work: () => Promise<T>): Promise<T> {

@@ -74,6 +74,8 @@ export const AppConfigSchema = z.object({
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
   CORS_ORIGINS: envList,
+  /** Bearer token of the Prometheus scraper for GET /metrics (tenant keys get 403). */
+  METRICS_TOKEN: z.string().trim().min(16, "use at least 16 characters").optional(),
   MAX_BODY_BYTES: envInteger(5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
   DEFAULT_TIME_ZONE: z.string().default("UTC").refine(isValidTimeZone, "not an IANA time zone"),
 });

@@ -119,3 +119,43 @@ export function chunkWindow(
   }
   return chunks;
 }
+
+/**
+ * RFC 3339 date-time with an offset (`2024-04-01T10:00:00Z`, seconds optional), parsed
+ * strictly: hours 00–23, minutes and seconds 00–59, offsets within ±23:59, on a real
+ * calendar date. `Date.parse` alone accepts `T24:00:00` (next midnight) and years that
+ * PostgreSQL cannot store with a zone, so both are refused here; undefined when invalid.
+ */
+const RFC3339_INSTANT =
+  /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/i;
+
+export function parseInstant(text: string): Date | undefined {
+  const match = RFC3339_INSTANT.exec(text);
+  if (!match || !isCalendarDate(match[1])) return undefined;
+  const [hour, minute, second, offsetHours, offsetMinutes] = [2, 3, 4, 7, 8].map((i) =>
+    Number(match[i] ?? 0)
+  );
+  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) {
+    return undefined;
+  }
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/**
+ * The calendar the API accepts. Rows: from 2000-01-01 to one year after "now" (nothing
+ * earlier predates online ad platforms; later is a clock or unit error). Query ranges:
+ * 2000-01-01 to 2100-12-31, far inside what PostgreSQL and every time zone can represent.
+ */
+export const EARLIEST_DATE = "2000-01-01";
+export const LATEST_QUERY_DATE = "2100-12-31";
+export const EARLIEST_INSTANT = new Date(`${EARLIEST_DATE}T00:00:00Z`);
+/** The latest instant a query may name (the end of its last day in UTC). */
+export const LATEST_QUERY_INSTANT = new Date("2101-01-01T00:00:00Z");
+
+/** The latest instant a row may carry, relative to `now`. */
+export function latestRowInstant(now: Date): Date {
+  const limit = new Date(now.getTime());
+  limit.setUTCFullYear(limit.getUTCFullYear() + 1);
+  return limit;
+}

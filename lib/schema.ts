@@ -4,7 +4,7 @@
  * that validation and typing can never drift apart.
  */
 import { z } from "zod";
-import { isCalendarDate } from "./dates.ts";
+import { EARLIEST_DATE, EARLIEST_INSTANT, latestRowInstant, parseInstant } from "./dates.ts";
 import { numberToDecimalText } from "./decimal.ts";
 
 export const PLATFORMS = ["meta", "google", "linkedin", "tiktok"] as const;
@@ -75,38 +75,68 @@ function isKnownCurrency(code: string): boolean {
   return KNOWN_CURRENCIES.has(code);
 }
 
-export const IdSchema = z.string().trim().min(1).max(128);
+/**
+ * Control characters (NUL, line breaks, escapes, DEL) have no place in names and ids;
+ * NUL in particular cannot be stored in a PostgreSQL text column at all.
+ */
+// deno-lint-ignore no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+export function hasControlCharacters(text: string): boolean {
+  return CONTROL_CHARACTERS.test(text);
+}
+
+/** A single-line text: no control characters (checked before trimming, so none hide). */
+export function lineText() {
+  return z.string().refine(
+    (text) => !hasControlCharacters(text),
+    "must not contain control characters (NUL, line breaks, ...)",
+  ).transform((text) => text.trim());
+}
+
+/** A value echoed in an error message: one line, at most 64 characters. */
+export function echo(text: string): string {
+  // deno-lint-ignore no-control-regex
+  const clean = text.replace(/[\u0000-\u001f\u007f]/g, "\uFFFD");
+  return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;
+}
+
+export const IdSchema = lineText().pipe(z.string().min(1).max(128));
 export const TenantIdSchema = z.string().trim().min(1).max(64).regex(
   /^[A-Za-z0-9._-]+$/,
   "letters, digits, dot, dash and underscore only",
 );
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
-
-/** An instant: a Date, or an RFC 3339 string with an offset on a real calendar date. */
-export const InstantSchema = z.union([z.date(), z.string()]).transform((value, ctx) => {
-  const date =
-    typeof value === "string" && RFC3339.test(value) && isCalendarDate(value.slice(0, 10))
-      ? new Date(value)
-      : value;
-  if (date instanceof Date && !Number.isNaN(date.getTime())) return date;
-  ctx.addIssue({ code: "custom", message: "expected an RFC 3339 instant with an offset" });
-  return z.NEVER;
+/**
+ * An instant: a Date, or an RFC 3339 string with an offset on a real calendar date, no
+ * earlier than 2000-01-01 (the upper bound depends on the clock: see validateRows).
+ */
+export const InstantSchema = z.union([z.date(), z.string().max(40)]).transform((value, ctx) => {
+  const date = typeof value === "string" ? parseInstant(value) : value;
+  if (!date || Number.isNaN(date.getTime())) {
+    ctx.addIssue({ code: "custom", message: "expected an RFC 3339 instant with an offset" });
+    return z.NEVER;
+  }
+  if (date.getTime() < EARLIEST_INSTANT.getTime()) {
+    ctx.addIssue({ code: "custom", message: `must not be before ${EARLIEST_DATE}` });
+    return z.NEVER;
+  }
+  return date;
 });
 
 /** The unified record every source produces: one campaign, one time bucket. */
 export const MetricRowSchema = z.object({
   tenant_id: TenantIdSchema.default("default"),
-  platform: z.string().transform((name, ctx) => {
-    const platform = platformFromAlias(name);
+  platform: z.string().max(64).transform((name, ctx) => {
+    const platform = hasControlCharacters(name) ? undefined : platformFromAlias(name);
     if (platform) return platform;
-    ctx.addIssue({ code: "custom", message: `unknown platform "${name}"` });
+    ctx.addIssue({ code: "custom", message: `unknown platform "${echo(name)}"` });
     return z.NEVER;
   }),
   account_id: IdSchema,
   campaign_id: IdSchema,
-  campaign_name: z.string().trim().max(512).optional(),
-  campaign_status: z.string().trim().max(64).optional(),
+  campaign_name: lineText().pipe(z.string().max(512)).optional(),
+  campaign_status: lineText().pipe(z.string().max(64)).optional(),
   ts: InstantSchema,
   impressions: CountSchema,
   clicks: CountSchema,
@@ -114,7 +144,7 @@ export const MetricRowSchema = z.object({
   cost: DecimalSchema,
   revenue: DecimalSchema,
   currency: CurrencySchema,
-  source: z.string().trim().min(1).max(64).default("api"),
+  source: lineText().pipe(z.string().min(1).max(64)).default("api"),
 });
 export type MetricRowInput = z.input<typeof MetricRowSchema>;
 export type MetricRow = z.output<typeof MetricRowSchema>;
@@ -127,16 +157,63 @@ export const RowRejectionSchema = z.object({
 });
 export type RowRejection = z.infer<typeof RowRejectionSchema>;
 
-/** Validates raw rows one by one; bad rows are reported, never thrown away silently. */
+/** What one row may hold at most: a flat object of scalars, nothing a parser chokes on. */
+export const ROW_LIMITS = { keys: 64, keyLength: 64, stringLength: 4096 } as const;
+
+/**
+ * Why a row is not a flat object of bounded scalars (strings, numbers, booleans, null
+ * or Dates), as a rejection; undefined when it is. Checked before any schema runs, so
+ * no nested or oversized value reaches a parser, a log line or the database.
+ */
+export function rowShapeProblem(item: unknown): { field: string; error: string } | undefined {
+  if (!isRecord(item)) return { field: "row", error: "expected an object" };
+  const keys = Object.keys(item);
+  if (keys.length > ROW_LIMITS.keys) {
+    return { field: "row", error: `at most ${ROW_LIMITS.keys} fields` };
+  }
+  for (const key of keys) {
+    if (key.length > ROW_LIMITS.keyLength || hasControlCharacters(key)) {
+      return { field: "row", error: "field names must be short, single-line text" };
+    }
+    const value = item[key];
+    if (typeof value === "string") {
+      if (value.length > ROW_LIMITS.stringLength) {
+        return { field: key, error: `at most ${ROW_LIMITS.stringLength} characters` };
+      }
+    } else if (
+      value !== null && typeof value !== "number" && typeof value !== "boolean" &&
+      value !== undefined && !(value instanceof Date)
+    ) {
+      return { field: key, error: "expected a string, number, boolean or null" };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Validates raw rows one by one; bad rows are reported, never thrown away silently.
+ * `now` bounds timestamps from above (a year ahead at most); the real clock by default.
+ */
 export function validateRows(
   raw: readonly unknown[],
   defaults: { tenant_id?: string; source?: string } = {},
+  now: Date = new Date(),
 ): { rows: MetricRow[]; rejected: RowRejection[] } {
   const rows: MetricRow[] = [];
   const rejected: RowRejection[] = [];
+  const latest = latestRowInstant(now);
   raw.forEach((item, index) => {
+    const shape = rowShapeProblem(item);
+    if (shape) {
+      rejected.push({ index, ...shape });
+      return;
+    }
     const withDefaults = isRecord(item) ? { ...defaults, ...item } : item;
     const parsed = MetricRowSchema.safeParse(withDefaults);
+    if (parsed.success && parsed.data.ts.getTime() > latest.getTime()) {
+      rejected.push({ index, field: "ts", error: "must not be more than a year in the future" });
+      return;
+    }
     if (parsed.success) {
       rows.push(parsed.data);
       return;

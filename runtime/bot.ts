@@ -18,7 +18,7 @@ import {
   createHttpAnalyticsClient,
   type FetchLike,
 } from "../lib/bot/client.ts";
-import { type Answer, answerPrompt } from "../lib/bot/executor.ts";
+import { type Answer, answerPrompt } from "../lib/bot/answer.ts";
 import { catalogIndexFactory, type VectorStoreMode } from "../lib/bot/pg_vector.ts";
 import { type AppExtension, createHttpApp } from "../handlers/app_factory.ts";
 import type { AppEnv } from "../handlers/context.ts";

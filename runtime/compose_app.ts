@@ -78,11 +78,20 @@ export function composeApp(parts: AppParts): ComposedApp {
     logger,
     telemetry,
     readiness,
+    metricsToken: config.METRICS_TOKEN,
     defaultTimeZone: config.DEFAULT_TIME_ZONE,
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
   };
-  const push = new Processor({ store, journal, invalidate, logger, telemetry, retry: PUSH_RETRY });
+  const push = new Processor({
+    store,
+    journal,
+    invalidate,
+    logger,
+    telemetry,
+    clock,
+    retry: PUSH_RETRY,
+  });
   const app = createApp(deps, [
     ingestHttp({
       sink: push,

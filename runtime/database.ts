@@ -11,6 +11,12 @@ import { IngestJournal } from "../lib/store/ingest_journal.ts";
 import type { Logger } from "../lib/log.ts";
 import { MIGRATIONS } from "../sql/migrations.ts";
 
+/**
+ * A pooled query's deadline, connection wait included: longer than any healthy query
+ * takes, shorter than an HTTP client waits.
+ */
+const QUERY_TIMEOUT_MS = 15_000;
+
 export interface DatabaseOptions {
   databaseUrl?: string;
   dataDir: string;
@@ -32,6 +38,7 @@ export async function openDatabase(options: DatabaseOptions, logger: Logger): Pr
   const driver = url
     ? postgresDriver(postgresClient(url, options.poolSize), {
       openSession: () => postgresClient(url, 1),
+      queryTimeoutMs: QUERY_TIMEOUT_MS,
     })
     : await openPglite(options.dataDir, logger);
   if (options.migrate !== false) {

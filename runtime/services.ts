@@ -74,6 +74,7 @@ export async function buildServices(
     invalidate,
     logger,
     telemetry,
+    clock,
   });
   const dispatcher = new Dispatcher({
     sources,
@@ -98,6 +99,7 @@ export async function buildServices(
         invalidate,
         logger,
         telemetry,
+        clock,
         // The streamer's own backlog absorbs outages: fail fast and queue.
         retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
       }),

@@ -1,5 +1,5 @@
 /**
- * Scores the bot's parser on an evaluation file (JSON Lines, see shared/bot/contract.md).
+ * Scores the bot's parser on an evaluation file (JSON Lines; the format is in docs/bot.md).
  *
  *   deno run -A tools/eval_bot.ts FILE
  *

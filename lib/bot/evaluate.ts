@@ -1,16 +1,16 @@
 /**
- * Scores a parser against an evaluation file (shared/bot/contract.md, "Evaluation
+ * Scores a parser against an evaluation file (docs/bot.md, "Evaluation
  * files"): JSON Lines of `{id, prompt, now?, expect}`. Only the keys present in
  * `expect` are scored; metrics and platforms compare as sets, a campaign `value`
  * ignores case, quotes and punctuation, everything else must be equal. Pure: the
  * caller reads the file and prints the report.
  */
 import { z } from "zod";
-import { parsePrompt } from "./parser.ts";
+import { parsePrompt } from "./parse/parse.ts";
 import type { ParsedQuery } from "./query.ts";
 import { isRecord } from "../schema.ts";
 
-/** The contract's default "now": a Wednesday. */
+/** The evaluation files' default "now": a Wednesday. */
 export const DEFAULT_EVAL_NOW = "2024-04-24T10:00:00Z";
 
 export const EvalCaseSchema = z.object({

@@ -1,9 +1,16 @@
 /**
- * The structured query the bot extracts from a prompt (see shared/bot/contract.md).
+ * The structured query the bot extracts from a prompt (docs/bot.md).
  * Keys are snake_case because the shape travels as JSON between the parser, the
  * executor and the evaluation files.
  */
 import { z } from "zod";
+import {
+  COUNT_MEASURES,
+  CURRENCY_BOUND_MEASURES,
+  LOWER_IS_BETTER,
+  type Measure,
+  MONEY_MEASURES,
+} from "../kpi.ts";
 import { PlatformSchema } from "../schema.ts";
 
 /** Canonical metric names the bot speaks; `spend` is the API's `cost`. */
@@ -22,6 +29,31 @@ export const BOT_METRICS = [
 ] as const;
 export const BotMetricSchema = z.enum(BOT_METRICS);
 export type BotMetric = z.infer<typeof BotMetricSchema>;
+
+/** The bot says "spend", the API says "cost". */
+export function apiMetric(metric: BotMetric): Measure {
+  return metric === "spend" ? "cost" : metric;
+}
+
+/** Measured in a currency. */
+export function isMoneyMetric(metric: BotMetric): boolean {
+  return MONEY_MEASURES.has(apiMetric(metric));
+}
+
+/** Money or ROAS: reported per currency when totals span several. */
+export function isCurrencyBound(metric: BotMetric): boolean {
+  return CURRENCY_BOUND_MEASURES.has(apiMetric(metric));
+}
+
+/** A price: "best" is the lowest. */
+export function lowerIsBetter(metric: BotMetric): boolean {
+  return LOWER_IS_BETTER.has(apiMetric(metric));
+}
+
+/** A whole count of events. */
+export function isCountMetric(metric: BotMetric): boolean {
+  return COUNT_MEASURES.has(apiMetric(metric));
+}
 
 export const INTENTS = ["metric", "trend", "compare", "rank", "list_campaigns", "unknown"] as const;
 export const IntentSchema = z.enum(INTENTS);

@@ -165,9 +165,6 @@ export const COST_PER_LEADS: readonly string[] = [
   "paying",
 ];
 
-/** Metrics where a lower value is better: "best" sorts them ascending. */
-export const LOWER_IS_BETTER: ReadonlySet<BotMetric> = new Set(["cpa", "cpc", "cpm", "spend"]);
-
 /** Platform phrases: the shared table plus spellings people type. */
 export const PLATFORM_PHRASES: Readonly<Record<string, Platform>> = {
   ...PLATFORM_ALIASES,

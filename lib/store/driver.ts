@@ -35,6 +35,21 @@ export interface PostgresDriverOptions {
    * points that know the connection string pass this.
    */
   openSession?: () => Sql;
+  /**
+   * Milliseconds a pooled query (outside transactions and sessions) may take, waiting
+   * for a connection included; past it the query is cancelled and fails as a transient
+   * error (503 with Retry-After), so no request waits longer than its client would.
+   */
+  queryTimeoutMs?: number;
+}
+
+/** A pooled query that missed its deadline (the database is unreachable or overloaded). */
+export class QueryTimeoutError extends Error {
+  readonly code = "QUERY_TIMEOUT";
+  constructor(ms: number) {
+    super(`database query did not finish within ${ms} ms`);
+    this.name = "QueryTimeoutError";
+  }
 }
 
 /** postgres.js: a pooled server connection (`DATABASE_URL`). */
@@ -46,9 +61,31 @@ export function postgresDriver(sql: Sql, options: PostgresDriverOptions = {}): S
       return rows as unknown as T[];
     },
   });
+  const timeoutMs = options.queryTimeoutMs;
+  const pooled: SqlExecutor = timeoutMs === undefined ? executor(sql) : {
+    async query<T>(text: string, params: readonly SqlParam[] = []) {
+      // deno-lint-ignore no-explicit-any
+      const pending = sql.unsafe(text, params as any[]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          // A query still waiting for a connection (no protocol state yet) leaves the
+          // queue. One already sent is left to finish: cancelling it opens another
+          // connection whose failure postgres.js would leave unhandled.
+          if (!(pending as unknown as { state?: unknown }).state) pending.cancel();
+          reject(new QueryTimeoutError(timeoutMs));
+        }, timeoutMs);
+      });
+      try {
+        return await Promise.race([pending, deadline]) as unknown as T[];
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
   return {
     kind: "postgres",
-    ...executor(sql),
+    ...pooled,
     async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       return await sql.begin((tx) => work(executor(tx))) as T;
     },

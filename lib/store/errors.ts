@@ -33,6 +33,7 @@ const TRANSIENT_NETWORK_CODES = new Set([
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",
   "CONNECT_TIMEOUT",
+  "QUERY_TIMEOUT", // lib/store/driver.ts: a pooled query missed its deadline
 ]);
 
 export function isTransientDatabaseError(error: unknown): boolean {

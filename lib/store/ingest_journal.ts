@@ -62,6 +62,66 @@ const StatusRowSchema = z.object({
   rows_rejected: count,
 });
 
+/**
+ * The session advisory lock a sync of one account holds for its whole run (taken by
+ * ingest/locks.ts before the run is recorded, released after it is finished). Defined
+ * here so that the SQL below computes exactly the same key.
+ */
+export const SYNC_LOCK_SEED = 4_242_001;
+
+export function syncLockKey(tenantId: string, source: string, accountId: string): string {
+  return `sync/${tenantId}/${source}/${accountId}`;
+}
+
+/** How much of a rejected row a dead letter keeps. */
+export const DEAD_LETTER_LIMITS = { depth: 2, entries: 64, stringLength: 1024 } as const;
+
+/**
+ * Text PostgreSQL accepts whatever a row held: no NUL (text and jsonb cannot store it),
+ * no lone surrogate (invalid UTF-8), and at most `max` characters.
+ */
+export function storableText(text: string, max: number): string {
+  // deno-lint-ignore no-control-regex
+  const clean = text.replace(/\u0000/g, "\uFFFD").toWellFormed();
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/**
+ * A bounded copy of a rejected row for the dead-letter table: at most two levels deep,
+ * 64 entries per level and 1024 characters per string, with storable text throughout.
+ * Whatever was cut is marked, so a reader knows the payload is partial. Rows are
+ * flat, so a real row survives intact; only hostile or broken input is shortened.
+ */
+export function boundedPayload(value: unknown, depth = 0): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string") return storableText(value, DEAD_LETTER_LIMITS.stringLength);
+  if (typeof value === "number") return Number.isFinite(value) ? value : String(value);
+  if (typeof value === "boolean") return value;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (typeof value !== "object") {
+    return storableText(String(value), DEAD_LETTER_LIMITS.stringLength);
+  }
+  if (depth >= DEAD_LETTER_LIMITS.depth) return "[truncated: nested too deep]";
+  if (Array.isArray(value)) {
+    const items = value.slice(0, DEAD_LETTER_LIMITS.entries).map((item) =>
+      boundedPayload(item, depth + 1)
+    );
+    if (value.length > items.length) items.push(`[truncated: ${value.length} items]`);
+    return items;
+  }
+  const entries = Object.entries(value);
+  const kept = Object.fromEntries(
+    entries.slice(0, DEAD_LETTER_LIMITS.entries).map(([key, item]) => [
+      storableText(key, 64),
+      boundedPayload(item, depth + 1),
+    ]),
+  );
+  if (entries.length > DEAD_LETTER_LIMITS.entries) {
+    kept["[truncated]"] = `${entries.length} fields`;
+  }
+  return kept;
+}
+
 export class IngestJournal {
   constructor(private readonly db: SqlDriver) {}
 
@@ -138,6 +198,36 @@ export class IngestJournal {
     return rows.length;
   }
 
+  /**
+   * Marks a tenant's sync runs that are "running" while nobody holds their account's
+   * sync lock as failed. A runner takes the lock before it records its run and
+   * releases it only after recording the outcome, so such a run's process is gone
+   * (killed with -9, or cut off from the database): its lock went with its connection.
+   * The live stream's runs hold no lock (no window); their silence is checked instead.
+   */
+  async abandonUnlockedRuns(tenantId: string): Promise<number> {
+    const rows = await this.db.query(
+      `WITH candidates AS (
+         SELECT id, hashtextextended('sync/' || tenant_id || '/' || source || '/' || account_id,
+                  $2) AS lock_key
+         FROM ingest_runs
+         WHERE tenant_id = $1 AND status = 'running' AND window_from IS NOT NULL
+       )
+       UPDATE ingest_runs r SET status = 'failed',
+         error = 'runner stopped before finishing (its sync lock is gone)', finished_at = now()
+       FROM candidates c
+       WHERE r.id = c.id AND r.status = 'running' AND NOT EXISTS (
+         SELECT 1 FROM pg_locks l
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND l.classid::bigint = ((c.lock_key >> 32) & 4294967295)
+           AND l.objid::bigint = (c.lock_key & 4294967295))
+       RETURNING r.id`,
+      [tenantId, SYNC_LOCK_SEED],
+    );
+    return rows.length;
+  }
+
   async deadLetter(
     tenantId: string,
     source: string,
@@ -154,9 +244,9 @@ export class IngestJournal {
         source,
         runId,
         rejects.map((reject) => reject.index),
-        rejects.map((reject) => reject.field),
-        rejects.map((reject) => reject.error),
-        rejects.map((reject) => JSON.stringify(reject.payload ?? null)),
+        rejects.map((reject) => storableText(reject.field, 256)),
+        rejects.map((reject) => storableText(reject.error, 1024)),
+        rejects.map((reject) => JSON.stringify(boundedPayload(reject.payload))),
       ],
     );
   }
@@ -193,6 +283,8 @@ export class IngestJournal {
 
   /** Per source: last success, last error, rows of the latest runs, what is running. */
   async sourceStatus(tenantId: string): Promise<SourceStatus[]> {
+    // "running" must mean running: settle runs whose runner died before counting them.
+    await this.abandonUnlockedRuns(tenantId);
     const rows = await this.db.query(
       `WITH latest AS (
          SELECT DISTINCT ON (source, account_id) source, account_id, rows_accepted,

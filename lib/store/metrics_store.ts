@@ -109,9 +109,17 @@ export interface CampaignMetadata {
   started_at?: Date | null;
 }
 
+export interface UpsertOptions {
+  /** The current time, bounding row timestamps (a year ahead at most); default the real clock. */
+  now?: Date;
+}
+
 export interface MetricsStore {
   /** Validates and upserts a batch; invalid rows are reported, the valid ones stored. */
-  upsert(rows: readonly (MetricRowInput | unknown)[]): Promise<UpsertResult>;
+  upsert(
+    rows: readonly (MetricRowInput | unknown)[],
+    options?: UpsertOptions,
+  ): Promise<UpsertResult>;
   /** Keeps names, statuses and launch dates in the catalog current. */
   upsertCampaigns(campaigns: readonly CampaignMetadata[]): Promise<void>;
   totals(selection: Selection): Promise<TotalsResult>;

@@ -33,6 +33,7 @@ import {
   SeriesRowSchema,
   SumsRowSchema,
   type TotalsResult,
+  type UpsertOptions,
   type UpsertResult,
 } from "./metrics_store.ts";
 import { type MetricRow, type Platform, validateRows } from "../schema.ts";
@@ -81,8 +82,8 @@ const LifetimeRowSchema = SumsRowSchema.extend({ platform: z.string(), campaign_
 export class SqlMetricsStore implements MetricsStore {
   constructor(private readonly db: SqlDriver) {}
 
-  async upsert(raw: readonly unknown[]): Promise<UpsertResult> {
-    const { rows, rejected } = validateRows(raw);
+  async upsert(raw: readonly unknown[], options: UpsertOptions = {}): Promise<UpsertResult> {
+    const { rows, rejected } = validateRows(raw, {}, options.now);
     if (rows.length === 0) return { accepted: 0, rejected };
     await this.db.transaction(async (tx) => {
       for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {

@@ -14,7 +14,7 @@ import {
   memoryIndexFactory,
 } from "../../lib/bot/client.ts";
 import { resolveWithSearch } from "../../lib/bot/resolve.ts";
-import { answerPrompt } from "../../lib/bot/executor.ts";
+import { answerPrompt } from "../../lib/bot/answer.ts";
 import { CampaignResolver, type CatalogEntry } from "../../lib/bot/resolve.ts";
 import { VectorIndex } from "../../lib/bot/vector_search.ts";
 import { JWT_SECRET, KEY_A, KEY_B, metricRow } from "../support/test_app.ts";

@@ -1,6 +1,6 @@
 /**
  * Seeded data for the bot's answering tests: tenant A has campaigns on four platforms in
- * two currencies, tenant B has one campaign of its own. "Now" is the contract's
+ * two currencies, tenant B has one campaign of its own. "Now" is the evaluation files'
  * Wednesday, 2024-04-24T10:00:00Z.
  */
 import { metricRow, type TestApp, testApp } from "../support/test_app.ts";

@@ -7,7 +7,7 @@ import { SignJWT } from "jose";
 import { promptExtension } from "../../handlers/prompt.ts";
 import { createBotApp } from "../../runtime/bot.ts";
 import { loadBotSettings } from "../../runtime/settings.ts";
-import { parsePrompt } from "../../lib/bot/parser.ts";
+import { parsePrompt } from "../../lib/bot/parse/parse.ts";
 import { auth, JWT_SECRET, KEY_A, KEY_B } from "../support/test_app.ts";
 import { seededApp } from "./fixtures.ts";
 

@@ -1,9 +1,9 @@
 /**
  * No Docker engine runs here, so the deployment files are checked by reading them:
  * docker-compose.yml (parsed with `yaml`, interpolated as Compose does with no variables
- * set), deploy/nginx.conf, the Dockerfile and .dockerignore. Then the README: every
- * environment variable the code reads, and every one the compose file offers, must be
- * documented there, and every `deno task` it mentions must exist.
+ * set), deploy/nginx.conf, the Dockerfile and .dockerignore. Then the documentation
+ * (README.md and docs/*.md): every environment variable the code reads, and every one the
+ * compose file offers, must be documented there, and every `deno task` it mentions must exist.
  */
 import assert from "node:assert/strict";
 import { parse } from "yaml";
@@ -442,7 +442,7 @@ Deno.test(".dockerignore keeps host dependencies, data and secrets out of the im
 });
 
 // ---------------------------------------------------------------------------------------
-// README: every variable documented, every task real
+// README.md and docs/: every variable documented, every task real
 // ---------------------------------------------------------------------------------------
 
 const ENV_NAME = /^[A-Z][A-Z0-9_]{2,}$/;
@@ -539,12 +539,21 @@ async function variablesTheAppReads(): Promise<Map<string, string>> {
   return found;
 }
 
+/** README.md and every docs/*.md, one text: where the variables and tasks are documented. */
+async function readDocs(): Promise<string> {
+  const texts = [await read("README.md")];
+  for await (const entry of Deno.readDir(new URL("docs/", ROOT))) {
+    if (entry.isFile && entry.name.endsWith(".md")) texts.push(await read(`docs/${entry.name}`));
+  }
+  return texts.join("\n");
+}
+
 function documented(readme: string, name: string): boolean {
   return new RegExp(`(^|[^A-Za-z0-9_])${name}([^A-Za-z0-9_]|$)`).test(readme);
 }
 
-Deno.test("README documents every environment variable the app reads", async () => {
-  const readme = await read("README.md");
+Deno.test("the docs document every environment variable the app reads", async () => {
+  const readme = await readDocs();
   const variables = await variablesTheAppReads();
   // The scan must find what we know is there, or it has gone blind.
   for (
@@ -554,25 +563,25 @@ Deno.test("README documents every environment variable the app reads", async () 
   }
   const missing = [...variables].filter(([name]) => !documented(readme, name))
     .map(([name, where]) => `${name} (${where})`);
-  assert.deepEqual(missing, [], `README.md does not document: ${missing.join(", ")}`);
+  assert.deepEqual(missing, [], `README.md and docs/ do not document: ${missing.join(", ")}`);
 });
 
-Deno.test("README documents every variable docker-compose.yml offers", async () => {
-  const readme = await read("README.md");
+Deno.test("the docs document every variable docker-compose.yml offers", async () => {
+  const readme = await readDocs();
   const { raw } = await loadCompose();
   const variables = composeVariables(raw);
   assert.ok(variables.includes("API_KEY"));
   const missing = variables.filter((name) => !documented(readme, name));
-  assert.deepEqual(missing, [], `README.md does not document: ${missing.join(", ")}`);
+  assert.deepEqual(missing, [], `README.md and docs/ do not document: ${missing.join(", ")}`);
 });
 
-Deno.test("every `deno task` the README mentions exists in deno.json", async () => {
-  const readme = await read("README.md");
+Deno.test("every `deno task` the docs mention exists in deno.json", async () => {
+  const readme = await readDocs();
   const tasks = Object.keys(JSON.parse(await read("deno.json")).tasks ?? {});
   const mentioned = [
     ...new Set([...readme.matchAll(/deno task ([A-Za-z0-9:_-]+)/g)].map((m) => m[1])),
   ];
-  assert.ok(mentioned.length > 0, "the README mentions deno tasks");
+  assert.ok(mentioned.length > 0, "the docs mention deno tasks");
   const unknown = mentioned.filter((name) => !tasks.includes(name));
-  assert.deepEqual(unknown, [], `README mentions tasks deno.json lacks: ${unknown.join(", ")}`);
+  assert.deepEqual(unknown, [], `the docs mention tasks deno.json lacks: ${unknown.join(", ")}`);
 });

@@ -1,6 +1,5 @@
 /**
- * A fake Google Ads REST API plus its OAuth token endpoint, as the platform documents
- * them:
+ * A fake Google Ads REST API plus its OAuth token endpoint, as the platform documents it:
  * - `POST /token` (form: grant_type=refresh_token, client_id, client_secret,
  *   refresh_token) → `{access_token, expires_in, token_type}`; bad credentials →
  *   HTTP 400 `{error: "invalid_grant"}`;

@@ -275,7 +275,9 @@ Deno.test("insights API", async (t) => {
       assert.equal(unknown.status, 404);
       assert.match((await json(unknown)).error, /no route/);
       assert.equal((await app.request("/metrics")).status, 401, "metrics need a token");
-      const metrics = await (await get("/metrics")).text();
+      assert.equal((await get("/metrics")).status, 403, "and an operator's, not a tenant's");
+      const operator = await jwt({ tenant: "ops", scope: "ops:read" });
+      const metrics = await (await get("/metrics", operator)).text();
       assert.match(
         metrics,
         /http_requests_total\{method="GET",route="\/campaign\/:id\/insights",status="200"\}/,

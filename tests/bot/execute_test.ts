@@ -6,8 +6,9 @@ import {
   CatalogIndexCache,
   createInProcessAnalyticsClient,
 } from "../../lib/bot/client.ts";
-import { execute, type Outcome, type OutcomeOf } from "../../lib/bot/executor.ts";
-import { parsePrompt } from "../../lib/bot/parser.ts";
+import { execute } from "../../lib/bot/execute.ts";
+import type { Outcome, OutcomeOf } from "../../lib/bot/outcome.ts";
+import { parsePrompt } from "../../lib/bot/parse/parse.ts";
 import { KEY_A, KEY_B } from "../support/test_app.ts";
 import { NOW, seededApp } from "./fixtures.ts";
 
@@ -199,6 +200,21 @@ Deno.test("executor: each intent becomes the right API calls", async (t) => {
         "not_found",
       );
       assert.equal(latest.ref, "latest");
+    });
+
+    await t.step("a name that matches no campaign says so, never all campaigns", async () => {
+      const none = as(await run("ROAS of the Zebra Secret Launch campaign"), "not_found");
+      assert.deepEqual([none.ref, none.said], ["name", "zebra secret launch"]);
+      assert.ok(
+        none.requests.every((request) => !request.startsWith("/insights")),
+        none.requests.join(", "),
+      );
+    });
+
+    await t.step("an id with a dashed prefix is asked for whole", async () => {
+      const outcome = as(await run("spend for campaign acme-cmp-1"), "not_found");
+      assert.deepEqual([outcome.ref, outcome.said], ["id", "acme-cmp-1"]);
+      assert.deepEqual(outcome.requests, ["/campaign/acme-cmp-1/insights"]);
     });
 
     await t.step("tenant B naming tenant A's campaign finds nothing", async () => {

@@ -18,191 +18,22 @@ import { calendarDateIn, shiftDate } from "../dates.ts";
 import {
   type AnalyticsClient,
   AnalyticsError,
-  type AnalyticsErrorKind,
-  type ApiMetric,
-  type Campaign,
   type CampaignInsights,
   type Insights,
-  type InsightsGroup,
 } from "./client.ts";
-import { parsePrompt } from "./parser.ts";
-import type { BotMetric, DateRange, ParsedQuery } from "./query.ts";
-import { LOWER_IS_BETTER } from "./vocabulary.ts";
-import { formatReply } from "./formatter.ts";
+import { periodChanges, round6, summarize } from "./derive.ts";
+import type { Outcome, Period, RankSet, SeriesSet, Subject, TrendSummary } from "./outcome.ts";
+import {
+  apiMetric,
+  type BotMetric,
+  type DateRange,
+  isCurrencyBound,
+  isMoneyMetric,
+  lowerIsBetter,
+  type ParsedQuery,
+} from "./query.ts";
 
-// ---------------------------------------------------------------------------------
-// Outcome: what was asked, what the API said, what the bot derived
-// ---------------------------------------------------------------------------------
-
-/** The period an answer covers. `basis` says where it came from, so the reply can say it. */
-export interface Period {
-  from: string | null;
-  to: string | null;
-  /** asked: the prompt said it; lifetime: no dates given; default_window: trend default. */
-  basis: "asked" | "lifetime" | "default_window";
-  /** For default_window: its length in days. */
-  window_days?: number;
-}
-
-export type Subject =
-  | { type: "all"; platforms: Platform[] }
-  | {
-    type: "campaign";
-    /** How the prompt named it. */
-    via: "id" | "latest" | "name";
-    /** The words or id the prompt used. */
-    said: string | null;
-    campaign_id: string;
-    campaign_name: string | null;
-    /** The platform the answer is restricted to (null = every platform it runs on). */
-    platforms: Platform[];
-    /** The catalog record, when the campaign was found through /campaigns. */
-    campaign?: Campaign;
-  };
-
-/** Key numbers of one response, with money per currency when it spans several. */
-export interface TotalsView {
-  currency: string | null;
-  totals: CampaignInsights["totals"];
-  by_currency?: CampaignInsights["by_currency"];
-}
-
-export interface Point {
-  bucket: string;
-  value: number;
-}
-
-export interface TrendSummary {
-  metric: BotMetric;
-  /** The currency of a money metric (null for counts and rates). */
-  currency: string | null;
-  first: Point | null;
-  last: Point | null;
-  peak: Point | null;
-  /** last − first (null with fewer than two points). */
-  change: number | null;
-  /** (last − first) / first (null when first is 0 or missing). */
-  change_pct: number | null;
-}
-
-export interface SeriesSet {
-  /** Null for the unfiltered call; a code for the per-currency calls. */
-  currency: string | null;
-  points: (CampaignInsights["totals"] & { bucket: string; currency?: string | null })[];
-}
-
-export interface PeriodChange {
-  metric: BotMetric;
-  currency: string | null;
-  current: number | null;
-  previous: number | null;
-  change: number | null;
-  change_pct: number | null;
-}
-
-export interface RankSet {
-  currency: string | null;
-  groups: InsightsGroup[];
-}
-
-export interface Candidate {
-  campaign_id: string;
-  name: string;
-  platform: Platform;
-  score: number;
-}
-
-export type Outcome =
-  & { requests: string[] }
-  & (
-    | {
-      kind: "metric";
-      subject: Subject;
-      period: Period;
-      metrics: BotMetric[];
-      result: CampaignInsights | Insights;
-    }
-    | {
-      kind: "trend";
-      subject: Subject;
-      period: Period;
-      metrics: BotMetric[];
-      granularity: "day" | "week" | "month";
-      series: SeriesSet[];
-      summaries: TrendSummary[];
-    }
-    | {
-      kind: "compare_platforms";
-      subject: Subject;
-      period: Period;
-      metrics: BotMetric[];
-      result: Insights;
-    }
-    | {
-      kind: "compare_periods";
-      subject: Subject;
-      period: Period;
-      previous_period: Period;
-      metrics: BotMetric[];
-      current: CampaignInsights | Insights;
-      previous: CampaignInsights | Insights;
-      changes: PeriodChange[];
-    }
-    | {
-      kind: "rank";
-      period: Period;
-      platforms: Platform[];
-      metric: BotMetric;
-      order: "asc" | "desc";
-      limit: number;
-      group_by: "campaign" | "platform";
-      sets: RankSet[];
-    }
-    | {
-      kind: "list_campaigns";
-      platforms: Platform[];
-      period: Period | null;
-      campaigns: Campaign[];
-      more: boolean;
-    }
-    | { kind: "ambiguous"; said: string; platforms: Platform[]; candidates: Candidate[] }
-    | {
-      kind: "not_found";
-      ref: "id" | "name" | "latest";
-      said: string | null;
-      platforms: Platform[];
-    }
-    | { kind: "unknown" }
-    | {
-      kind: "error";
-      reason: AnalyticsErrorKind;
-      status: number | null;
-      message: string;
-    }
-  );
-
-export type OutcomeOf<K extends Outcome["kind"]> = Extract<Outcome, { kind: K }>;
-
-// ---------------------------------------------------------------------------------
-// Metric vocabulary
-// ---------------------------------------------------------------------------------
-
-/** The bot says "spend", the API says "cost". */
-export function apiMetric(metric: BotMetric): ApiMetric {
-  return metric === "spend" ? "cost" : metric;
-}
-
-/** Metrics measured in a currency: never compared or summed across currencies. */
-export const MONEY_METRICS: ReadonlySet<BotMetric> = new Set([
-  "spend",
-  "revenue",
-  "cpa",
-  "cpc",
-  "cpm",
-]);
-
-/** Metrics the API only reports per currency when totals span several (money and ROAS). */
-export const CURRENCY_BOUND: ReadonlySet<BotMetric> = new Set([...MONEY_METRICS, "roas"]);
+export type { Outcome, OutcomeOf } from "./outcome.ts";
 
 /** Shown when a prompt asks "how are we doing" without naming a metric. */
 export const SUMMARY_METRICS: readonly BotMetric[] = [
@@ -218,14 +49,6 @@ export const SUMMARY_METRICS: readonly BotMetric[] = [
 const TREND_DEFAULT_METRICS: readonly BotMetric[] = ["spend", "clicks", "conversions"];
 const COMPARE_DEFAULT_METRICS: readonly BotMetric[] = ["spend", "revenue", "roas", "conversions"];
 const RANK_DEFAULT_METRIC: BotMetric = "roas";
-
-export function metricValue(
-  totals: Record<string, number | null | undefined | string>,
-  metric: BotMetric,
-): number | null {
-  const value = totals[apiMetric(metric)];
-  return typeof value === "number" ? value : null;
-}
 
 // ---------------------------------------------------------------------------------
 // Execution
@@ -245,11 +68,6 @@ export interface ExecuteOptions {
 }
 
 const DEFAULT_TREND_DAYS = 30;
-
-/** Rounds a derived number for JSON (6 decimals, like the API's ratios). */
-function round6(value: number): number {
-  return Number(value.toFixed(6));
-}
 
 class Execution {
   constructor(
@@ -439,7 +257,7 @@ class Execution {
     const base = await this.seriesFor(subject, period, granularity);
     const series = [base.set];
     const split = base.response.currency === null && (base.response.by_currency?.length ?? 0) > 0 &&
-      metrics.some((metric) => CURRENCY_BOUND.has(metric));
+      metrics.some((metric) => isCurrencyBound(metric));
     const perCurrency = split
       ? await Promise.all(
         base.response.by_currency!.map((entry) =>
@@ -450,10 +268,10 @@ class Execution {
     series.push(...perCurrency.map((result) => result.set));
     const summaries: TrendSummary[] = [];
     for (const metric of metrics) {
-      if (CURRENCY_BOUND.has(metric) && split) {
+      if (isCurrencyBound(metric) && split) {
         for (const set of perCurrency) summaries.push(summarize(metric, set.set));
       } else {
-        const currency = CURRENCY_BOUND.has(metric) ? base.response.currency : null;
+        const currency = isCurrencyBound(metric) ? base.response.currency : null;
         summaries.push(summarize(metric, { ...base.set, currency }));
       }
     }
@@ -500,7 +318,7 @@ class Execution {
       ...(subject.type === "campaign" ? { campaign_id: subject.campaign_id } : {}),
       group_by: "platform",
       order_by: apiMetric(metrics[0]),
-      order: LOWER_IS_BETTER.has(metrics[0]) ? "asc" : "desc",
+      order: lowerIsBetter(metrics[0]) ? "asc" : "desc",
       limit: 100,
       ...this.tz,
     });
@@ -510,7 +328,7 @@ class Execution {
   async rank(): Promise<Outcome> {
     const metric = this.query.metrics[0] ?? RANK_DEFAULT_METRIC;
     const groupBy = this.query.group_by === "platform" ? "platform" : "campaign";
-    const order = this.query.order ?? (LOWER_IS_BETTER.has(metric) ? "asc" : "desc");
+    const order = this.query.order ?? (lowerIsBetter(metric) ? "asc" : "desc");
     const limit = Math.min(this.query.limit ?? 5, this.options.maxRankLimit ?? 25);
     const period = this.period(false);
     const request = {
@@ -525,7 +343,7 @@ class Execution {
     const all = await this.client.insights(request);
     let sets: RankSet[] = [{ currency: all.currency, groups: all.groups ?? [] }];
     // Amounts of different currencies are not comparable: rank within each currency.
-    if (MONEY_METRICS.has(metric) && all.currency === null && all.by_currency?.length) {
+    if (isMoneyMetric(metric) && all.currency === null && all.by_currency?.length) {
       sets = await Promise.all(all.by_currency.map(async (entry) => ({
         currency: entry.currency,
         groups: (await this.client.insights({ ...request, currency: entry.currency })).groups ?? [],
@@ -596,70 +414,6 @@ class Execution {
   }
 }
 
-function summarize(metric: BotMetric, set: SeriesSet & { currency: string | null }): TrendSummary {
-  const points = set.points.flatMap((point) => {
-    const value = metricValue(point, metric);
-    return value === null ? [] : [{ bucket: point.bucket, value }];
-  });
-  const first = points[0] ?? null;
-  const last = points.length > 1 ? points[points.length - 1] : null;
-  const peak = points.reduce<Point | null>(
-    (best, point) => (best === null || point.value > best.value ? point : best),
-    null,
-  );
-  const change = first && last ? round6(last.value - first.value) : null;
-  return {
-    metric,
-    currency: CURRENCY_BOUND.has(metric) ? set.currency : null,
-    first,
-    last,
-    peak,
-    change,
-    change_pct: first && last && first.value !== 0
-      ? round6((last.value - first.value) / first.value)
-      : null,
-  };
-}
-
-/** One metric across two periods; money metrics per currency when totals span several. */
-function periodChanges(
-  metric: BotMetric,
-  current: TotalsView,
-  previous: TotalsView,
-): PeriodChange[] {
-  const pair = (currency: string | null, a: number | null, b: number | null): PeriodChange => ({
-    metric,
-    currency,
-    current: a,
-    previous: b,
-    change: a !== null && b !== null ? round6(a - b) : null,
-    change_pct: a !== null && b !== null && b !== 0 ? round6((a - b) / b) : null,
-  });
-  if (!CURRENCY_BOUND.has(metric)) {
-    return [pair(null, metricValue(current.totals, metric), metricValue(previous.totals, metric))];
-  }
-  const lines = (view: TotalsView) =>
-    view.currency !== null || !view.by_currency?.length
-      ? new Map([[view.currency, view.totals]])
-      : new Map(view.by_currency.map((entry) => [entry.currency as string | null, entry]));
-  const now = lines(current);
-  const before = lines(previous);
-  // Periods with no rows report zeros in a null currency: they pair with any currency.
-  const empty = (view: TotalsView) => view.currency === null && !view.by_currency?.length;
-  const currencies = [...new Set([...now.keys(), ...before.keys()])].filter((currency) =>
-    currency !== null || (empty(current) && empty(previous))
-  );
-  return currencies.map((currency) => {
-    const a = now.get(currency) ?? (empty(current) ? current.totals : undefined);
-    const b = before.get(currency) ?? (empty(previous) ? previous.totals : undefined);
-    return pair(
-      currency,
-      a ? metricValue(a, metric) : null,
-      b ? metricValue(b, metric) : null,
-    );
-  });
-}
-
 function errorOutcome(error: AnalyticsError): Outcome {
   return {
     kind: "error",
@@ -685,21 +439,4 @@ export async function execute(
   }
   outcome.requests = [...client.requests];
   return outcome;
-}
-
-export interface Answer {
-  reply: string;
-  query: ParsedQuery;
-  data: Outcome;
-}
-
-/** Parse, execute, format: a prompt in, `{reply, query, data}` out. */
-export async function answerPrompt(
-  prompt: string,
-  options: { client: AnalyticsClient; now?: Date; timeZone?: string } & ExecuteOptions,
-): Promise<Answer> {
-  const now = options.now ?? new Date();
-  const query = parsePrompt(prompt, { now, timeZone: options.timeZone });
-  const data = await execute(query, options.client, { ...options, now });
-  return { reply: formatReply(data, { now }), query, data };
 }

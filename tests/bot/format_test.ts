@@ -5,14 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { CatalogIndexCache, createInProcessAnalyticsClient } from "../../lib/bot/client.ts";
-import { type Answer, answerPrompt, type Outcome } from "../../lib/bot/executor.ts";
+import { type Answer, answerPrompt } from "../../lib/bot/answer.ts";
+import type { Outcome } from "../../lib/bot/outcome.ts";
 import {
   formatCount,
   formatMoney,
   formatPercent,
   formatRatio,
   formatReply,
-} from "../../lib/bot/formatter.ts";
+} from "../../lib/bot/format.ts";
 import { KEY_A, KEY_B } from "../support/test_app.ts";
 import { fakeApp, NOW, seededApp } from "./fixtures.ts";
 
@@ -329,6 +330,24 @@ Deno.test("replies: the example sentence, ambiguity, no data, unknown, errors", 
       assert.match(down, /unavailable right now/);
       assert.deepEqual(unsupportedNumbers(down, { ...base, status: 503 }), []);
     });
+  } finally {
+    await dispose();
+  }
+});
+
+Deno.test("a campaign name that matches nothing is answered as such, not with all campaigns", async () => {
+  const { app, dispose } = await seededApp();
+  try {
+    const [answer] = await answers(
+      ["ROAS of the Zebra Secret Launch campaign"],
+      app,
+      KEY_A,
+      "tenant-a",
+    );
+    assert.deepEqual(answer.query.campaign, { type: "name", value: "zebra secret launch" });
+    assert.equal(answer.data.kind, "not_found");
+    assert.match(answer.reply, /couldn't find a campaign called "zebra secret launch"/);
+    assert.doesNotMatch(answer.reply, /\d/);
   } finally {
     await dispose();
   }
