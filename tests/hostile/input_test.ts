@@ -35,7 +35,7 @@ function harness(db: TestDatabase) {
   });
   const headers = { Authorization: `Bearer ${KEY}` };
   const push = (body: string, type: string | null = "application/json") =>
-    app.request("/metrics", {
+    app.request("/ingest/rows", {
       method: "POST",
       headers: type === null ? headers : { ...headers, "Content-Type": type },
       body,

@@ -1,7 +1,7 @@
 /**
  * GET /metrics is deployment-wide telemetry (issue #18, item 6): only the scraper's
  * METRICS_TOKEN or a JWT with `ops:read` may read it; tenant keys and scope-less JWTs
- * get 403, no token 401. The push on POST /metrics keeps its own scope.
+ * get 403, no token 401. The deprecated push on POST /metrics keeps its own scope.
  */
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
