@@ -7,10 +7,11 @@
  *   ingest    one sync pass, then exit:  [--source meta] [--from YYYY-MM-DD --to YYYY-MM-DD]
  *   migrate   apply pending migrations, then exit
  *
- * Configuration comes from environment variables (see README.md).
+ * Each command parses the environment once into its settings (runtime/settings.ts; every
+ * variable is listed in docs/configuration.md) and hands each part its section.
  */
 import { parseArgs } from "node:util";
-import { ConfigError, loadAppConfig } from "./lib/config.ts";
+import { ConfigError, type Env } from "./lib/config.ts";
 import { isCalendarDate } from "./lib/dates.ts";
 import { createLogger } from "./lib/log.ts";
 import { buildServices, type Services } from "./runtime/services.ts";
@@ -20,6 +21,12 @@ import { SourceNameSchema } from "./ingest/source.ts";
 import { installPostgresCrashGuard } from "./runtime/crash_guard.ts";
 import { serveUntilSignal } from "./runtime/http_server.ts";
 import { ask, botExtensions, runBot } from "./runtime/bot.ts";
+import {
+  loadBotSettings,
+  loadMigrateSettings,
+  loadPipelineSettings,
+  loadServeSettings,
+} from "./runtime/settings.ts";
 
 const COMMANDS = ["serve", "ingest", "migrate", "bot", "ask"] as const;
 
@@ -35,17 +42,18 @@ async function main(args: string[]): Promise<number> {
     case "migrate":
       return await migrateOnly(env);
     case "bot":
-      return await runBot(env);
+      return await runBot(loadBotSettings(env));
     case "ask":
-      return await ask(env, rest);
+      return await ask(loadServeSettings(env), rest);
     default:
       console.error(`usage: main.ts <${COMMANDS.join("|")}> [options]`);
       return 2;
   }
 }
 
-async function serve(env: Record<string, string>): Promise<number> {
-  const services = await buildServices(env, { extensions: botExtensions(env) });
+async function serve(env: Env): Promise<number> {
+  const settings = loadServeSettings(env);
+  const services = await buildServices(settings, { extensions: botExtensions(settings.bot) });
   const { config, logger, app } = services;
   if (services.generatedApiKey) {
     // Printed once, on purpose not through the logger (which redacts keys).
@@ -72,7 +80,7 @@ function startIngestion(services: Services): void {
   logger.info("scheduled ingestion", { schedule: ingestConfig.INGEST_SCHEDULE, jobs });
 }
 
-async function ingestOnce(env: Record<string, string>, args: string[]): Promise<number> {
+async function ingestOnce(env: Env, args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -94,7 +102,7 @@ async function ingestOnce(env: Record<string, string>, args: string[]): Promise<
       throw usage(`${flag}: expected YYYY-MM-DD`);
     }
   }
-  const services = await buildServices(env);
+  const services = await buildServices(loadPipelineSettings(env));
   try {
     const configured = services.sources.map((source) => source.name);
     const unknown = sources.filter((name) => !configured.includes(name));
@@ -120,8 +128,8 @@ function usage(problem: string): ConfigError {
   return new ConfigError({ problems: [problem], context: "ingest" });
 }
 
-async function migrateOnly(env: Record<string, string>): Promise<number> {
-  const config = loadAppConfig(env);
+async function migrateOnly(env: Env): Promise<number> {
+  const { app: config } = loadMigrateSettings(env);
   const logger = createLogger({ level: config.LOG_LEVEL });
   const db = await openDatabase({
     databaseUrl: config.DATABASE_URL,
@@ -137,7 +145,7 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof RangeError) {
+    if (error instanceof ConfigError) {
       console.error(`configuration error: ${error.message}`);
       Deno.exit(2);
     }

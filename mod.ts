@@ -39,7 +39,7 @@ export {
   reportCurrencies,
   roundMoney,
   type Totals,
-} from "./lib/metrics.ts";
+} from "./lib/kpi.ts";
 export {
   compareDecimals,
   normalizeDecimal,

@@ -7,7 +7,8 @@
  * schema (or a fresh in-memory PGlite) and both timings include the client's own work
  * (validation and array building for the store, CSV text for COPY).
  */
-import { createFakeCatalog, type FakeRow, fakeRows } from "../ingest/fake.ts";
+import { createFakeCatalog } from "../ingest/fake_catalog.ts";
+import { type FakeRow, fakeRows } from "../ingest/fake_rows.ts";
 import { validateRows } from "../lib/schema.ts";
 import type { SqlDriver, SqlExecutor, SqlParam } from "../lib/store/driver.ts";
 import { SqlMetricsStore } from "../lib/store/sql_store.ts";

@@ -20,7 +20,7 @@
  * empty for none), BENCH_SERVER_LOG_LEVEL (the servers' LOG_LEVEL, default info).
  */
 import { parseArgs } from "node:util";
-import { createRedisClient } from "../runtime/cache.ts";
+import { createRedisClient } from "../runtime/cache_wiring.ts";
 import {
   type BenchDb,
   dropPostgresSchema,

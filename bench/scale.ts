@@ -87,10 +87,6 @@ INSERT INTO campaign_monthly (tenant_id, month, platform, campaign_id, currency,
 SELECT tenant_id, date_trunc('month', ts AT TIME ZONE 'UTC')::date, platform, campaign_id,
        currency, ${SUMS}
 FROM campaign_metrics GROUP BY 1, 2, 3, 4, 5 ${NONZERO}`,
-  platform_daily: `
-INSERT INTO platform_daily (tenant_id, day, platform, currency, ${MEASURES})
-SELECT tenant_id, (ts AT TIME ZONE 'UTC')::date, platform, currency, ${SUMS}
-FROM campaign_metrics GROUP BY 1, 2, 3, 4 ${NONZERO}`,
   platform_hourly: `
 INSERT INTO platform_hourly (tenant_id, hour, platform, currency, ${MEASURES})
 SELECT tenant_id, date_trunc('hour', ts), platform, currency, ${SUMS}

@@ -18,13 +18,14 @@
  */
 import { Hono } from "hono";
 import { buildServices, type ServiceOptions } from "../runtime/services.ts";
-import { createLogger, type LogLevel } from "../lib/log.ts";
+import { type BotConfig, loadServeSettings } from "../runtime/settings.ts";
+import { createLogger } from "../lib/log.ts";
 
 type ExtensionFactory = NonNullable<ServiceOptions["extensions"]>;
 
 /**
- * Where the extensions `main.ts serve` mounts are exported: `(env) => (services) =>
- * AppExtension[]`, as `runtime/bot.ts#botExtensions` is.
+ * Where the extensions `main.ts serve` mounts are exported: `(bot settings) => (services)
+ * => AppExtension[]`, as `runtime/bot.ts#botExtensions` is.
  */
 export const DEFAULT_EXTENSIONS = "runtime/bot.ts#botExtensions";
 
@@ -41,6 +42,7 @@ async function moduleExists(path: string): Promise<boolean> {
 /** The extension factory to mount, and where it came from (for the log line). */
 async function findExtensions(
   env: Record<string, string | undefined>,
+  bot: BotConfig,
 ): Promise<{ factory: ExtensionFactory; from: string } | undefined> {
   const where = env.BENCH_EXTENSIONS?.trim() || DEFAULT_EXTENSIONS;
   const [module, name = "default"] = where.split("#");
@@ -48,18 +50,18 @@ async function findExtensions(
   const loaded = await import(new URL(module, ROOT).href) as Record<string, unknown>;
   const build = loaded[name];
   if (typeof build !== "function") return undefined;
-  const factory = (build as (env: Record<string, string | undefined>) => unknown)(env);
+  const factory = (build as (bot: BotConfig) => unknown)(bot);
   if (typeof factory !== "function") {
-    throw new Error(`${where}(env) did not return an extension factory`);
+    throw new Error(`${where}(bot settings) did not return an extension factory`);
   }
   return { factory: factory as ExtensionFactory, from: where };
 }
 
 export async function startBenchServer(env: Record<string, string | undefined>) {
-  const level = (env.LOG_LEVEL?.trim() || "info") as LogLevel;
-  const logger = createLogger({ level });
-  const found = await findExtensions(env);
-  const services = await buildServices(env, {
+  const settings = loadServeSettings(env);
+  const logger = createLogger({ level: settings.app.LOG_LEVEL });
+  const found = await findExtensions(env, settings.bot);
+  const services = await buildServices(settings, {
     logger,
     ...(found ? { extensions: found.factory } : {}),
   });

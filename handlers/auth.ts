@@ -7,6 +7,7 @@ import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
 import type { ApiKey } from "../lib/config.ts";
 import { TenantIdSchema } from "../lib/schema.ts";
+import { base64UrlDecode, constantTimeEqual } from "../lib/encoding.ts";
 
 export const SCOPES = ["insights:read", "metrics:write"] as const;
 /**
@@ -64,7 +65,7 @@ const VERIFIED_TOKENS_KEPT = 10_000;
 /** A JWT's `exp` (seconds), read without verifying: only to bound how long it is remembered. */
 function decodeExp(token: string): number | undefined {
   try {
-    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    const payload = JSON.parse(new TextDecoder().decode(base64UrlDecode(token.split(".")[1])));
     return typeof payload.exp === "number" ? payload.exp : undefined;
   } catch {
     return undefined;
@@ -73,13 +74,6 @@ function decodeExp(token: string): number | undefined {
 
 async function sha256(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-}
-
-/** Compares digests without an early exit, so timing does not reveal a prefix. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  let difference = a.length ^ b.length;
-  for (let i = 0; i < a.length && i < b.length; i++) difference |= a[i] ^ b[i];
-  return difference === 0;
 }
 
 function scopesOf(claims: z.infer<typeof ClaimsSchema>): Set<string> {
@@ -103,7 +97,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     const digest = await sha256(token);
     let tenant: string | undefined;
     for (const candidate of await keyDigests) {
-      if (sameBytes(candidate.digest, digest)) tenant ??= candidate.tenant;
+      if (constantTimeEqual(candidate.digest, digest)) tenant ??= candidate.tenant;
     }
     return tenant === undefined ? undefined : { tenant, scopes: new Set(SCOPES), kind: "api_key" };
   }
@@ -185,7 +179,13 @@ export function unauthorized(message: string, { tokenSent = true } = {}): Respon
   });
 }
 
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/;
+/** `Bearer <token68>`; the scheme name is case-insensitive (RFC 7235 §2.1). */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined when malformed. */
+export function parseBearerToken(header: string | undefined): string | undefined {
+  return BEARER.exec(header?.trim() ?? "")?.[1];
+}
 
 /** Requires a valid bearer token; puts the caller's principal on the context. */
 export function requireAuth<E extends { Variables: AuthVariables }>(
@@ -196,10 +196,10 @@ export function requireAuth<E extends { Variables: AuthVariables }>(
     if (!header) {
       return unauthorized("missing bearer token", { tokenSent: false });
     }
-    const match = BEARER.exec(header.trim());
-    if (!match) return unauthorized("malformed Authorization header: expected 'Bearer <token>'");
+    const token = parseBearerToken(header);
+    if (!token) return unauthorized("malformed Authorization header: expected 'Bearer <token>'");
     try {
-      c.set("principal", await authenticator.authenticate(match[1]));
+      c.set("principal", await authenticator.authenticate(token));
     } catch (error) {
       if (error instanceof AuthError) return unauthorized(error.message);
       throw error;
@@ -219,8 +219,8 @@ export function requireOperator<E extends { Variables: AuthVariables }>(
   const operatorDigest = operatorToken === undefined ? undefined : sha256(operatorToken);
   const authenticate = requireAuth<E>(authenticator);
   return async (c, next) => {
-    const match = BEARER.exec(c.req.header("Authorization")?.trim() ?? "");
-    if (match && operatorDigest && sameBytes(await sha256(match[1]), await operatorDigest)) {
+    const token = parseBearerToken(c.req.header("Authorization"));
+    if (token && operatorDigest && constantTimeEqual(await sha256(token), await operatorDigest)) {
       return await next();
     }
     let denied: Response | undefined;

@@ -1,6 +1,6 @@
 /** `GET /campaigns`: the tenant's campaigns with lifetime totals, cursor-paginated. */
 import type { Hono } from "hono";
-import { reportCurrencies } from "../lib/metrics.ts";
+import { reportCurrencies } from "../lib/kpi.ts";
 import type { Campaign, CampaignsPage } from "../lib/api.ts";
 import { InvalidCursorError } from "../lib/store/metrics_store.ts";
 import type { CampaignSummary } from "../lib/store/metrics_store.ts";

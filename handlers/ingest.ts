@@ -1,8 +1,11 @@
 /**
- * Ingestion over HTTP: `POST /metrics` (push rows, scope metrics:write) and
+ * Ingestion over HTTP: `POST /ingest/rows` (push rows, scope metrics:write) and
  * `GET /sources` (each source's last success, last error, rows and lag).
+ *
+ * `POST /metrics` is the push's former route, answered for one more release with a
+ * `Deprecation` header pointing at its successor (RFC 9745): `GET /metrics` is Prometheus.
  */
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { redact } from "../lib/log.ts";
 import { RowRejectionSchema } from "../lib/schema.ts";
@@ -10,7 +13,7 @@ import { MetricRowSchema } from "../lib/schema.ts";
 import type { SourceStatus } from "../lib/store/ingest_journal.ts";
 import { requireScope } from "./auth.ts";
 import type { AppEnv } from "./context.ts";
-import type { AppExtension } from "./app.ts";
+import type { AppExtension } from "./app_factory.ts";
 import { BadRequest } from "./params.ts";
 import { JSON_TYPE, NDJSON_TYPES, parsePushBody, pushFormat } from "./push_body.ts";
 import type { Operation } from "./openapi.ts";
@@ -51,10 +54,15 @@ export const SourcesResponse = z.object({
   })),
 });
 
+/** The push route. */
+export const PUSH_ROUTE = "/ingest/rows";
+/** The push's former route, kept for one release. */
+export const DEPRECATED_PUSH_ROUTE = "/metrics";
+
 export function ingestHttp(deps: IngestHttpDeps): AppExtension {
   return {
     register(app: Hono<AppEnv>) {
-      app.post("/metrics", requireScope<AppEnv>("metrics:write"), async (c) => {
+      const push = async (c: Context<AppEnv>) => {
         const format = pushFormat(c.req.header("Content-Type"));
         if (!format) {
           return c.json({
@@ -76,7 +84,18 @@ export function ingestHttp(deps: IngestHttpDeps): AppExtension {
           ...result.rejected.filter((reject) => !badLines.has(reject.index)),
         ].sort((a, b) => a.index - b.index);
         return c.json({ accepted: result.accepted, rejected });
-      });
+      };
+      app.post(PUSH_ROUTE, requireScope<AppEnv>("metrics:write"), push);
+      app.post(
+        DEPRECATED_PUSH_ROUTE,
+        async (c, next) => {
+          await next();
+          c.header("Deprecation", "true");
+          c.header("Link", `<${PUSH_ROUTE}>; rel="successor-version"`);
+        },
+        requireScope<AppEnv>("metrics:write"),
+        push,
+      );
 
       app.get("/sources", requireScope<AppEnv>("insights:read"), async (c) => {
         const tenant = c.get("principal").tenant;
@@ -107,22 +126,30 @@ export function ingestHttp(deps: IngestHttpDeps): AppExtension {
   };
 }
 
+const PUSH_OPERATION: Operation = {
+  method: "post",
+  path: PUSH_ROUTE,
+  summary: "Push rows in the unified schema (idempotent upsert); invalid rows are reported",
+  tags: ["ingestion"],
+  body: [
+    { contentType: "application/json", schema: z.array(MetricRowSchema) },
+    {
+      contentType: "application/x-ndjson",
+      schema: z.string().describe("one row (JSON object) per line"),
+    },
+  ],
+  response: PushResponse,
+  scope: "metrics:write",
+  statuses: [400, 413, 415, 503],
+};
+
 const INGEST_OPERATIONS: readonly Operation[] = [
+  PUSH_OPERATION,
   {
-    method: "post",
-    path: "/metrics",
-    summary: "Push rows in the unified schema (idempotent upsert); invalid rows are reported",
-    tags: ["ingestion"],
-    body: [
-      { contentType: "application/json", schema: z.array(MetricRowSchema) },
-      {
-        contentType: "application/x-ndjson",
-        schema: z.string().describe("one row (JSON object) per line"),
-      },
-    ],
-    response: PushResponse,
-    scope: "metrics:write",
-    statuses: [400, 413, 415, 503],
+    ...PUSH_OPERATION,
+    path: DEPRECATED_PUSH_ROUTE,
+    summary: `Deprecated: the former route of POST ${PUSH_ROUTE}, answered for one release`,
+    deprecated: true,
   },
   {
     method: "get",

@@ -6,7 +6,7 @@
 import type { Hono } from "hono";
 import type { z } from "zod";
 import { calendarDateIn } from "../lib/dates.ts";
-import { type CurrencyReport, reportCurrencies } from "../lib/metrics.ts";
+import { type CurrencyReport, reportCurrencies } from "../lib/kpi.ts";
 import type { CampaignInsights, Insights, InsightsGroup } from "../lib/api.ts";
 import type { MetricName, Platform } from "../lib/schema.ts";
 import type { SumsRow } from "../lib/store/metrics_store.ts";

@@ -21,6 +21,8 @@ export interface Operation {
   /** Scope needed; undefined = public. */
   scope?: string;
   statuses?: number[];
+  /** Still answered, but replaced (OpenAPI `deprecated: true`). */
+  deprecated?: boolean;
 }
 
 const ErrorSchema = z.object({
@@ -125,6 +127,7 @@ export function buildOpenApi(operations: readonly Operation[], version: string) 
         }
         : {}),
       responses,
+      ...(operation.deprecated ? { deprecated: true } : {}),
       security: operation.scope ? [{ bearer: [operation.scope] }] : [],
     };
   }

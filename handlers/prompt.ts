@@ -20,18 +20,36 @@ import {
 import { type Answer, answerPrompt } from "../lib/bot/answer.ts";
 import { ParsedQuerySchema } from "../lib/bot/query.ts";
 import { calendarDateIn } from "../lib/dates.ts";
-import { type AppExtension, createApp } from "./app.ts";
-import { type Authenticator, AuthError, type Principal, requireScope } from "./auth.ts";
+import { toHex } from "../lib/encoding.ts";
+import { type AppExtension, createApp } from "./app_factory.ts";
+import {
+  type Authenticator,
+  AuthError,
+  parseBearerToken,
+  type Principal,
+  requireScope,
+} from "./auth.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import type { Operation } from "./openapi.ts";
 import { BadRequest } from "./params.ts";
 
 export const MAX_PROMPT_CHARACTERS = 1000;
 
+const PROMPT_REQUIRED = 'prompt is required: send {"prompt": "your question"}';
+
 export const PromptRequestSchema = z.object({
-  prompt: z.string().min(1).max(MAX_PROMPT_CHARACTERS).describe(
-    "The question, in words (at most 1000 characters)",
-  ),
+  prompt: z.string({
+    error: (issue) => issue.input === undefined ? PROMPT_REQUIRED : "prompt must be a string",
+  })
+    .refine((text) => text.trim().length > 0, "prompt must not be empty")
+    // Characters, not UTF-16 units: an emoji counts once.
+    .refine(
+      (text) => [...text].length <= MAX_PROMPT_CHARACTERS,
+      `prompt is longer than ${MAX_PROMPT_CHARACTERS} characters`,
+    )
+    .transform((text) => text.trim())
+    .meta({ minLength: 1, maxLength: MAX_PROMPT_CHARACTERS })
+    .describe("The question, in words (at most 1000 characters)"),
 });
 
 export const PromptResponseSchema = z.object({
@@ -43,8 +61,9 @@ export const PromptResponseSchema = z.object({
 });
 
 /**
- * Reads `{"prompt": "..."}`; anything else is a 400 naming `prompt`: a body that is not
- * JSON, no prompt, a non-string, a blank one or one over 1000 characters.
+ * Reads `{"prompt": "..."}` through PromptRequestSchema; anything else is a 400 naming
+ * `prompt`: a body that is not JSON, no prompt, a non-string, a blank one or one over
+ * 1000 characters.
  */
 export async function readPrompt(c: Context): Promise<string> {
   let body: unknown;
@@ -53,26 +72,16 @@ export async function readPrompt(c: Context): Promise<string> {
   } catch {
     throw new BadRequest("prompt", 'body is not valid JSON: send {"prompt": "your question"}');
   }
-  if (body === null || typeof body !== "object" || Array.isArray(body) || !("prompt" in body)) {
-    throw new BadRequest("prompt", 'prompt is required: send {"prompt": "your question"}');
-  }
-  const prompt = (body as { prompt: unknown }).prompt;
-  if (typeof prompt !== "string") throw new BadRequest("prompt", "prompt must be a string");
-  if (prompt.trim().length === 0) throw new BadRequest("prompt", "prompt must not be empty");
-  if ([...prompt].length > MAX_PROMPT_CHARACTERS) {
-    throw new BadRequest(
-      "prompt",
-      `prompt is longer than ${MAX_PROMPT_CHARACTERS} characters`,
-    );
-  }
-  return prompt.trim();
+  const parsed = PromptRequestSchema.safeParse(body);
+  if (parsed.success) return parsed.data.prompt;
+  const issue = parsed.error.issues[0];
+  // An issue about the body itself (an array, a string, null) means the prompt is missing.
+  throw new BadRequest("prompt", issue.path.length ? issue.message : PROMPT_REQUIRED);
 }
-
-const BEARER = /^Bearer +(\S+)$/i;
 
 /** The bearer token of a request (the auth middleware has already checked its form). */
 export function bearerToken(c: Context): string | undefined {
-  return BEARER.exec(c.req.header("Authorization")?.trim() ?? "")?.[1];
+  return parseBearerToken(c.req.header("Authorization"));
 }
 
 export const PROMPT_OPERATION: Operation = {
@@ -171,7 +180,7 @@ export function internalAnalytics(
       let token = tokens.get(tenant);
       if (!token) {
         const bytes = crypto.getRandomValues(new Uint8Array(32));
-        token = "internal_" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+        token = "internal_" + toHex(bytes);
         tokens.set(tenant, token);
         principals.set(token, { tenant, scopes: new Set(["insights:read"]), kind: "api_key" });
       }

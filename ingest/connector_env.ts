@@ -4,7 +4,6 @@
  * `ConfigError`, which name every missing or invalid variable and never a value.
  */
 import { z } from "zod";
-import { TenantIdSchema } from "../lib/schema.ts";
 
 /**
  * A comma-separated list of account ids, each normalized by `normalize` (which returns
@@ -37,9 +36,6 @@ export const BaseUrlSchema = z.string().trim().refine((text) => {
     return false;
   }
 }, "expected an http(s) URL").transform((text) => text.replace(/\/+$/, ""));
-
-/** The tenant every configured account belongs to. */
-export const TenantEnvSchema = TenantIdSchema.default("default");
 
 /** A required secret: any non-blank text, trimmed. */
 export const SecretSchema = z.string().trim().min(1);

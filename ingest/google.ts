@@ -25,7 +25,7 @@ import {
   parseRetryAfter,
 } from "./http.ts";
 import { type Env, parseEnv } from "../lib/config.ts";
-import { accountIdList, BaseUrlSchema, SecretSchema, TenantEnvSchema } from "./connector_env.ts";
+import { accountIdList, BaseUrlSchema, SecretSchema } from "./connector_env.ts";
 import { dayStart, resolveTimeZone, wireId, wireMeasure, wireText } from "./platform_rows.ts";
 import { isRecord } from "../lib/schema.ts";
 
@@ -52,7 +52,6 @@ export const GoogleConfigSchema = z.object({
   }).optional(),
   GOOGLE_ADS_API_BASE_URL: BaseUrlSchema.default(GOOGLE_DEFAULT_BASE_URL),
   GOOGLE_OAUTH_TOKEN_URL: BaseUrlSchema.default(GOOGLE_DEFAULT_TOKEN_URL),
-  INGEST_TENANT: TenantEnvSchema,
 }).transform((env) => ({
   developerToken: env.GOOGLE_ADS_DEVELOPER_TOKEN,
   clientId: env.GOOGLE_ADS_CLIENT_ID,
@@ -62,20 +61,13 @@ export const GoogleConfigSchema = z.object({
   loginCustomerId: env.GOOGLE_ADS_LOGIN_CUSTOMER_ID,
   baseUrl: env.GOOGLE_ADS_API_BASE_URL,
   tokenUrl: env.GOOGLE_OAUTH_TOKEN_URL,
-  tenantId: env.INGEST_TENANT,
 }));
-export type GoogleConfig = z.output<typeof GoogleConfigSchema>;
+/** The connector's settings, for the accounts of one tenant. */
+export type GoogleConfig = z.output<typeof GoogleConfigSchema> & { tenantId: string };
 
-export const GOOGLE_REQUIRED_ENV = [
-  "GOOGLE_ADS_DEVELOPER_TOKEN",
-  "GOOGLE_ADS_CLIENT_ID",
-  "GOOGLE_ADS_CLIENT_SECRET",
-  "GOOGLE_ADS_REFRESH_TOKEN",
-  "GOOGLE_ADS_CUSTOMER_IDS",
-] as const;
-
-export function parseGoogleConfig(env: Env): GoogleConfig {
-  return parseEnv(GoogleConfigSchema, env, "google source");
+/** The connector's variables; its accounts belong to `tenantId` (INGEST_TENANT). */
+export function parseGoogleConfig(env: Env, tenantId = "default"): GoogleConfig {
+  return { ...parseEnv(GoogleConfigSchema, env, "google source"), tenantId };
 }
 
 // ---------------------------------------------------------------------------

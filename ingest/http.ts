@@ -11,27 +11,22 @@
  * record every wait.
  */
 import { type Logger, redact, silentLogger } from "../lib/log.ts";
-import { backoffDelay } from "../lib/retry.ts";
+import { backoffDelay, type RetryPolicy } from "../lib/retry.ts";
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
-export interface RetryPolicy {
-  /** Attempts in total, the first one included. */
-  maxAttempts: number;
-  /** First backoff ceiling; doubles per attempt. */
-  baseDelayMs: number;
-  /** Ceiling of the computed exponential backoff. */
-  maxBackoffMs: number;
+/** The shared retry policy, plus what an HTTP request adds to it. */
+export interface HttpRetryPolicy extends RetryPolicy {
   /** Ceiling of any single wait, including one the platform asked for. */
   maxWaitMs: number;
   /** Per-attempt timeout (headers and body). */
   timeoutMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+export const DEFAULT_RETRY_POLICY: HttpRetryPolicy = {
   maxAttempts: 5,
   baseDelayMs: 500,
-  maxBackoffMs: 30_000,
+  maxDelayMs: 30_000,
   maxWaitMs: 60_000,
   timeoutMs: 60_000,
 };
@@ -45,7 +40,7 @@ export interface HttpDeps {
   /** Milliseconds since the epoch. */
   now?: () => number;
   logger?: Logger;
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<HttpRetryPolicy>;
 }
 
 /** A response read in full: status, headers, raw text and the JSON body when it parses. */
@@ -133,7 +128,7 @@ const realSleep: Sleep = (ms, signal) =>
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const deps = options.deps ?? {};
-  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...deps.retry };
+  const policy: HttpRetryPolicy = { ...DEFAULT_RETRY_POLICY, ...deps.retry };
   const doFetch = deps.fetch ?? globalThis.fetch.bind(globalThis);
   const sleep = deps.sleep ?? realSleep;
   const random = deps.random ?? Math.random;
@@ -208,27 +203,19 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
 /**
  * The wait before the next attempt: the platform's own signal when it gave one (capped),
- * otherwise "full jitter" backoff, uniform in [0, min(maxBackoff, base · 2^(n−1))), which
+ * otherwise "full jitter" backoff, uniform in [0, min(maxDelay, base · 2^(n−1))), which
  * spreads a crowd of clients out instead of having them retry in lockstep.
  */
 export function retryWaitMs(
   attemptNo: number,
   signalMs: number | undefined,
-  policy: RetryPolicy,
+  policy: HttpRetryPolicy,
   random: () => number,
 ): number {
   if (signalMs !== undefined && Number.isFinite(signalMs) && signalMs >= 0) {
     return Math.min(Math.ceil(signalMs), policy.maxWaitMs);
   }
-  const backoff = backoffDelay(
-    {
-      attempts: policy.maxAttempts,
-      baseDelayMs: policy.baseDelayMs,
-      maxDelayMs: policy.maxBackoffMs,
-    },
-    attemptNo - 1,
-    random,
-  );
+  const backoff = backoffDelay(policy, attemptNo - 1, random);
   return Math.min(backoff, policy.maxWaitMs);
 }
 

@@ -24,7 +24,7 @@ import {
   parseRetryAfter,
 } from "./http.ts";
 import { type Env, parseEnv } from "../lib/config.ts";
-import { accountIdList, BaseUrlSchema, SecretSchema, TenantEnvSchema } from "./connector_env.ts";
+import { accountIdList, BaseUrlSchema, SecretSchema } from "./connector_env.ts";
 import { dayStart, wireId, wireMeasure, wireText } from "./platform_rows.ts";
 import { isRecord } from "../lib/schema.ts";
 
@@ -61,24 +61,22 @@ export const LinkedInConfigSchema = z.object({
   LINKEDIN_API_BASE_URL: BaseUrlSchema.default(LINKEDIN_DEFAULT_BASE_URL),
   LINKEDIN_VERSION: z.string().trim().regex(/^\d{6}(\.\d{2})?$/, "expected YYYYMM")
     .default(LINKEDIN_DEFAULT_VERSION),
-  INGEST_TENANT: TenantEnvSchema,
 }).transform((env) => ({
   accessToken: env.LINKEDIN_ACCESS_TOKEN,
   accountIds: env.LINKEDIN_AD_ACCOUNT_IDS,
   baseUrl: env.LINKEDIN_API_BASE_URL,
   version: env.LINKEDIN_VERSION,
-  tenantId: env.INGEST_TENANT,
   /** Days per analytics request. */
   maxDaysPerRequest: 30,
   /** Elements at which LinkedIn truncates a response: reaching it means "split further". */
   elementCap: 15_000,
 }));
-export type LinkedInConfig = z.output<typeof LinkedInConfigSchema>;
+/** The connector's settings, for the accounts of one tenant. */
+export type LinkedInConfig = z.output<typeof LinkedInConfigSchema> & { tenantId: string };
 
-export const LINKEDIN_REQUIRED_ENV = ["LINKEDIN_ACCESS_TOKEN", "LINKEDIN_AD_ACCOUNT_IDS"] as const;
-
-export function parseLinkedInConfig(env: Env): LinkedInConfig {
-  return parseEnv(LinkedInConfigSchema, env, "linkedin source");
+/** The connector's variables; its accounts belong to `tenantId` (INGEST_TENANT). */
+export function parseLinkedInConfig(env: Env, tenantId = "default"): LinkedInConfig {
+  return { ...parseEnv(LinkedInConfigSchema, env, "linkedin source"), tenantId };
 }
 
 // ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import {
   type Verdict,
 } from "./http.ts";
 import { type Env, parseEnv } from "../lib/config.ts";
-import { accountIdList, BaseUrlSchema, SecretSchema, TenantEnvSchema } from "./connector_env.ts";
+import { accountIdList, BaseUrlSchema, SecretSchema } from "./connector_env.ts";
 import { dayStart, resolveTimeZone, wireId, wireMeasure, wireText } from "./platform_rows.ts";
 import { isRecord } from "../lib/schema.ts";
 
@@ -57,19 +57,18 @@ export const MetaConfigSchema = z.object({
     text.split(",").map((type) => type.trim()).filter(Boolean)
   ).pipe(z.array(z.string()).min(1, "at least one action type"))
     .default([...META_DEFAULT_ACTION_TYPES]),
-  INGEST_TENANT: TenantEnvSchema,
 }).transform((env) => ({
   accessToken: env.META_ACCESS_TOKEN,
   accountIds: env.META_AD_ACCOUNT_IDS,
   baseUrl: env.META_API_BASE_URL,
   actionTypes: env.META_ACTION_TYPES,
-  tenantId: env.INGEST_TENANT,
   /** Days per insights request; longer windows are split. */
   maxDaysPerRequest: 30,
   /** Rows per page (`limit`). */
   pageSize: 500,
 }));
-export type MetaConfig = z.output<typeof MetaConfigSchema>;
+/** The connector's settings, for the accounts of one tenant. */
+export type MetaConfig = z.output<typeof MetaConfigSchema> & { tenantId: string };
 
 export const INSIGHTS_FIELDS = [
   "campaign_id",
@@ -83,10 +82,9 @@ export const INSIGHTS_FIELDS = [
   "action_values",
 ] as const;
 
-export const META_REQUIRED_ENV = ["META_ACCESS_TOKEN", "META_AD_ACCOUNT_IDS"] as const;
-
-export function parseMetaConfig(env: Env): MetaConfig {
-  return parseEnv(MetaConfigSchema, env, "meta source");
+/** The connector's variables; its accounts belong to `tenantId` (INGEST_TENANT). */
+export function parseMetaConfig(env: Env, tenantId = "default"): MetaConfig {
+  return { ...parseEnv(MetaConfigSchema, env, "meta source"), tenantId };
 }
 
 // ---------------------------------------------------------------------------

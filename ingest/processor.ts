@@ -40,13 +40,13 @@ export interface ProcessorDeps {
 
 /** About 10 s of retries in all: long enough for a failover, short enough for a request. */
 export const DEFAULT_DATABASE_RETRY: RetryPolicy = {
-  attempts: 6,
+  maxAttempts: 6,
   baseDelayMs: 200,
   maxDelayMs: 4000,
 };
 
 /** Push clients get a short retry: they hold a request open and can retry on 503. */
-export const PUSH_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 };
+export const PUSH_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000 };
 
 export class Processor {
   private readonly ingested;

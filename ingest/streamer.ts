@@ -11,7 +11,8 @@ import type { Logger } from "../lib/log.ts";
 import type { IngestJournal } from "../lib/store/ingest_journal.ts";
 import type { Registry } from "../lib/telemetry.ts";
 import { isTransientDatabaseError } from "../lib/store/errors.ts";
-import { backfillWindow, fakeRows, type FakeSource } from "./fake.ts";
+import { backfillWindow, type FakeSource } from "./fake.ts";
+import { fakeRows } from "./fake_rows.ts";
 import type { Dispatcher } from "./dispatcher.ts";
 import type { Processor } from "./processor.ts";
 

@@ -25,7 +25,7 @@ import {
   parseRetryAfter,
 } from "./http.ts";
 import { type Env, parseEnv } from "../lib/config.ts";
-import { accountIdList, BaseUrlSchema, SecretSchema, TenantEnvSchema } from "./connector_env.ts";
+import { accountIdList, BaseUrlSchema, SecretSchema } from "./connector_env.ts";
 import { dayStart, resolveTimeZone, wireId, wireMeasure, wireText } from "./platform_rows.ts";
 import { isRecord } from "../lib/schema.ts";
 
@@ -42,24 +42,22 @@ export const TikTokConfigSchema = z.object({
   TIKTOK_ADVERTISER_IDS: accountIdList(normalizeTikTokAdvertiserId, "7012345678901234567"),
   TIKTOK_API_BASE_URL: BaseUrlSchema.default(TIKTOK_DEFAULT_BASE_URL),
   TIKTOK_CONVERSION_METRIC: z.enum(TIKTOK_CONVERSION_METRICS).default("complete_payment"),
-  INGEST_TENANT: TenantEnvSchema,
 }).transform((env) => ({
   accessToken: env.TIKTOK_ACCESS_TOKEN,
   advertiserIds: env.TIKTOK_ADVERTISER_IDS,
   baseUrl: env.TIKTOK_API_BASE_URL,
   conversionMetric: env.TIKTOK_CONVERSION_METRIC,
-  tenantId: env.INGEST_TENANT,
   /** A daily report may span at most 30 days. */
   maxDaysPerRequest: 30,
   /** Rows per page (TikTok's maximum is 1000). */
   pageSize: 1000,
 }));
-export type TikTokConfig = z.output<typeof TikTokConfigSchema>;
+/** The connector's settings, for the accounts of one tenant. */
+export type TikTokConfig = z.output<typeof TikTokConfigSchema> & { tenantId: string };
 
-export const TIKTOK_REQUIRED_ENV = ["TIKTOK_ACCESS_TOKEN", "TIKTOK_ADVERTISER_IDS"] as const;
-
-export function parseTikTokConfig(env: Env): TikTokConfig {
-  return parseEnv(TikTokConfigSchema, env, "tiktok source");
+/** The connector's variables; its accounts belong to `tenantId` (INGEST_TENANT). */
+export function parseTikTokConfig(env: Env, tenantId = "default"): TikTokConfig {
+  return { ...parseEnv(TikTokConfigSchema, env, "tiktok source"), tenantId };
 }
 
 export const REPORT_DIMENSIONS = ["campaign_id", "stat_time_day"] as const;

@@ -3,7 +3,7 @@
  * describe them in OpenAPI), the bot's HTTP client reads them.
  */
 import { z } from "zod";
-import { TotalsSchema } from "./metrics.ts";
+import { TotalsSchema } from "./kpi.ts";
 
 export const CurrencyTotalsSchema = TotalsSchema.extend({ currency: z.string() });
 export const PlatformTotalsSchema = TotalsSchema.extend({ platform: z.string() });

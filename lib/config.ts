@@ -1,8 +1,10 @@
 /**
- * The application's configuration, read from environment variables through one zod
- * schema. Entry points pass the environment in as a plain record, so the same code
- * reads the process environment in a container and the bindings of an edge runtime. An invalid
- * value stops start-up with a message naming the variable.
+ * Configuration from environment variables: the API section's schema, the helpers every
+ * section's schema is built from, and ConfigError. Each entry point (runtime/settings.ts)
+ * parses the whole environment once, section by section, and passes each part the
+ * section it needs. The environment comes in as a plain record, so the same code reads
+ * the process environment in a container and the bindings of an edge runtime. An invalid
+ * value stops start-up with one message naming every bad variable.
  */
 import { z } from "zod";
 import { isValidTimeZone } from "./dates.ts";
@@ -62,7 +64,6 @@ const apiKeys = tenantKeyList("default");
 
 export const AppConfigSchema = z.object({
   PORT: envInteger(8080, 0, 65535),
-  BOT_PORT: envInteger(8081, 0, 65535),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   DATABASE_URL: optionalText,
   DATABASE_POOL_SIZE: envInteger(10, 1, 200),
@@ -170,4 +171,31 @@ export function parseEnv<Schema extends z.ZodType>(
 
 export function loadAppConfig(env: Env): AppConfig {
   return parseEnv(AppConfigSchema, env);
+}
+
+/**
+ * Runs every section parser and returns their results under the same keys; the
+ * ConfigErrors of all sections become one, so an operator fixes everything in one go.
+ */
+export function parseSections<Sections extends Record<string, unknown>>(
+  parsers: { [Key in keyof Sections]: () => Sections[Key] },
+  context = "configuration",
+): Sections {
+  const errors: ConfigError[] = [];
+  const sections: Partial<Sections> = {};
+  for (const key of Object.keys(parsers) as (keyof Sections)[]) {
+    try {
+      sections[key] = parsers[key]();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      errors.push(error);
+    }
+  }
+  if (errors.length) throw ConfigError.combine(errors, context);
+  return sections as Sections;
+}
+
+/** The names of the variables given a value (blank counts as unset). */
+export function givenVariables(env: Env): ReadonlySet<string> {
+  return new Set(Object.keys(withoutBlanks(env)));
 }

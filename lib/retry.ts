@@ -1,12 +1,16 @@
 /**
- * Bounded exponential backoff with full jitter: the n-th wait is a random duration in
- * [0, min(maxDelay, baseDelay · 2^n)], so replicas retrying after one outage spread
- * out instead of stampeding (the AWS architecture blog's "full jitter").
+ * The one retry policy: bounded exponential backoff. The n-th wait's ceiling is
+ * min(maxDelay, baseDelay · 2^n); `backoffDelay` draws it with full jitter, uniform in
+ * [0, ceiling), so replicas retrying after one outage spread out instead of stampeding.
+ * Used by the database writes (ingest/processor.ts), the connectors' HTTP client
+ * (ingest/http.ts) and the cache's background version bumps (lib/cache/cache.ts).
  */
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
-  attempts: number;
+  maxAttempts: number;
+  /** First backoff ceiling; doubles per attempt. */
   baseDelayMs: number;
+  /** Ceiling of the computed exponential backoff. */
   maxDelayMs: number;
 }
 
@@ -19,9 +23,21 @@ export interface RetryDeps {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function backoffDelay(policy: RetryPolicy, attempt: number, random = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  return Math.floor(random() * ceiling);
+/** The most the wait after failed attempt `attempt` (0 = the first) may last. */
+export function backoffCeiling(
+  policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">,
+  attempt: number,
+): number {
+  return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+}
+
+/** A wait drawn uniformly in [0, ceiling) ("full jitter"). */
+export function backoffDelay(
+  policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">,
+  attempt: number,
+  random = Math.random,
+): number {
+  return Math.floor(random() * backoffCeiling(policy, attempt));
 }
 
 /** Runs `work`, retrying while `retryable(error)` holds and attempts remain. */
@@ -35,7 +51,7 @@ export async function withRetry<T>(
     try {
       return await work(attempt);
     } catch (error) {
-      if (attempt + 1 >= policy.attempts || !retryable(error)) throw error;
+      if (attempt + 1 >= policy.maxAttempts || !retryable(error)) throw error;
       const delay = backoffDelay(policy, attempt, deps.random);
       deps.onRetry?.(error, attempt + 1, delay);
       await (deps.sleep ?? sleep)(delay);

@@ -1,24 +1,26 @@
 /**
- * Composition root: reads the environment once and builds every long-lived part
- * (database, cache, auth, ingestion, the HTTP app). Entry points (main.ts, the edge
- * handler, tests) choose which parts to start.
+ * Composition root: builds every long-lived part (database, cache, auth, ingestion, the
+ * HTTP app) from the settings an entry point parsed once (runtime/settings.ts). Entry
+ * points (main.ts, the benchmark's server) choose which parts to start.
  */
 import type { Hono } from "hono";
-import { type AppConfig, type Env, loadAppConfig } from "../lib/config.ts";
+import type { AppConfig } from "../lib/config.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { Registry } from "../lib/telemetry.ts";
+import { toHex } from "../lib/encoding.ts";
 import type { CachedReader } from "../lib/cache/cache.ts";
-import type { AppExtension } from "../handlers/app.ts";
+import type { AppExtension } from "../handlers/app_factory.ts";
 import type { AppDeps, AppEnv } from "../handlers/context.ts";
-import { authenticatorFor, composeApp } from "./app.ts";
-import { createCachedReaderFromEnv } from "./cache.ts";
+import { authenticatorFor, composeApp } from "./compose_app.ts";
+import { createCachedReader } from "./cache_wiring.ts";
+import type { PipelineSettings } from "./settings.ts";
 import { type Database, openDatabase } from "./database.ts";
-import { type IngestConfig, loadIngestConfig } from "../ingest/config.ts";
+import type { IngestConfig } from "../ingest/ingest_settings.ts";
 import { Processor } from "../ingest/processor.ts";
 import { Dispatcher } from "../ingest/dispatcher.ts";
 import { SyncLocks } from "../ingest/locks.ts";
 import { FakeStreamer } from "../ingest/streamer.ts";
-import { createFakeSource, fakeConfigFromEnv } from "../ingest/fake.ts";
+import { createFakeSource } from "../ingest/fake.ts";
 import { createSources } from "../ingest/sources.ts";
 import type { Source } from "../ingest/source.ts";
 
@@ -48,20 +50,22 @@ export interface ServiceOptions {
   extensions?: (services: Omit<Services, "app" | "deps" | "close">) => AppExtension[];
 }
 
-export async function buildServices(env: Env, options: ServiceOptions = {}): Promise<Services> {
-  const config = loadAppConfig(env);
-  const ingestConfig = loadIngestConfig(env);
+export async function buildServices(
+  settings: PipelineSettings,
+  options: ServiceOptions = {},
+): Promise<Services> {
+  const { app: config, ingest: ingestConfig } = settings;
   const clock = options.clock ?? (() => new Date());
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
   const telemetry = new Registry();
-  const sources = buildSources(env, ingestConfig, clock);
+  const sources = buildSources(settings, clock);
 
   const db = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     poolSize: config.DATABASE_POOL_SIZE,
   }, logger);
-  const reader = await createCachedReaderFromEnv(env, logger);
+  const reader = await createCachedReader(settings.cache, logger);
 
   const invalidate = (tenantId: string) => reader.bumpDataVersion(tenantId);
   const processor = new Processor({
@@ -97,7 +101,7 @@ export async function buildServices(env: Env, options: ServiceOptions = {}): Pro
         telemetry,
         clock,
         // The streamer's own backlog absorbs outages: fail fast and queue.
-        retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+        retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
       }),
       dispatcher,
       journal: db.journal,
@@ -148,12 +152,16 @@ export async function buildServices(env: Env, options: ServiceOptions = {}): Pro
   };
 }
 
-function buildSources(env: Env, config: IngestConfig, clock: () => Date): Source[] {
-  if (config.DATA_SOURCE === "fake") {
-    const fake = fakeConfigFromEnv(env);
-    return [createFakeSource({ ...fake, tenantId: config.INGEST_TENANT, now: clock })];
+function buildSources({ ingest, sources }: PipelineSettings, clock: () => Date): Source[] {
+  if (ingest.DATA_SOURCE === "fake") {
+    return [createFakeSource({
+      seed: ingest.FAKE_SEED,
+      campaigns: ingest.FAKE_CAMPAIGNS,
+      tenantId: ingest.INGEST_TENANT,
+      now: clock,
+    })];
   }
-  return createSources(env, config.ENABLED_SOURCES, {});
+  return createSources(sources);
 }
 
 function buildAuthenticator(config: AppConfig) {
@@ -168,7 +176,7 @@ function buildAuthenticator(config: AppConfig) {
 
 function randomKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
-  return "ca_" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return "ca_" + toHex(bytes);
 }
 
 function runnerName(): string {

@@ -3,7 +3,7 @@
  * percentages, ROAS, counts), dates, platform and campaign names, and a metric's
  * values across currencies.
  */
-import { minorUnitDigits } from "../metrics.ts";
+import { minorUnitDigits } from "../kpi.ts";
 import type { Platform } from "../schema.ts";
 import { metricValue, type Period, type Subject, type TotalsView } from "./outcome.ts";
 import { type BotMetric, isCurrencyBound, isMoneyMetric } from "./query.ts";

@@ -10,7 +10,7 @@ import {
   LOWER_IS_BETTER,
   type Measure,
   MONEY_MEASURES,
-} from "../metrics.ts";
+} from "../kpi.ts";
 import { PlatformSchema } from "../schema.ts";
 
 /** Canonical metric names the bot speaks; `spend` is the API's `cost`. */

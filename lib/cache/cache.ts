@@ -10,7 +10,9 @@
  */
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
-import { Registry } from "../telemetry.ts";
+import type { Registry } from "../telemetry.ts";
+import { base64UrlEncode } from "../encoding.ts";
+import { backoffCeiling } from "../retry.ts";
 
 /** What one combined lookup returns: the tenant's current version and, if cached, the entry. */
 export interface VersionedLookup {
@@ -56,7 +58,7 @@ export const cacheKeys = {
 /** Random per process: with the counter below, tokens never repeat across processes. */
 const TOKEN_PREFIX = (() => {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
+  return base64UrlEncode(bytes);
 })();
 let tokenCounter = 0;
 
@@ -69,21 +71,6 @@ let tokenCounter = 0;
 export function newVersionToken(): string {
   tokenCounter += 1;
   return `${TOKEN_PREFIX}.${tokenCounter.toString(36)}`;
-}
-
-/** A stable query key: the same name and parameters give the same key in any key order. */
-export function canonicalQueryKey(name: string, params: Record<string, unknown> = {}): string {
-  return `${name}|${JSON.stringify(sortKeys(params))}`;
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== "object" || value instanceof Date) return value;
-  return Object.fromEntries(
-    Object.keys(value).sort().map((
-      key,
-    ) => [key, sortKeys((value as Record<string, unknown>)[key])]),
-  );
 }
 
 export interface CacheCounters {
@@ -346,7 +333,11 @@ export class CachedReader {
 
   #scheduleBumpRetry(tenant: string, state: PendingBump): void {
     if (this.#closed || state.timer !== undefined || state.running) return;
-    const ceiling = Math.min(this.#retryMaxMs, this.#retryInitialMs * 2 ** state.attempts);
+    const ceiling = backoffCeiling(
+      { baseDelayMs: this.#retryInitialMs, maxDelayMs: this.#retryMaxMs },
+      state.attempts,
+    );
+    // "Equal jitter": at least half the ceiling, so a bump never retries at once.
     const delay = ceiling / 2 + Math.random() * ceiling / 2;
     state.timer = setTimeout(() => {
       state.timer = undefined;
@@ -435,11 +426,4 @@ export function registerCacheMetrics(registry: Registry, reader: CachedReader): 
     .collect(() => (reader.health().healthy ? 1 : 0), labels);
   registry.gauge("cache_pending_bumps", "Tenants whose version bump has not landed.")
     .collect(() => reader.health().pendingBumps, labels);
-}
-
-/** The reader's counters and health alone, in the Prometheus text format. */
-export function cacheMetricsText(reader: CachedReader): string {
-  const registry = new Registry();
-  registerCacheMetrics(registry, reader);
-  return registry.render();
 }

@@ -9,7 +9,7 @@
  * Redis is unreachable instead of queueing forever. Its per-command `timeout` only
  * covers the wait before a command is written, not the wait for the reply (a frozen
  * server held a command for seconds), so this module puts its own deadline on every
- * operation. The client is created and connected by the entry point (runtime/cache.ts)
+ * operation. The client is created and connected by the entry point (runtime/cache_wiring.ts)
  * and passed in through `RedisCommandClient`: lib/ opens no sockets.
  *
  * A hit costs one round trip: one EVALSHA of a Lua script that reads the tenant's
@@ -17,6 +17,7 @@
  * After a Redis restart the first call answers NOSCRIPT and is repeated as EVAL,
  * which loads the script again.
  */
+import { toHex } from "../encoding.ts";
 import { z } from "zod";
 import { type Cache, type CacheBackend, cacheKeys, newVersionToken } from "./cache.ts";
 import type { VersionedLookup } from "./cache.ts";
@@ -61,8 +62,7 @@ class LuaScript {
   async sha(): Promise<string> {
     if (this.#sha === undefined) {
       const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(this.source));
-      this.#sha = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0"))
-        .join("");
+      this.#sha = toHex(new Uint8Array(digest));
     }
     return this.#sha;
   }

@@ -3,7 +3,7 @@
  * sockets. It runs the same commands and Lua scripts as the TCP adapter, so the
  * behaviour is identical; a hit is one HTTP request (EVALSHA).
  *
- * The @upstash/redis client is created by the entry point (runtime/cache.ts) and must
+ * The @upstash/redis client is created by the entry point (runtime/cache_wiring.ts) and must
  * be configured there with `automaticDeserialization: false` (otherwise it would
  * JSON-parse our cached text), `retry: { retries: 0 }` (the reader already falls back
  * to the database; its default retries would hold a request for seconds) and a

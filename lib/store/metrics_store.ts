@@ -14,7 +14,7 @@ import {
   type RowRejection,
   TenantIdSchema,
 } from "../schema.ts";
-import { MeasureSumsTextSchema } from "../metrics.ts";
+import { MeasureSumsTextSchema } from "../kpi.ts";
 
 /** Which rows a question is about. `to` is exclusive; absent bounds mean "lifetime". */
 export const SelectionSchema = z.object({

@@ -1,7 +1,7 @@
 /** `main.ts ask "..."`: one question from the command line, in-process or over HTTP. */
 import assert from "node:assert/strict";
 import { promptExtension } from "../../handlers/prompt.ts";
-import { KEY_A } from "../support/app.ts";
+import { KEY_A } from "../support/test_app.ts";
 import { seededApp } from "./fixtures.ts";
 import { runMain } from "../support/services.ts";
 

@@ -17,7 +17,7 @@ import { resolveWithSearch } from "../../lib/bot/resolve.ts";
 import { answerPrompt } from "../../lib/bot/answer.ts";
 import { CampaignResolver, type CatalogEntry } from "../../lib/bot/resolve.ts";
 import { VectorIndex } from "../../lib/bot/vector_search.ts";
-import { JWT_SECRET, KEY_A, KEY_B, metricRow } from "../support/app.ts";
+import { JWT_SECRET, KEY_A, KEY_B, metricRow } from "../support/test_app.ts";
 import { NOW, seededApp } from "./fixtures.ts";
 
 /** Serves `fetch` on a free port for the duration of `run`. */

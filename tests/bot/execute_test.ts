@@ -9,7 +9,7 @@ import {
 import { execute } from "../../lib/bot/execute.ts";
 import type { Outcome, OutcomeOf } from "../../lib/bot/outcome.ts";
 import { parsePrompt } from "../../lib/bot/parse/parse.ts";
-import { KEY_A, KEY_B } from "../support/app.ts";
+import { KEY_A, KEY_B } from "../support/test_app.ts";
 import { NOW, seededApp } from "./fixtures.ts";
 
 function as<K extends Outcome["kind"]>(outcome: Outcome, kind: K): OutcomeOf<K> {

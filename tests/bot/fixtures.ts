@@ -3,8 +3,10 @@
  * two currencies, tenant B has one campaign of its own. "Now" is the evaluation files'
  * Wednesday, 2024-04-24T10:00:00Z.
  */
-import { metricRow, type TestApp, testApp } from "../support/app.ts";
-import { campaignMetadata, createFakeCatalog, fakeRows } from "../../ingest/fake.ts";
+import { metricRow, type TestApp, testApp } from "../support/test_app.ts";
+import { campaignMetadata } from "../../ingest/fake.ts";
+import { createFakeCatalog } from "../../ingest/fake_catalog.ts";
+import { fakeRows } from "../../ingest/fake_rows.ts";
 import type { MetricRowInput } from "../../lib/schema.ts";
 
 export const NOW = new Date("2024-04-24T10:00:00Z");

@@ -14,7 +14,7 @@ import {
   formatRatio,
   formatReply,
 } from "../../lib/bot/format.ts";
-import { KEY_A, KEY_B } from "../support/app.ts";
+import { KEY_A, KEY_B } from "../support/test_app.ts";
 import { fakeApp, NOW, seededApp } from "./fixtures.ts";
 
 // ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import { CampaignResolver, type CatalogEntry } from "../../lib/bot/resolve.ts";
 import { VectorIndex } from "../../lib/bot/vector_search.ts";
 import { promptExtension } from "../../handlers/prompt.ts";
 import { postgresDatabase, postgresMissing, type TestDatabase } from "../support/databases.ts";
-import { auth, KEY_A } from "../support/app.ts";
+import { auth, KEY_A } from "../support/test_app.ts";
 import { seededApp } from "./fixtures.ts";
 
 const CATALOG: CatalogEntry[] = [

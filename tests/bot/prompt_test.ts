@@ -5,9 +5,10 @@
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import { promptExtension } from "../../handlers/prompt.ts";
-import { createBotApp, loadBotConfig } from "../../runtime/bot.ts";
+import { createBotApp } from "../../runtime/bot.ts";
+import { loadBotSettings } from "../../runtime/settings.ts";
 import { parsePrompt } from "../../lib/bot/parse/parse.ts";
-import { auth, JWT_SECRET, KEY_A, KEY_B } from "../support/app.ts";
+import { auth, JWT_SECRET, KEY_A, KEY_B } from "../support/test_app.ts";
 import { seededApp } from "./fixtures.ts";
 
 async function jwt(claims: Record<string, unknown>) {
@@ -138,7 +139,7 @@ Deno.test("the standalone bot forwards the caller's token to the API", async (t)
   const { app, dispose } = await seededApp({ extensions: [promptExtension()] });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
   const calls: string[] = [];
-  const config = loadBotConfig({ ANALYTICS_API_URL: `http://127.0.0.1:${server.addr.port}` });
+  const config = loadBotSettings({ ANALYTICS_API_URL: `http://127.0.0.1:${server.addr.port}` });
   const bot = createBotApp(config, {
     fetch: (request) => {
       calls.push(`${new URL(request.url).pathname} ${request.headers.get("Authorization")}`);
@@ -206,7 +207,7 @@ Deno.test("the standalone bot forwards the caller's token to the API", async (t)
       const port = (listener.addr as Deno.NetAddr).port;
       listener.close();
       const offline = createBotApp(
-        loadBotConfig({ ANALYTICS_API_URL: `http://127.0.0.1:${port}` }),
+        loadBotSettings({ ANALYTICS_API_URL: `http://127.0.0.1:${port}` }),
       );
       const answer = await poster(offline)({ prompt: "spend this month" });
       assert.equal(answer.status, 200);

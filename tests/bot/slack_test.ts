@@ -18,10 +18,15 @@ import {
 } from "../../lib/bot/slack.ts";
 import type { AnalyticsClient } from "../../lib/bot/client.ts";
 import { internalAnalytics } from "../../handlers/prompt.ts";
-import { slackCommandHandler, slackExtension, UNMAPPED_TEAM_REPLY } from "../../handlers/slack.ts";
-import { createBotApp, loadBotConfig } from "../../runtime/bot.ts";
+import {
+  slackCommandHandler,
+  slackExtension,
+  UNMAPPED_TEAM_REPLY,
+} from "../../handlers/slack_command.ts";
+import { createBotApp } from "../../runtime/bot.ts";
+import { loadBotSettings } from "../../runtime/settings.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { KEY_A } from "../support/app.ts";
+import { KEY_A } from "../support/test_app.ts";
 import { NOW, seededApp } from "./fixtures.ts";
 
 const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -336,7 +341,7 @@ Deno.test("/slack/command on the API app and on the standalone bot", async (t) =
 
     await t.step("the standalone bot answers with the tenant's API key", async () => {
       const bot = createBotApp(
-        loadBotConfig({
+        loadBotSettings({
           ANALYTICS_API_URL: "http://api.internal",
           SLACK_SIGNING_SECRET: SECRET,
           SLACK_TEAM_TENANTS: "T_ACME:tenant-a,T_GLOBEX:tenant-b",

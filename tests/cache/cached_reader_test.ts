@@ -8,8 +8,7 @@ import {
   type Cache,
   CachedReader,
   cacheKeys,
-  cacheMetricsText,
-  canonicalQueryKey,
+  registerCacheMetrics,
 } from "../../lib/cache/cache.ts";
 import { MemoryCache } from "../../lib/cache/memory.ts";
 import {
@@ -18,9 +17,10 @@ import {
   redisCache,
   RedisProtocolCache,
 } from "../../lib/cache/redis.ts";
-import { upstashCache } from "../../lib/cache/upstash.ts";
+import { createUpstashClient, upstashCache } from "../../lib/cache/upstash.ts";
 import { createLogger, silentLogger } from "../../lib/log.ts";
-import { createRedisClient, createUpstashClient } from "../../runtime/cache.ts";
+import { Registry } from "../../lib/telemetry.ts";
+import { createRedisClient } from "../../runtime/cache_wiring.ts";
 import { type FakeUpstash, startFakeUpstash } from "../fakes/upstash_server.ts";
 import { redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
 import { deleteRedisKeys } from "../support/redis.ts";
@@ -337,7 +337,9 @@ Deno.test("CachedReader: an outage never fails a read, and is logged once per ch
       ["warn", "cache unavailable, answering from the database"],
       ["info", "cache recovered"],
     ]);
-    const text = cacheMetricsText(reader);
+    const registry = new Registry();
+    registerCacheMetrics(registry, reader);
+    const text = registry.render();
     assert.match(text, /^cache_hits_total\{backend="memory"\} 1$/m);
     assert.match(text, /^cache_errors_total\{backend="memory"\} 10$/m);
     assert.match(text, /^cache_bypasses_total\{backend="memory"\} 10$/m);
@@ -530,12 +532,4 @@ Deno.test("RedisProtocolCache: a frozen server costs at most the deadline", asyn
 Deno.test("tenant ids cannot break out of their keys", () => {
   assert.equal(cacheKeys.version("a}:{b"), "v:{a%7D%3A%7Bb}");
   assert.equal(cacheKeys.entry("a:b", "tok", "q:1"), "e:{a%3Ab}:tok:q:1");
-});
-
-Deno.test("canonicalQueryKey ignores parameter order", () => {
-  assert.equal(
-    canonicalQueryKey("totals", { to: "2024-01-31", from: "2024-01-01", p: { b: 1, a: [2, 1] } }),
-    canonicalQueryKey("totals", { p: { a: [2, 1], b: 1 }, from: "2024-01-01", to: "2024-01-31" }),
-  );
-  assert.notEqual(canonicalQueryKey("totals", { a: 1 }), canonicalQueryKey("series", { a: 1 }));
 });

@@ -9,12 +9,8 @@ import { MemoryCache } from "../../lib/cache/memory.ts";
 import { redisCache, type RedisCommandClient } from "../../lib/cache/redis.ts";
 import { ConfigError } from "../../lib/config.ts";
 import { createLogger, silentLogger } from "../../lib/log.ts";
-import {
-  cacheSettingsFromEnv,
-  createCachedReaderFromEnv,
-  createCacheFromEnv,
-  createRedisClient,
-} from "../../runtime/cache.ts";
+import { cacheSettingsFromEnv } from "../../lib/cache/settings.ts";
+import { createCache, createCachedReader, createRedisClient } from "../../runtime/cache_wiring.ts";
 import { IN_CI, redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
 import { deleteKeysWith } from "../support/redis.ts";
 
@@ -247,13 +243,16 @@ Deno.test("cache settings from the environment", async (t) => {
     const settings = cacheSettingsFromEnv({});
     assert.equal(settings.CACHE_TTL_SECONDS, 300);
     assert.equal(settings.CACHE_DISABLED, false);
-    const cache = await createCacheFromEnv({}, silentLogger);
+    const cache = await createCache(cacheSettingsFromEnv({}), silentLogger);
     assert.ok(cache instanceof MemoryCache);
     await cache.close();
   });
 
   await t.step("CACHE_DISABLED gives a reader that always computes", async () => {
-    const reader = await createCachedReaderFromEnv({ CACHE_DISABLED: "true" }, silentLogger);
+    const reader = await createCachedReader(
+      cacheSettingsFromEnv({ CACHE_DISABLED: "true" }),
+      silentLogger,
+    );
     let computed = 0;
     const compute = () => Promise.resolve(++computed);
     await reader.read("acme", "q", compute);
@@ -294,8 +293,10 @@ Deno.test("cache settings from the environment", async (t) => {
     ignore: redisMissing,
     fn: async () => {
       const prefix = `${uniqueName("cachetest")}:`;
-      const reader = await createCachedReaderFromEnv(
-        { REDIS_URL: TEST_REDIS_URL, CACHE_KEY_PREFIX: prefix, CACHE_TTL_SECONDS: "30" },
+      const reader = await createCachedReader(
+        cacheSettingsFromEnv(
+          { REDIS_URL: TEST_REDIS_URL, CACHE_KEY_PREFIX: prefix, CACHE_TTL_SECONDS: "30" },
+        ),
         silentLogger,
       );
       const cleanup = createRedisClient(TEST_REDIS_URL!);

@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { CachedReader, cacheKeys } from "../../lib/cache/cache.ts";
 import { upstashCache } from "../../lib/cache/upstash.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { createCachedReaderFromEnv, createUpstashClient } from "../../runtime/cache.ts";
+import { cacheSettingsFromEnv } from "../../lib/cache/settings.ts";
+import { createUpstashClient } from "../../lib/cache/upstash.ts";
+import { createCachedReader } from "../../runtime/cache_wiring.ts";
 import { startFakeUpstash } from "../fakes/upstash_server.ts";
 import { redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
 import { deleteRedisKeys } from "../support/redis.ts";
@@ -174,11 +176,14 @@ Deno.test({
   async fn() {
     const prefix = `${uniqueName("cachetest")}:`;
     const fake = await startFakeUpstash({ redisUrl: TEST_REDIS_URL! });
-    const reader = await createCachedReaderFromEnv({
-      UPSTASH_REDIS_REST_URL: fake.url,
-      UPSTASH_REDIS_REST_TOKEN: fake.token,
-      CACHE_KEY_PREFIX: prefix,
-    }, silentLogger);
+    const reader = await createCachedReader(
+      cacheSettingsFromEnv({
+        UPSTASH_REDIS_REST_URL: fake.url,
+        UPSTASH_REDIS_REST_TOKEN: fake.token,
+        CACHE_KEY_PREFIX: prefix,
+      }),
+      silentLogger,
+    );
     try {
       assert.equal(reader.cache.backend, "upstash");
       let computed = 0;

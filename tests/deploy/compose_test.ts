@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { AppConfigSchema, loadAppConfig } from "../../lib/config.ts";
-import { IngestConfigSchema, loadIngestConfig } from "../../ingest/config.ts";
+import { IngestConfigSchema, loadIngestConfig } from "../../ingest/ingest_settings.ts";
 import { CacheEnvSchema, cacheSettingsFromEnv } from "../../lib/cache/settings.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -524,7 +524,7 @@ async function variablesTheAppReads(): Promise<Map<string, string>> {
   for (
     const [where, schema] of [
       ["lib/config.ts AppConfigSchema", AppConfigSchema],
-      ["ingest/config.ts IngestConfigSchema", IngestConfigSchema],
+      ["ingest/ingest_settings.ts IngestConfigSchema", IngestConfigSchema],
       ["lib/cache/settings.ts CacheEnvSchema", CacheEnvSchema],
     ] as const
   ) {

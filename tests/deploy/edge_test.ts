@@ -1,11 +1,11 @@
 /**
- * The edge entry point (handlers/edge.ts), called directly with `Request` objects as an
+ * The edge entry point (runtime/edge.ts), called directly with `Request` objects as an
  * edge runtime would: configured only through an environment record, against the real
  * PostgreSQL (a fresh migrated schema) and a fake Upstash REST endpoint in front of the
  * real Redis.
  */
 import assert from "node:assert/strict";
-import edge, { createEdgeHandler, type EdgeHandler } from "../../handlers/edge.ts";
+import edge, { createEdgeHandler, type EdgeHandler } from "../../runtime/edge.ts";
 import { type Logger, silentLogger } from "../../lib/log.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
 import { startFakeUpstash } from "../fakes/upstash_server.ts";
@@ -16,7 +16,7 @@ import {
   TEST_REDIS_URL,
   uniqueName,
 } from "../support/databases.ts";
-import { KEY_A, KEY_B, metricRow } from "../support/app.ts";
+import { KEY_A, KEY_B, metricRow } from "../support/test_app.ts";
 import { deleteRedisKeys } from "../support/redis.ts";
 
 const BASE = "https://edge.example";
@@ -125,9 +125,9 @@ Deno.test({
         assert.deepEqual(campaigns.map((c) => c.campaign_id), ["cmp-42"]);
       });
 
-      await t.step("POST /metrics, then the next read shows the new numbers", async () => {
+      await t.step("POST /ingest/rows, then the next read shows the new numbers", async () => {
         const push = await handler.fetch(
-          new Request(`${BASE}/metrics`, {
+          new Request(`${BASE}/ingest/rows`, {
             method: "POST",
             headers: { Authorization: `Bearer ${KEY_A}`, "Content-Type": "application/json" },
             body: JSON.stringify([
@@ -155,7 +155,7 @@ Deno.test({
 
       await t.step("the push endpoint needs a token like everything else", async () => {
         const response = await handler.fetch(
-          new Request(`${BASE}/metrics`, { method: "POST", body: "[]" }),
+          new Request(`${BASE}/ingest/rows`, { method: "POST", body: "[]" }),
         );
         assert.equal(response.status, 401);
         await response.body?.cancel();
@@ -185,7 +185,7 @@ Deno.test({
       assert.equal((await totalsOf(one)).impressions, 1000);
       assert.equal((await totalsOf(two)).impressions, 1000);
       const push = await one.fetch(
-        new Request(`${BASE}/metrics`, {
+        new Request(`${BASE}/ingest/rows`, {
           method: "POST",
           headers: { Authorization: `Bearer ${KEY_A}`, "Content-Type": "application/json" },
           body: JSON.stringify([metricRow({ ts: "2024-04-07T00:00:00Z", impressions: 1 })]),
@@ -220,6 +220,11 @@ Deno.test("edge: a misconfigured environment answers 500 and says why in the log
       },
       names: ["UPSTASH_REDIS_REST_TOKEN"],
     },
+    {
+      // Every problem at once, the edge's own and the settings' alike.
+      env: { REDIS_URL: "redis://r:6379", CACHE_TTL_SECONDS: "soon" },
+      names: ["DATABASE_URL", "REDIS_URL", "API_KEY", "CACHE_TTL_SECONDS"],
+    },
   ];
   for (const { env, names } of cases) {
     const lines: string[] = [];
@@ -240,10 +245,10 @@ Deno.test("edge: a misconfigured environment answers 500 and says why in the log
 
 Deno.test("edge: a standard default export; the module graph stays edge-safe", async () => {
   assert.equal(typeof edge.fetch, "function");
-  const source = await Deno.readTextFile(new URL("../../handlers/edge.ts", import.meta.url));
+  const source = await Deno.readTextFile(new URL("../../runtime/edge.ts", import.meta.url));
   assert.doesNotMatch(source, /\bDeno\.(?!env\b)/, "no Deno APIs beyond reading the env");
   const info = new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", new URL("../../handlers/edge.ts", import.meta.url).pathname],
+    args: ["info", "--json", new URL("../../runtime/edge.ts", import.meta.url).pathname],
     stdout: "piped",
     stderr: "piped",
   });
@@ -254,12 +259,15 @@ Deno.test("edge: a standard default export; the module graph stays edge-safe", a
   };
   const specifiers = graph.modules.map((m) => m.specifier);
   const local = specifiers.filter((s) => s.startsWith("file:"));
-  assert.ok(local.some((s) => s.endsWith("/handlers/app.ts")), "serves the container's app");
-  for (const forbidden of ["/main.ts", "/sql/", "/ingest/cron.ts", "/runtime/cache.ts"]) {
+  assert.ok(
+    local.some((s) => s.endsWith("/handlers/app_factory.ts")),
+    "serves the container's app",
+  );
+  for (const forbidden of ["/main.ts", "/sql/", "/ingest/cron.ts", "/runtime/cache_wiring.ts"]) {
     assert.deepEqual(local.filter((s) => s.includes(forbidden)), [], `imports ${forbidden}`);
   }
-  // Shared wiring (runtime/app.ts, runtime/postgres.ts) is welcome; Deno-only APIs are not.
-  for (const specifier of local.filter((s) => !s.endsWith("/handlers/edge.ts"))) {
+  // Shared wiring (runtime/compose_app.ts, runtime/postgres.ts) is welcome; Deno-only APIs are not.
+  for (const specifier of local.filter((s) => !s.endsWith("/runtime/edge.ts"))) {
     const code = (await Deno.readTextFile(new URL(specifier)))
       .replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
     assert.doesNotMatch(code, /\bDeno\.[a-z]/, `${specifier} uses a Deno API`);

@@ -13,7 +13,7 @@
  *   integers and nulls are left alone, arrays are encoded element by element.
  */
 import { z } from "zod";
-import { createRedisClient } from "../../runtime/cache.ts";
+import { createRedisClient } from "../../runtime/cache_wiring.ts";
 
 export interface FakeUpstash {
   /** Base URL to give @upstash/redis. */

@@ -2,8 +2,9 @@
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import postgres from "postgres";
-import { auth, JWT_SECRET, KEY_A, KEY_B, metricRow, testApp } from "../support/app.ts";
+import { auth, JWT_SECRET, KEY_A, KEY_B, metricRow, testApp } from "../support/test_app.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
+import { parseBearerToken } from "../../handlers/auth.ts";
 import { postgresDriver } from "../../lib/store/driver.ts";
 
 async function json(response: Response) {
@@ -188,6 +189,19 @@ Deno.test("insights API", async (t) => {
         assert.equal(expiredBody.error, "token expired");
       },
     );
+
+    await t.step("the Bearer scheme name is case-insensitive (RFC 7235)", async () => {
+      for (const scheme of ["Bearer", "bearer", "BEARER", "bEaReR"]) {
+        const response = await app.request("/campaigns", {
+          headers: { Authorization: `${scheme} ${KEY_A}` },
+        });
+        assert.equal(response.status, 200, scheme);
+      }
+      assert.equal(parseBearerToken(`  bearer   ${KEY_A} `), KEY_A);
+      assert.equal(parseBearerToken(`Bearer ${KEY_A} extra`), undefined);
+      assert.equal(parseBearerToken(`Basic ${KEY_A}`), undefined);
+      assert.equal(parseBearerToken(undefined), undefined);
+    });
 
     await t.step("JWTs carry tenant and scope; a missing scope is 403", async () => {
       const reader = await jwt({ tenant: "tenant-b", scope: "insights:read" });

@@ -1,6 +1,6 @@
 /** /prompt answers are cached like API answers: repeated questions hit, writes invalidate. */
 import assert from "node:assert/strict";
-import { auth, KEY_A, KEY_B, metricRow, testApp } from "../support/app.ts";
+import { auth, KEY_A, KEY_B, metricRow, testApp } from "../support/test_app.ts";
 import { CachedReader } from "../../lib/cache/cache.ts";
 import { MemoryCache } from "../../lib/cache/memory.ts";
 import { promptExtension } from "../../handlers/prompt.ts";

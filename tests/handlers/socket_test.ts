@@ -3,9 +3,10 @@
  * read shows the new numbers), and a cache outage still answers 200 from the database.
  */
 import assert from "node:assert/strict";
-import { auth, KEY_A, metricRow, testApp } from "../support/app.ts";
+import { auth, KEY_A, metricRow, testApp } from "../support/test_app.ts";
 import { redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
-import { createCachedReaderFromEnv } from "../../runtime/cache.ts";
+import { cacheSettingsFromEnv } from "../../lib/cache/settings.ts";
+import { createCachedReader } from "../../runtime/cache_wiring.ts";
 import { startFakeUpstash } from "../fakes/upstash_server.ts";
 import { deleteRedisKeys } from "../support/redis.ts";
 import { ingestHttp } from "../../handlers/ingest.ts";
@@ -104,7 +105,7 @@ for (const backend of BACKENDS) {
     sanitizeOps: false,
     async fn() {
       const { env, close } = await backend.env();
-      const reader = await createCachedReaderFromEnv(env, silentLogger);
+      const reader = await createCachedReader(cacheSettingsFromEnv(env), silentLogger);
       const server = await serveWith(reader);
       const get = async (path: string) => {
         const response = await fetch(`${server.base}${path}`, { headers: auth(KEY_A) });
@@ -112,7 +113,7 @@ for (const backend of BACKENDS) {
         return await response.json();
       };
       const push = async (rows: unknown[]) => {
-        const response = await fetch(`${server.base}/metrics`, {
+        const response = await fetch(`${server.base}/ingest/rows`, {
           method: "POST",
           headers: { ...auth(KEY_A), "Content-Type": "application/json" },
           body: JSON.stringify(rows),
@@ -153,10 +154,10 @@ Deno.test({
         { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1", UPSTASH_REDIS_REST_TOKEN: "token" },
       ]
     ) {
-      const reader = await createCachedReaderFromEnv(env, silentLogger);
+      const reader = await createCachedReader(cacheSettingsFromEnv(env), silentLogger);
       const server = await serveWith(reader);
       try {
-        const response = await fetch(`${server.base}/metrics`, {
+        const response = await fetch(`${server.base}/ingest/rows`, {
           method: "POST",
           headers: { ...auth(KEY_A), "Content-Type": "application/json" },
           body: JSON.stringify([metricRow({ impressions: 7 })]),

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { postgresDriver, QueryTimeoutError } from "../../lib/store/driver.ts";
 import { isTransientDatabaseError } from "../../lib/store/errors.ts";
-import { singleFlightProbe } from "../../handlers/ops.ts";
+import { singleFlightProbe } from "../../handlers/health.ts";
 import { reconnectDelaySeconds } from "../../runtime/postgres.ts";
 import { postgresMissing, TEST_DATABASE_URL } from "../support/databases.ts";
 

@@ -12,10 +12,10 @@ import { CachedReader } from "../../lib/cache/cache.ts";
 import { MemoryCache } from "../../lib/cache/memory.ts";
 import { IngestJournal } from "../../lib/store/ingest_journal.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
-import { composeApp } from "../../runtime/app.ts";
+import { composeApp } from "../../runtime/compose_app.ts";
 import { Processor } from "../../ingest/processor.ts";
 import { ENGINES, type TestDatabase } from "../support/databases.ts";
-import { metricRow } from "../support/app.ts";
+import { metricRow } from "../support/test_app.ts";
 
 const KEY = "hostile-key-0001";
 const NOW = new Date("2024-04-24T10:00:00Z");
@@ -35,7 +35,7 @@ function harness(db: TestDatabase) {
   });
   const headers = { Authorization: `Bearer ${KEY}` };
   const push = (body: string, type: string | null = "application/json") =>
-    app.request("/metrics", {
+    app.request("/ingest/rows", {
       method: "POST",
       headers: type === null ? headers : { ...headers, "Content-Type": type },
       body,

@@ -1,7 +1,7 @@
 /**
  * GET /metrics is deployment-wide telemetry (issue #18, item 6): only the scraper's
  * METRICS_TOKEN or a JWT with `ops:read` may read it; tenant keys and scope-less JWTs
- * get 403, no token 401. The push on POST /metrics keeps its own scope.
+ * get 403, no token 401. The deprecated push on POST /metrics keeps its own scope.
  */
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
@@ -10,9 +10,9 @@ import { silentLogger } from "../../lib/log.ts";
 import { Registry } from "../../lib/telemetry.ts";
 import { IngestJournal } from "../../lib/store/ingest_journal.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
-import { composeApp } from "../../runtime/app.ts";
+import { composeApp } from "../../runtime/compose_app.ts";
 import { pgliteDatabase } from "../support/databases.ts";
-import { metricRow } from "../support/app.ts";
+import { metricRow } from "../support/test_app.ts";
 
 const KEY = "tenant-key-0001";
 const METRICS_TOKEN = "scraper-token-0123456789";

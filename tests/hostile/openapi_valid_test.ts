@@ -11,10 +11,10 @@ import { silentLogger } from "../../lib/log.ts";
 import { Registry } from "../../lib/telemetry.ts";
 import { IngestJournal } from "../../lib/store/ingest_journal.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
-import { composeApp } from "../../runtime/app.ts";
+import { composeApp } from "../../runtime/compose_app.ts";
 import { buildOpenApi, deriveOperationId, type Operation } from "../../handlers/openapi.ts";
 import { promptExtension } from "../../handlers/prompt.ts";
-import { SLACK_OPERATION } from "../../handlers/slack.ts";
+import { SLACK_OPERATION } from "../../handlers/slack_command.ts";
 import { pgliteDatabase } from "../support/databases.ts";
 
 async function servedDocument(): Promise<Record<string, unknown>> {

@@ -6,8 +6,14 @@ import {
   googleRetryDelayMs,
   microsToDecimal,
   normalizeGoogleCustomerId,
-  parseGoogleConfig,
+  parseGoogleConfig as parseGoogleSection,
 } from "../../ingest/google.ts";
+import { loadIngestConfig } from "../../ingest/ingest_settings.ts";
+
+/** As the entry point reads it: INGEST_TENANT from the ingest section, the rest from its own. */
+function parseGoogleConfig(env: Record<string, string>) {
+  return parseGoogleSection(env, loadIngestConfig(env).INGEST_TENANT);
+}
 import { ConfigError } from "../../lib/config.ts";
 import type { HttpResponseData } from "../../ingest/http.ts";
 import { numberToDecimalText } from "../../lib/decimal.ts";

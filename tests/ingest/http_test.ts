@@ -48,7 +48,7 @@ Deno.test("Retry-After, Google durations and waits", async (t) => {
     const policy = {
       ...DEFAULT_RETRY_POLICY,
       baseDelayMs: 100,
-      maxBackoffMs: 1000,
+      maxDelayMs: 1000,
       maxWaitMs: 5000,
     };
     assert.equal(retryWaitMs(1, undefined, policy, () => 0), 0);

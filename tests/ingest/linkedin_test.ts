@@ -6,9 +6,15 @@ import {
   LINKEDIN_DEFAULT_VERSION,
   type LinkedInConfig,
   normalizeLinkedInAccountId,
-  parseLinkedInConfig,
+  parseLinkedInConfig as parseLinkedInSection,
   restliDate,
 } from "../../ingest/linkedin.ts";
+import { loadIngestConfig } from "../../ingest/ingest_settings.ts";
+
+/** As the entry point reads it: INGEST_TENANT from the ingest section, the rest from its own. */
+function parseLinkedInConfig(env: Record<string, string>) {
+  return parseLinkedInSection(env, loadIngestConfig(env).INGEST_TENANT);
+}
 import { ConfigError } from "../../lib/config.ts";
 import { type Source, SourceError } from "../../ingest/source.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";

@@ -5,9 +5,15 @@ import {
   META_DEFAULT_ACTION_TYPES,
   metaRegainAccessMs,
   normalizeMetaAccountId,
-  parseMetaConfig,
+  parseMetaConfig as parseMetaSection,
   selectPurchases,
 } from "../../ingest/meta.ts";
+import { loadIngestConfig } from "../../ingest/ingest_settings.ts";
+
+/** As the entry point reads it: INGEST_TENANT from the ingest section, the rest from its own. */
+function parseMetaConfig(env: Record<string, string>) {
+  return parseMetaSection(env, loadIngestConfig(env).INGEST_TENANT);
+}
 import { ConfigError } from "../../lib/config.ts";
 import type { HttpResponseData } from "../../ingest/http.ts";
 import { type Source, SourceError } from "../../ingest/source.ts";

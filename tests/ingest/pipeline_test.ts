@@ -10,7 +10,7 @@ import {
   postgresMissing,
   type TestDatabase,
 } from "../support/databases.ts";
-import { auth, KEY_A, metricRow, testApp } from "../support/app.ts";
+import { auth, KEY_A, metricRow, testApp } from "../support/test_app.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
 import { IngestJournal } from "../../lib/store/ingest_journal.ts";
 import { silentLogger } from "../../lib/log.ts";
@@ -20,7 +20,8 @@ import { Processor } from "../../ingest/processor.ts";
 import { Dispatcher } from "../../ingest/dispatcher.ts";
 import { SyncLocks } from "../../ingest/locks.ts";
 import { FakeStreamer } from "../../ingest/streamer.ts";
-import { createFakeSource, fakeRows } from "../../ingest/fake.ts";
+import { createFakeSource } from "../../ingest/fake.ts";
+import { fakeRows } from "../../ingest/fake_rows.ts";
 import { ingestHttp } from "../../handlers/ingest.ts";
 import type { Source, SourceBatch } from "../../ingest/source.ts";
 import { SourceError } from "../../ingest/source.ts";
@@ -408,7 +409,7 @@ Deno.test("push API: JSON and NDJSON, idempotent, reasons per row, 503 while the
     })],
   });
   const post = (body: string, type = "application/json", key = KEY_A) =>
-    pushApp.app.request("/metrics", {
+    pushApp.app.request("/ingest/rows", {
       method: "POST",
       headers: { ...auth(key), "Content-Type": type },
       body,
@@ -444,12 +445,31 @@ Deno.test("push API: JSON and NDJSON, idempotent, reasons per row, 503 while the
     await t.step("bad bodies and scopes", async () => {
       assert.equal((await post("{{{")).status, 400);
       assert.equal((await post("[]")).status, 400);
-      const noScope = await pushApp.app.request("/metrics", {
+      const noScope = await pushApp.app.request("/ingest/rows", {
         method: "POST",
         headers: { Authorization: "Bearer nope-nope-nope" },
         body: "[]",
       });
       assert.equal(noScope.status, 401);
+    });
+    await t.step("POST /metrics still pushes, marked deprecated with its successor", async () => {
+      const row = metricRow({ campaign_id: "p-old-route" });
+      const response = await pushApp.app.request("/metrics", {
+        method: "POST",
+        headers: { ...auth(KEY_A), "Content-Type": "application/json" },
+        body: JSON.stringify([row]),
+      });
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { accepted: 1, rejected: [] });
+      assert.equal(response.headers.get("Deprecation"), "true");
+      assert.equal(response.headers.get("Link"), '</ingest/rows>; rel="successor-version"');
+      const current = await post(JSON.stringify([row]));
+      assert.equal(current.headers.get("Deprecation"), null, "the new route is not deprecated");
+      const spec = await (await pushApp.app.request("/openapi.json")).json();
+      assert.ok(spec.paths["/ingest/rows"].post, "the push is documented at /ingest/rows");
+      assert.equal(spec.paths["/ingest/rows"].post.deprecated, undefined);
+      assert.equal(spec.paths["/metrics"].post.deprecated, true);
+      assert.ok(spec.paths["/metrics"].get, "GET /metrics stays Prometheus");
     });
     await t.step("GET /sources lists configured sources", async () => {
       const response = await pushApp.app.request("/sources", { headers: auth(KEY_A) });
@@ -475,7 +495,7 @@ Deno.test("push API: JSON and NDJSON, idempotent, reasons per row, 503 while the
       });
       const body = JSON.stringify([metricRow({ campaign_id: "p-3" })]);
       const request = () =>
-        downApp.app.request("/metrics", {
+        downApp.app.request("/ingest/rows", {
           method: "POST",
           headers: { ...auth(KEY_A), "Content-Type": "application/json" },
           body,

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { createSources, parseHttpEnv } from "../../ingest/sources.ts";
+import { createSources, parseHttpEnv, parseSourceSettings } from "../../ingest/sources.ts";
+import { loadPipelineSettings } from "../../runtime/settings.ts";
 import { ConfigError } from "../../lib/config.ts";
-import { type Source, SourceError } from "../../ingest/source.ts";
+import { SourceError } from "../../ingest/source.ts";
 
 const COMPLETE_ENV = {
   META_ACCESS_TOKEN: "meta-secret-value",
@@ -15,8 +16,12 @@ const COMPLETE_ENV = {
   LINKEDIN_AD_ACCOUNT_IDS: "urn:li:sponsoredAccount:5",
   TIKTOK_ACCESS_TOKEN: "tiktok-secret-value",
   TIKTOK_ADVERTISER_IDS: "7",
-  INGEST_TENANT: "acme",
 };
+
+/** The sources the entry point would build: settings parsed once, then the sources. */
+function sourcesFrom(env: Record<string, string>, names: string[], deps = {}) {
+  return createSources(parseSourceSettings(env, names, "acme"), deps);
+}
 
 function configErrorOf(run: () => unknown): ConfigError {
   try {
@@ -29,18 +34,18 @@ function configErrorOf(run: () => unknown): ConfigError {
 }
 
 Deno.test("createSources builds the enabled platform sources", () => {
-  const sources = createSources(COMPLETE_ENV, ["meta", "Google", "linkedin", "tiktok", "meta"]);
+  const sources = sourcesFrom(COMPLETE_ENV, ["meta", "Google", "linkedin", "tiktok", "meta"]);
   assert.deepEqual(sources.map((source) => source.name), ["meta", "google", "linkedin", "tiktok"]);
   assert.ok(sources.every((source) => source.tenantId === "acme"));
   assert.deepEqual(sources.map((source) => source.accounts()), [["1"], ["1234567890"], ["5"], [
     "7",
   ]]);
-  assert.deepEqual(createSources({}, []), []);
+  assert.deepEqual(sourcesFrom({}, []), []);
 });
 
 Deno.test("a source enabled without credentials: one error naming every missing variable", () => {
   const error = configErrorOf(() =>
-    createSources({ GOOGLE_ADS_CLIENT_SECRET: "google-client-secret", META_AD_ACCOUNT_IDS: "" }, [
+    sourcesFrom({ GOOGLE_ADS_CLIENT_SECRET: "google-client-secret", META_AD_ACCOUNT_IDS: "" }, [
       "meta",
       "google",
     ])
@@ -63,7 +68,7 @@ Deno.test("a source enabled without credentials: one error naming every missing 
 
 Deno.test("invalid values are named without their value; unknown sources are refused", () => {
   const error = configErrorOf(() =>
-    createSources(
+    sourcesFrom(
       {
         ...COMPLETE_ENV,
         META_AD_ACCOUNT_IDS: "act_1, secret-looking-garbage",
@@ -83,15 +88,36 @@ Deno.test("invalid values are named without their value; unknown sources are ref
   assert.ok(!error.message.includes("June"));
 });
 
-Deno.test("extra factories (the fake streamer) plug into the registry", () => {
-  const fake: Source = {
-    name: "fake",
-    tenantId: "default",
-    accounts: () => ["demo"],
-    fetch: () => Promise.reject(new SourceError("fake", "unused")),
-  };
-  const sources = createSources({}, ["fake"], { factories: { fake: () => fake } });
-  assert.deepEqual(sources, [fake]);
+Deno.test("the entry point's settings: INGEST_TENANT read once, all sections' errors together", () => {
+  const settings = loadPipelineSettings({
+    ...COMPLETE_ENV,
+    DATA_SOURCE: "real",
+    ENABLED_SOURCES: "meta,tiktok",
+    INGEST_TENANT: "globex",
+  });
+  assert.deepEqual(settings.sources.enabled, ["meta", "tiktok"]);
+  const sources = createSources(settings.sources);
+  assert.deepEqual(sources.map((source) => [source.name, source.tenantId]), [
+    ["meta", "globex"],
+    ["tiktok", "globex"],
+  ]);
+  assert.deepEqual(loadPipelineSettings({}).sources.enabled, [], "DATA_SOURCE=fake: none");
+
+  const error = configErrorOf(() =>
+    loadPipelineSettings({
+      DATA_SOURCE: "real",
+      ENABLED_SOURCES: "meta",
+      PORT: "port",
+      CACHE_TTL_SECONDS: "soon",
+      FAKE_SEED: "x",
+    })
+  );
+  assert.deepEqual(error.missing, ["META_ACCESS_TOKEN", "META_AD_ACCOUNT_IDS"]);
+  assert.deepEqual(error.invalid.map((item) => item.variable).sort(), [
+    "CACHE_TTL_SECONDS",
+    "FAKE_SEED",
+    "PORT",
+  ]);
 });
 
 Deno.test("HTTP settings from the environment; code-level settings win", async () => {
@@ -117,7 +143,7 @@ Deno.test("HTTP settings from the environment; code-level settings win", async (
     META_API_BASE_URL: "http://meta.test",
   };
 
-  const [fromEnv] = createSources(env, ["meta"], deps);
+  const [fromEnv] = sourcesFrom(env, ["meta"], deps);
   const error = await fromEnv.fetch("1", { from: "2024-04-01", to: "2024-04-01" }).catch((e) => e);
   assert.ok(error instanceof SourceError);
   assert.equal(error.kind, "transient");
@@ -125,7 +151,7 @@ Deno.test("HTTP settings from the environment; code-level settings win", async (
   assert.ok(!error.message.includes("meta-secret-value"));
 
   calls = 0;
-  const [fromCode] = createSources(env, ["meta"], { ...deps, retry: { maxAttempts: 3 } });
+  const [fromCode] = sourcesFrom(env, ["meta"], { ...deps, retry: { maxAttempts: 3 } });
   await fromCode.fetch("1", { from: "2024-04-01", to: "2024-04-01" }).catch(() => {});
   assert.equal(calls, 3);
 });

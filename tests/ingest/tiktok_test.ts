@@ -2,9 +2,15 @@ import assert from "node:assert/strict";
 import {
   classifyTikTok,
   createTikTokSource,
-  parseTikTokConfig,
+  parseTikTokConfig as parseTikTokSection,
   reportParams,
 } from "../../ingest/tiktok.ts";
+import { loadIngestConfig } from "../../ingest/ingest_settings.ts";
+
+/** As the entry point reads it: INGEST_TENANT from the ingest section, the rest from its own. */
+function parseTikTokConfig(env: Record<string, string>) {
+  return parseTikTokSection(env, loadIngestConfig(env).INGEST_TENANT);
+}
 import { ConfigError } from "../../lib/config.ts";
 import type { HttpResponseData } from "../../ingest/http.ts";
 import { type Source, SourceError } from "../../ingest/source.ts";

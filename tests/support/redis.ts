@@ -1,6 +1,6 @@
 /** Redis housekeeping for tests: every run writes under its own key prefix and removes it. */
 import type { RedisCommandClient } from "../../lib/cache/redis.ts";
-import { createRedisClient } from "../../runtime/cache.ts";
+import { createRedisClient } from "../../runtime/cache_wiring.ts";
 import { TEST_REDIS_URL } from "./databases.ts";
 
 /** Deletes every key under `prefix` through `client`; answers how many went. */

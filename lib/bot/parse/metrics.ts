@@ -2,7 +2,7 @@
  * Metrics named in a prompt: aliases ("return on ad spend"), "cost per <unit>", money
  * words, and the metric a question implies ("how much did we make" → revenue).
  */
-import { PRICE_OF_COUNT } from "../../metrics.ts";
+import { PRICE_OF_COUNT } from "../../kpi.ts";
 import type { BotMetric } from "../query.ts";
 import { COST_PER_LEADS, COST_PER_UNITS, METRIC_ALIASES } from "../vocabulary.ts";
 import type { MaskedText } from "./masked_text.ts";

@@ -1,7 +1,7 @@
 /**
  * The edge entry point: a standard `fetch` handler for Deno Deploy and other edge runtimes
- * (`deno serve handlers/edge.ts` runs it locally). It serves the same app as the container
- * (createApp: /healthz, /readyz, auth, insights, campaigns, /metrics, POST /metrics push),
+ * (`deno serve runtime/edge.ts` runs it locally). It serves the same app as the container
+ * (createApp: /healthz, /readyz, auth, insights, campaigns, GET /metrics, POST /ingest/rows push),
  * built from environment variables:
  *
  * - `DATABASE_URL` (required): PostgreSQL through postgres.js. There is no embedded
@@ -18,7 +18,7 @@
  *
  * What does not run here: migrations (run `deno task migrate`, or the container's
  * `migrate` command, from CI or a release job before deploying) and ingestion (edge
- * isolates run no cron; scheduled syncs stay in the `serve` container). POST /metrics does
+ * isolates run no cron; scheduled syncs stay in the `serve` container). POST /ingest/rows does
  * work: a push is a plain request.
  *
  * Nothing in this file uses Deno-only APIs: the environment comes in as a plain record,
@@ -27,18 +27,19 @@
  * on the first request.
  */
 import type { Hono } from "hono";
-import { ConfigError, type Env, loadAppConfig } from "../lib/config.ts";
+import { ConfigError, type Env } from "../lib/config.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { Registry } from "../lib/telemetry.ts";
-import { cacheSettingsFromEnv, readerFor, UPSTASH_TIMEOUT_MS } from "../lib/cache/settings.ts";
+import { readerFor, UPSTASH_TIMEOUT_MS } from "../lib/cache/settings.ts";
 import { createUpstashClient, upstashCache } from "../lib/cache/upstash.ts";
 import { postgresDriver } from "../lib/store/driver.ts";
 import { SqlMetricsStore } from "../lib/store/sql_store.ts";
 import { IngestJournal } from "../lib/store/ingest_journal.ts";
-import { composeApp } from "../runtime/app.ts";
-import { postgresClient } from "../runtime/postgres.ts";
-import type { AppExtension } from "./app.ts";
-import type { AppDeps, AppEnv } from "./context.ts";
+import { composeApp } from "./compose_app.ts";
+import { postgresClient } from "./postgres.ts";
+import { loadEdgeSettings } from "./settings.ts";
+import type { AppExtension } from "../handlers/app_factory.ts";
+import type { AppDeps, AppEnv } from "../handlers/context.ts";
 
 /** Connections per isolate unless DATABASE_POOL_SIZE says otherwise: isolates are many. */
 const EDGE_POOL_SIZE = 3;
@@ -65,31 +66,12 @@ interface Built {
 
 /** Everything the app needs, from the environment: no sockets opened until a query runs. */
 function build(env: Env, options: EdgeOptions): Built {
-  const config = loadAppConfig(env);
-  const cacheSettings = cacheSettingsFromEnv(env);
+  const { app: config, cache: cacheSettings, given } = loadEdgeSettings(env);
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
-  if (!config.DATABASE_URL) {
-    // There is no embedded database at the edge.
-    throw new ConfigError({ missing: ["DATABASE_URL"], context: "edge handler" });
-  }
-  if (cacheSettings.REDIS_URL) {
-    throw new ConfigError({
-      invalid: [{
-        variable: "REDIS_URL",
-        problem: "Redis over TCP is not used at the edge: set UPSTASH_REDIS_REST_URL and " +
-          "UPSTASH_REDIS_REST_TOKEN instead",
-      }],
-      context: "edge handler",
-    });
-  }
-  if (config.API_KEY.length === 0 && !config.JWT_SECRET && !config.JWT_JWKS_URL) {
-    throw new ConfigError({
-      problems: ["set API_KEY or JWT_SECRET / JWT_JWKS_URL: the edge handler never runs open"],
-      context: "edge handler",
-    });
-  }
+  // loadEdgeSettings has checked the edge's own requirements; this narrows the type.
+  if (!config.DATABASE_URL) throw new ConfigError({ missing: ["DATABASE_URL"] });
 
-  const poolSize = env.DATABASE_POOL_SIZE?.trim() ? config.DATABASE_POOL_SIZE : EDGE_POOL_SIZE;
+  const poolSize = given.has("DATABASE_POOL_SIZE") ? config.DATABASE_POOL_SIZE : EDGE_POOL_SIZE;
   const driver = postgresDriver(postgresClient(config.DATABASE_URL, poolSize, {
     // Isolates sleep between requests: do not hold idle server connections for long.
     idleTimeoutSeconds: 20,

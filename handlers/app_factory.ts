@@ -1,5 +1,5 @@
 /**
- * The app factory: dependencies in, a Hono app out. The same app runs under
+ * The app factories: dependencies in, a Hono app out. The same app runs under
  * Deno.serve, in tests through `app.request()`, and behind an edge `fetch` handler.
  */
 import { Hono } from "hono";
@@ -9,20 +9,22 @@ import { requestId } from "hono/request-id";
 import { routePath } from "hono/route";
 import { secureHeaders } from "hono/secure-headers";
 import { isTransientDatabaseError } from "../lib/store/errors.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Registry } from "../lib/telemetry.ts";
 import { requireAuth, requireOperator, requireScope } from "./auth.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
-import { registerOpsRoutes } from "./ops.ts";
+import { registerOpsRoutes } from "./health.ts";
 import { registerInsightsRoutes } from "./insights.ts";
 import { registerCampaignRoutes } from "./campaigns.ts";
 import { BadRequest, NotFound } from "./params.ts";
-import { API_OPERATIONS } from "./operations.ts";
+import { API_OPERATIONS } from "./api_operations.ts";
 import type { Operation } from "./openapi.ts";
 
 export const API_VERSION = "0.1.0";
 
 /**
  * Routes without bearer auth: probes, the API description, and Slack's slash command
- * (Slack signs its requests instead; handlers/slack.ts verifies the signature).
+ * (Slack signs its requests instead; handlers/slack_command.ts verifies the signature).
  */
 const PUBLIC_PATHS = new Set(["/healthz", "/readyz", "/openapi.json", "/docs", "/slack/command"]);
 
@@ -35,13 +37,27 @@ export interface AppExtension {
   operations?: readonly Operation[];
 }
 
-export function createApp(deps: AppDeps, extensions: readonly AppExtension[] = []): Hono<AppEnv> {
+export interface HttpAppOptions {
+  logger: Logger;
+  /** Receives request counts and latencies by route. */
+  telemetry: Registry;
+  maxBodyBytes: number;
+  corsOrigins?: readonly string[];
+}
+
+/**
+ * What every app of this project shares (the API and the standalone bot): request ids,
+ * request logs and metrics, security headers, CORS, the body limit, and JSON answers
+ * for unknown routes and errors.
+ */
+export function createHttpApp(options: HttpAppOptions): Hono<AppEnv> {
+  const { logger, telemetry, maxBodyBytes, corsOrigins = [] } = options;
   const app = new Hono<AppEnv>();
-  const requests = deps.telemetry.counter(
+  const requests = telemetry.counter(
     "http_requests_total",
     "HTTP requests by route, method and status",
   );
-  const latency = deps.telemetry.histogram(
+  const latency = telemetry.histogram(
     "http_request_duration_seconds",
     "HTTP request latency by route",
   );
@@ -55,7 +71,7 @@ export function createApp(deps: AppDeps, extensions: readonly AppExtension[] = [
     const route = matched && !matched.endsWith("*") ? matched : "unmatched";
     requests.inc({ route, method: c.req.method, status: c.res.status });
     latency.observe(ms / 1000, { route });
-    deps.logger.info("request", {
+    logger.info("request", {
       request_id: c.get("requestId"),
       method: c.req.method,
       route,
@@ -65,19 +81,47 @@ export function createApp(deps: AppDeps, extensions: readonly AppExtension[] = [
     });
   });
   app.use(secureHeaders());
-  if (deps.corsOrigins.length > 0) {
+  if (corsOrigins.length > 0) {
     app.use(cors({
-      origin: deps.corsOrigins.includes("*") ? "*" : deps.corsOrigins,
+      origin: corsOrigins.includes("*") ? "*" : [...corsOrigins],
       allowHeaders: ["Authorization", "Content-Type"],
       allowMethods: ["GET", "POST", "OPTIONS"],
       maxAge: 600,
     }));
   }
   app.use(bodyLimit({
-    maxSize: deps.maxBodyBytes,
-    onError: (c) =>
-      c.json({ error: `body larger than ${deps.maxBodyBytes} bytes`, field: "body" }, 413),
+    maxSize: maxBodyBytes,
+    onError: (c) => c.json({ error: `body larger than ${maxBodyBytes} bytes`, field: "body" }, 413),
   }));
+
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((error, c) => {
+    if (error instanceof BadRequest) {
+      return c.json({ error: error.message, field: error.field }, 400);
+    }
+    if (error instanceof NotFound) {
+      return c.json({ error: error.message, field: error.field }, 404);
+    }
+    if (isTransientDatabaseError(error)) {
+      logger.warn("database unavailable", { request_id: c.get("requestId"), error });
+      c.header("Retry-After", String(RETRY_AFTER_SECONDS));
+      return c.json({ error: "database unavailable, retry later" }, 503);
+    }
+    logger.error("unhandled error", {
+      request_id: c.get("requestId"),
+      error: error instanceof Error
+        ? { name: error.name, message: error.message, stack: error.stack }
+        : String(error),
+    });
+    // Never a stack trace or SQL text to the client: the request id finds it in the logs.
+    return c.json({ error: "internal error", request_id: c.get("requestId") }, 500);
+  });
+  return app;
+}
+
+/** The API: the shared app plus bearer auth, the insights routes and `extensions`. */
+export function createApp(deps: AppDeps, extensions: readonly AppExtension[] = []): Hono<AppEnv> {
+  const app = createHttpApp(deps);
 
   const authenticate = requireAuth<AppEnv>(deps.authenticator);
   const operator = requireOperator<AppEnv>(deps.authenticator, deps.metricsToken);
@@ -97,27 +141,5 @@ export function createApp(deps: AppDeps, extensions: readonly AppExtension[] = [
   const operations = [...API_OPERATIONS, ...extensions.flatMap((e) => e.operations ?? [])];
   registerOpsRoutes(app, deps, () => operations, API_VERSION);
 
-  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
-  app.onError((error, c) => {
-    if (error instanceof BadRequest) {
-      return c.json({ error: error.message, field: error.field }, 400);
-    }
-    if (error instanceof NotFound) {
-      return c.json({ error: error.message, field: error.field }, 404);
-    }
-    if (isTransientDatabaseError(error)) {
-      deps.logger.warn("database unavailable", { request_id: c.get("requestId"), error });
-      c.header("Retry-After", String(RETRY_AFTER_SECONDS));
-      return c.json({ error: "database unavailable, retry later" }, 503);
-    }
-    deps.logger.error("unhandled error", {
-      request_id: c.get("requestId"),
-      error: error instanceof Error
-        ? { name: error.name, message: error.message, stack: error.stack }
-        : String(error),
-    });
-    // Never a stack trace or SQL text to the client: the request id finds it in the logs.
-    return c.json({ error: "internal error", request_id: c.get("requestId") }, 500);
-  });
   return app;
 }

@@ -1,6 +1,5 @@
 /**
- * Builds the cache an entry point asks for through environment variables (see
- * lib/cache/settings.ts). This file opens sockets (the Redis TCP client, node-redis),
+ * Builds the cache an entry point's settings ask for (see lib/cache/settings.ts). This file opens sockets (the Redis TCP client, node-redis),
  * which is why it lives outside lib/: lib/ only receives connected clients through
  * small interfaces.
  */
@@ -9,15 +8,17 @@ import type { Cache, CachedReader } from "../lib/cache/cache.ts";
 import { MemoryCache } from "../lib/cache/memory.ts";
 import { redisCache, type RedisCommandClient } from "../lib/cache/redis.ts";
 import { createUpstashClient, upstashCache } from "../lib/cache/upstash.ts";
-import type { Env } from "../lib/config.ts";
 import {
   type CacheSettings,
-  cacheSettingsFromEnv,
   readerFor,
   REDIS_TIMEOUT_MS,
   UPSTASH_TIMEOUT_MS,
 } from "../lib/cache/settings.ts";
 import { type Logger, silentLogger } from "../lib/log.ts";
+import { backoffCeiling } from "../lib/retry.ts";
+
+/** Reconnection waits: doubling from 50 ms up to 2 s, plus up to 100 ms of jitter. */
+const RECONNECT_BACKOFF = { baseDelayMs: 50, maxDelayMs: 2_000 };
 
 /** How long start-up waits for a first Redis connection before serving without it. */
 const CONNECT_TIMEOUT_MS = 2_000;
@@ -44,7 +45,7 @@ export function createRedisClient(
     socket: {
       connectTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
       reconnectStrategy: (retries: number) =>
-        Math.min(50 * 2 ** retries, 2_000) + Math.floor(Math.random() * 100),
+        backoffCeiling(RECONNECT_BACKOFF, retries) + Math.floor(Math.random() * 100),
     },
   });
   const where = safeRedisLocation(url);
@@ -83,22 +84,16 @@ export function createRedisClient(
   };
 }
 
-/** The Cache the environment asks for (memory when no Redis is configured). */
-export { cacheSettingsFromEnv, createUpstashClient };
-export type { CacheSettings };
-
-export async function createCacheFromEnv(env: Env, logger: Logger): Promise<Cache> {
-  const settings = cacheSettingsFromEnv(env);
-  return await cacheFromSettings(settings, logger);
-}
-
 /** The reader handlers use: the configured cache, TTL, and `CACHE_DISABLED`. */
-export async function createCachedReaderFromEnv(env: Env, logger: Logger): Promise<CachedReader> {
-  const settings = cacheSettingsFromEnv(env);
-  return readerFor(await cacheFromSettings(settings, logger), settings, logger);
+export async function createCachedReader(
+  settings: CacheSettings,
+  logger: Logger,
+): Promise<CachedReader> {
+  return readerFor(await createCache(settings, logger), settings, logger);
 }
 
-async function cacheFromSettings(settings: CacheSettings, logger: Logger): Promise<Cache> {
+/** The Cache the settings ask for (memory when no Redis is configured). */
+export async function createCache(settings: CacheSettings, logger: Logger): Promise<Cache> {
   const keyPrefix = settings.CACHE_KEY_PREFIX;
   if (settings.REDIS_URL) {
     const connection = createRedisClient(settings.REDIS_URL, { logger });

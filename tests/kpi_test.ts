@@ -1,11 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  computeMetrics,
-  minorUnitDigits,
-  presentTotals,
-  ratio,
-  roundMoney,
-} from "../lib/metrics.ts";
+import { computeMetrics, minorUnitDigits, presentTotals, ratio, roundMoney } from "../lib/kpi.ts";
 import {
   compareDecimals,
   decimalToUnits,

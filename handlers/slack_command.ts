@@ -1,7 +1,7 @@
 /**
  * `POST /slack/command`: Slack slash commands. Slack signs each request with the app's
  * signing secret instead of sending a bearer token, so this route must be public on
- * the API app (handlers/app.ts must list it in PUBLIC_PATHS) and checks the
+ * the API app (handlers/app_factory.ts must list it in PUBLIC_PATHS) and checks the
  * signature itself before anything else. A workspace (`team_id`) maps to one tenant
  * through configuration; the question is then answered as that tenant, through a
  * client the caller provides (in-process: the internal principal path of prompt.ts;
@@ -20,7 +20,7 @@ import {
   verifySlackRequest,
 } from "../lib/bot/slack.ts";
 import type { Logger } from "../lib/log.ts";
-import type { AppExtension } from "./app.ts";
+import type { AppExtension } from "./app_factory.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import type { Operation } from "./openapi.ts";
 import { internalAnalytics, MAX_PROMPT_CHARACTERS } from "./prompt.ts";

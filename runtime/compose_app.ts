@@ -1,7 +1,7 @@
 /**
  * The HTTP app from already-open parts: the one place where auth, readiness, the
  * cache, the push API and extensions are put together, shared by the container
- * (runtime/services.ts) and the edge handler (handlers/edge.ts). No Deno APIs here.
+ * (runtime/services.ts) and the edge handler (runtime/edge.ts). No Deno APIs here.
  */
 import type { Hono } from "hono";
 import type { AppConfig } from "../lib/config.ts";
@@ -10,7 +10,7 @@ import type { Registry } from "../lib/telemetry.ts";
 import { type CachedReader, registerCacheMetrics } from "../lib/cache/cache.ts";
 import type { IngestJournal } from "../lib/store/ingest_journal.ts";
 import type { MetricsStore } from "../lib/store/metrics_store.ts";
-import { type AppExtension, createApp } from "../handlers/app.ts";
+import { type AppExtension, createApp } from "../handlers/app_factory.ts";
 import { type Authenticator, createAuthenticator } from "../handlers/auth.ts";
 import type { AppDeps, AppEnv, ReadinessCheck, ResponseCache } from "../handlers/context.ts";
 import { ingestHttp } from "../handlers/ingest.ts";

@@ -2,7 +2,7 @@
  * An app wired for tests: a migrated PGlite store, a configurable cache, API keys for
  * two tenants and a JWT secret.
  */
-import { type AppExtension, createApp } from "../../handlers/app.ts";
+import { type AppExtension, createApp } from "../../handlers/app_factory.ts";
 import { createAuthenticator } from "../../handlers/auth.ts";
 import type { AppDeps, ResponseCache } from "../../handlers/context.ts";
 import { silentLogger } from "../../lib/log.ts";

@@ -1,10 +1,11 @@
 /**
- * Ingestion settings (the seed's variable names). Connector credentials are read by
- * each connector (see sources.ts); these choose what runs and when.
+ * Ingestion settings: what runs and when, the tenant ingested data belongs to, and the
+ * fake data's shape. Connector credentials are the connectors' own sections (sources.ts).
  */
 import { z } from "zod";
 import { type Env, envInteger, parseEnv } from "../lib/config.ts";
 import { TenantIdSchema } from "../lib/schema.ts";
+import { DEFAULT_FAKE_CAMPAIGNS, DEFAULT_FAKE_SEED, MAX_FAKE_CAMPAIGNS } from "./fake_model.ts";
 
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
 
@@ -38,6 +39,9 @@ export const IngestConfigSchema = z.object({
   INGEST_BACKLOG_MAX_ROWS: envInteger(100_000, 1000, 10_000_000),
   /** Days of hourly fake rows written on first start. */
   FAKE_BACKFILL_DAYS: envInteger(90, 0, 730),
+  /** Same seed, same fake data. */
+  FAKE_SEED: z.coerce.number().int().safe().default(DEFAULT_FAKE_SEED),
+  FAKE_CAMPAIGNS: envInteger(DEFAULT_FAKE_CAMPAIGNS, 1, MAX_FAKE_CAMPAIGNS),
 });
 export type IngestConfig = z.infer<typeof IngestConfigSchema>;
 
