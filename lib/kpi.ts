@@ -39,16 +39,36 @@ export function ratio(numerator: Quantity, denominator: Quantity): number | null
   return toNumber(numerator) / bottom;
 }
 
+/** A KPI that is a ratio of two sums, times a scale (CPM is per thousand impressions). */
+export interface RatioDefinition {
+  readonly numerator: keyof MeasureSums;
+  readonly denominator: keyof MeasureSums;
+  readonly scale: number;
+}
+
+/** How each KPI is computed: the one place the formulas live (the bot explains them from here). */
+export const RATIO_DEFINITIONS: Readonly<Record<keyof Ratios, RatioDefinition>> = {
+  ctr: { numerator: "clicks", denominator: "impressions", scale: 1 },
+  roas: { numerator: "revenue", denominator: "cost", scale: 1 },
+  cpa: { numerator: "cost", denominator: "conversions", scale: 1 },
+  cpc: { numerator: "cost", denominator: "clicks", scale: 1 },
+  cpm: { numerator: "cost", denominator: "impressions", scale: 1000 },
+  cvr: { numerator: "conversions", denominator: "clicks", scale: 1 },
+};
+
 /** The derived KPIs of a set of sums. Inputs are exact sums; outputs are unrounded. */
 export function computeMetrics(sums: MeasureSums): Ratios {
-  const cpm = ratio(sums.cost, sums.impressions);
+  const value = ({ numerator, denominator, scale }: RatioDefinition) => {
+    const quotient = ratio(sums[numerator], sums[denominator]);
+    return quotient === null ? null : quotient * scale;
+  };
   return {
-    ctr: ratio(sums.clicks, sums.impressions),
-    roas: ratio(sums.revenue, sums.cost),
-    cpa: ratio(sums.cost, sums.conversions),
-    cpc: ratio(sums.cost, sums.clicks),
-    cpm: cpm === null ? null : cpm * 1000,
-    cvr: ratio(sums.conversions, sums.clicks),
+    ctr: value(RATIO_DEFINITIONS.ctr),
+    roas: value(RATIO_DEFINITIONS.roas),
+    cpa: value(RATIO_DEFINITIONS.cpa),
+    cpc: value(RATIO_DEFINITIONS.cpc),
+    cpm: value(RATIO_DEFINITIONS.cpm),
+    cvr: value(RATIO_DEFINITIONS.cvr),
   };
 }
 
@@ -225,3 +245,49 @@ export const PRICE_OF_COUNT = {
   clicks: "cpc",
   conversions: "cpa",
 } as const satisfies Readonly<Record<string, Measure>>;
+
+/** What a measure is, in words, for people who ask ("what is ROAS?"). */
+export const MEASURE_DESCRIPTIONS: Readonly<Record<Measure, { name: string; meaning: string }>> = {
+  impressions: { name: "impressions", meaning: "how many times the ads were shown" },
+  clicks: { name: "clicks", meaning: "how many times the ads were clicked" },
+  conversions: {
+    name: "conversions",
+    meaning: "the actions the platforms count as results (purchases, leads, sign-ups)",
+  },
+  cost: { name: "spend", meaning: "what the ads cost, in the account's currency" },
+  revenue: { name: "revenue", meaning: "the value of the conversions the platforms report" },
+  ctr: { name: "click-through rate (CTR)", meaning: "the share of impressions that got a click" },
+  roas: {
+    name: "return on ad spend (ROAS)",
+    meaning: "the revenue each unit of spend brought back",
+  },
+  cpa: { name: "cost per acquisition (CPA)", meaning: "what one conversion cost" },
+  cpc: { name: "cost per click (CPC)", meaning: "what one click cost" },
+  cpm: { name: "cost per mille (CPM)", meaning: "what a thousand impressions cost" },
+  cvr: { name: "conversion rate (CVR)", meaning: "the share of clicks that became a conversion" },
+};
+
+/** The facts the bot's definitions are built from: formula, when it is null, its direction. */
+export interface MeasureFacts {
+  readonly measure: Measure;
+  readonly name: string;
+  readonly meaning: string;
+  /** The ratio, for derived KPIs; null for summed measures. */
+  readonly ratio: RatioDefinition | null;
+  /** The summed measure whose zero leaves the KPI undefined (null), if any. */
+  readonly nullWhenZero: keyof MeasureSums | null;
+  readonly higherIsBetter: boolean;
+  readonly money: boolean;
+}
+
+export function measureFacts(measure: Measure): MeasureFacts {
+  const ratio = measure in RATIO_DEFINITIONS ? RATIO_DEFINITIONS[measure as keyof Ratios] : null;
+  return {
+    measure,
+    ...MEASURE_DESCRIPTIONS[measure],
+    ratio,
+    nullWhenZero: ratio ? ratio.denominator : null,
+    higherIsBetter: !LOWER_IS_BETTER.has(measure),
+    money: MONEY_MEASURES.has(measure),
+  };
+}
