@@ -14,6 +14,7 @@ import type { AppDeps, AppEnv } from "./context.ts";
 import { registerOpsRoutes } from "./ops.ts";
 import { registerInsightsRoutes } from "./insights.ts";
 import { registerCampaignRoutes } from "./campaigns.ts";
+import { registerMcpRoute } from "./mcp.ts";
 import { BadRequest, NotFound } from "./params.ts";
 import { API_OPERATIONS } from "./operations.ts";
 import type { Operation } from "./openapi.ts";
@@ -91,6 +92,8 @@ export function createApp(deps: AppDeps, extensions: readonly AppExtension[] = [
   registerInsightsRoutes(app, deps);
   registerCampaignRoutes(app, deps);
   for (const extension of extensions) extension.register(app, deps);
+  // MCP for agents: its tools ask the routes above, in process, as the caller.
+  registerMcpRoute(app, deps, API_VERSION);
   const operations = [...API_OPERATIONS, ...extensions.flatMap((e) => e.operations ?? [])];
   registerOpsRoutes(app, deps, () => operations, API_VERSION);
 

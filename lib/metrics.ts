@@ -148,7 +148,6 @@ export function roundMoney(amount: string, currency: string): number {
   return Number(roundDecimal(amount, minorUnitDigits(currency)));
 }
 
-
 /** Ratios are reported to six decimal places: finer than any dashboard shows, stable in JSON. */
 export function roundRatio(value: number | null): number | null {
   if (value === null) return null;
