@@ -6,6 +6,7 @@
  *   ask       answer one question and exit:  [--json] [--tenant NAME] "question"
  *   ingest    one sync pass, then exit:  [--source meta] [--from YYYY-MM-DD --to YYYY-MM-DD]
  *   migrate   apply pending migrations, then exit
+ *   mcp       the MCP server over stdio for a local agent (runtime/mcp.ts, docs/mcp.md)
  *
  * Configuration comes from environment variables (see README.md).
  */
@@ -20,8 +21,9 @@ import { SourceNameSchema } from "./ingest/source.ts";
 import { installPostgresCrashGuard } from "./runtime/crash_guard.ts";
 import { serveUntilSignal } from "./runtime/http_server.ts";
 import { ask, botExtensions, runBot } from "./runtime/bot.ts";
+import { runMcp } from "./runtime/mcp.ts";
 
-const COMMANDS = ["serve", "ingest", "migrate", "bot", "ask"] as const;
+const COMMANDS = ["serve", "ingest", "migrate", "bot", "ask", "mcp"] as const;
 
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -38,6 +40,8 @@ async function main(args: string[]): Promise<number> {
       return await runBot(env);
     case "ask":
       return await ask(env, rest);
+    case "mcp":
+      return await runMcp(env);
     default:
       console.error(`usage: main.ts <${COMMANDS.join("|")}> [options]`);
       return 2;

@@ -37,7 +37,7 @@ export function originAllowed(c: Context, allowList: readonly string[]): boolean
 }
 
 /** The REST API as this caller: the same app, the caller's own Authorization header. */
-function inProcessApi(app: Hono<AppEnv>, authorization: string): ApiRequest {
+export function inProcessApi(app: Hono<AppEnv>, authorization: string): ApiRequest {
   return async (path, init = {}) =>
     await app.request(path, {
       method: init.method ?? "GET",
