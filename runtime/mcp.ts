@@ -56,7 +56,20 @@ export function httpApi(baseUrl: string, key: string, timeoutMs: number): ApiReq
 
 /** Serves MCP on stdin/stdout until the client closes stdin. */
 async function serveStdio(api: ApiRequest, logger: Logger): Promise<void> {
-  const server = createMcpServer(api, { version: API_VERSION });
+  // Calls still running when input ends (a client that writes its requests and closes,
+  // `... | deno task mcp`) are answered before the server stops.
+  let running = 0;
+  let idle: (() => void) | undefined;
+  const counted: ApiRequest = async (path, init) => {
+    running++;
+    try {
+      return await api(path, init);
+    } finally {
+      running--;
+      if (running === 0) idle?.();
+    }
+  };
+  const server = createMcpServer(counted, { version: API_VERSION });
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
@@ -66,9 +79,18 @@ async function serveStdio(api: ApiRequest, logger: Logger): Promise<void> {
   logger.info("mcp server ready on stdio");
   // The SDK's stdio transport does not watch for the end of input: the client going away
   // ends the server.
-  const end = () => void server.close();
-  process.stdin.once("end", end);
-  process.stdin.once("close", end);
+  const end = async () => {
+    // Requests read just before the end may not have reached a tool yet: one turn first.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    if (running > 0) await new Promise<void>((resolve) => idle = resolve);
+    // The answer is written a few promise turns after the tool's request settles.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await server.close();
+  };
+  let ending: Promise<void> | undefined;
+  const endOnce = () => void (ending ??= end());
+  process.stdin.once("end", endOnce);
+  process.stdin.once("close", endOnce);
   await closed;
 }
 

@@ -180,6 +180,48 @@ Deno.test({
       }
       assert.equal(await Deno.stat(`${dataDir}/unused`).catch(() => null), null);
 
+      // A client that writes its requests and closes its end still gets every answer.
+      const piped = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAIN, "mcp"],
+        env: childEnv({ MCP_API_URL: server.base, MCP_API_KEY: KEY_A }),
+        clearEnv: true,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const writer = piped.stdin.getWriter();
+      await writer.write(
+        new TextEncoder().encode(
+          [
+            {
+              jsonrpc: "2.0",
+              id: 1,
+              method: "initialize",
+              params: {
+                protocolVersion: "2025-06-18",
+                capabilities: {},
+                clientInfo: { name: "pipe", version: "1" },
+              },
+            },
+            { jsonrpc: "2.0", method: "notifications/initialized" },
+            {
+              jsonrpc: "2.0",
+              id: 2,
+              method: "tools/call",
+              params: { name: "list_campaigns", arguments: {} },
+            },
+          ].map((message) => JSON.stringify(message) + "\n").join(""),
+        ),
+      );
+      await writer.close();
+      const output = await piped.output();
+      assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+      const answers = new TextDecoder().decode(output.stdout).trim().split("\n").map((line) =>
+        JSON.parse(line)
+      );
+      assert.deepEqual(answers.map((answer) => answer.id), [1, 2]);
+      assert.deepEqual(answers[1].result.structuredContent, await server.rest("/campaigns"));
+
       const missingKey = await runMain(["mcp"], childEnv({ MCP_API_URL: server.base }), {
         clearEnv: true,
       });
