@@ -55,10 +55,13 @@ async function serve(env: Record<string, string>): Promise<number> {
     // Printed once, on purpose not through the logger (which redacts keys).
     console.log(
       `No API_KEY or JWT settings: this process accepts the generated key ${services.generatedApiKey} ` +
-        `(tenant "default"). Set API_KEY to choose your own.`,
+        `(tenant "default") and listens on 127.0.0.1 only. Set API_KEY to choose your own.`,
     );
   }
-  const stopped = serveUntilSignal(app.fetch, { port: config.PORT, logger });
+  // Without configured credentials this is a local try-out: reachable from this machine
+  // only (the MCP endpoint included), never from the network with a key nobody chose.
+  const hostname = services.generatedApiKey ? "127.0.0.1" : undefined;
+  const stopped = serveUntilSignal(app.fetch, { port: config.PORT, hostname, logger });
   startIngestion(services);
   await stopped;
   await services.close();
