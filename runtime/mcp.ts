@@ -19,6 +19,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { ConfigError, type Env, loadAppConfig, parseEnv } from "../lib/config.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { API_VERSION } from "../handlers/app.ts";
+import { AuthError } from "../handlers/auth.ts";
 import { inProcessApi } from "../handlers/mcp.ts";
 import { type ApiRequest, createMcpServer } from "../handlers/mcp_tools.ts";
 import { botExtensions } from "./bot.ts";
@@ -139,6 +140,15 @@ export async function runMcp(env: Env): Promise<number> {
           "only JWT settings are configured: set MCP_API_KEY (or API_KEY) to choose the " +
           "tenant the MCP server reads",
         ],
+        context: "mcp",
+      });
+    }
+    try {
+      await services.deps.authenticator.authenticate(token);
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      throw new ConfigError({
+        invalid: [{ variable: "MCP_API_KEY", problem: "not one of the keys API_KEY configures" }],
         context: "mcp",
       });
     }

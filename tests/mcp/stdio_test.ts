@@ -156,7 +156,7 @@ Deno.test({
       const client = await stdioClient({
         MCP_API_URL: server.base,
         MCP_API_KEY: KEY_A,
-        // Never opened in forwarding mode: it stays empty.
+        // Never opened in forwarding mode: it is never created.
         DATA_DIR: `${dataDir}/unused`,
       });
       try {
@@ -227,6 +227,18 @@ Deno.test({
       });
       assert.equal(missingKey.code, 2);
       assert.match(missingKey.stderr, /MCP_API_KEY/);
+
+      const unknownKey = await runMain(
+        ["mcp"],
+        childEnv({
+          DATA_DIR: `${dataDir}/local`,
+          API_KEY: KEY_A,
+          MCP_API_KEY: "not-a-key-of-ours",
+        }),
+        { clearEnv: true },
+      );
+      assert.equal(unknownKey.code, 2);
+      assert.match(unknownKey.stderr, /MCP_API_KEY \(not one of the keys API_KEY configures\)/);
     } finally {
       await server.close();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
