@@ -8,6 +8,7 @@
 // @ts-types="@modelcontextprotocol/sdk/server/mcp"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import { z } from "zod";
 import { CampaignInsightsSchema, CampaignsPageSchema, InsightsSchema } from "../lib/api.ts";
 import { KPI_DEFINITIONS, KPI_RULES, MEASURE_DEFINITIONS } from "../lib/metrics.ts";
@@ -189,31 +190,44 @@ export const AskOutput = truncatable(PromptResponseSchema);
 // Results
 // ---------------------------------------------------------------------------------
 
-/** Cuts every list longer than MAX_TOOL_ROWS, anywhere in the answer, and lists the cuts. */
-export function capRows(
-  value: unknown,
-  path = "",
-  cuts: z.infer<typeof TruncationSchema>[] = [],
-): unknown {
+type Cut = z.infer<typeof TruncationSchema>;
+
+/** Where the answer has lists longer than MAX_TOOL_ROWS (a walk that copies nothing). */
+function longLists(value: unknown, path: string, cuts: Cut[]): Cut[] {
   if (Array.isArray(value)) {
     if (value.length > MAX_TOOL_ROWS) {
       cuts.push({ path: path || "(root)", total: value.length, returned: MAX_TOOL_ROWS });
     }
-    return value.slice(0, MAX_TOOL_ROWS).map((item, i) => capRows(item, `${path}[${i}]`, cuts));
+    for (let i = 0; i < Math.min(value.length, MAX_TOOL_ROWS); i++) {
+      longLists(value[i], `${path}[${i}]`, cuts);
+    }
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      longLists(item, path ? `${path}.${key}` : key, cuts);
+    }
   }
+  return cuts;
+}
+
+function cutLists(value: unknown): unknown {
+  if (Array.isArray(value)) return value.slice(0, MAX_TOOL_ROWS).map(cutLists);
   if (value !== null && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value).map((
-        [key, item],
-      ) => [key, capRows(item, path ? `${path}.${key}` : key, cuts)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, cutLists(item)]));
   }
   return value;
 }
 
+/**
+ * Cuts every list longer than MAX_TOOL_ROWS, anywhere in the answer, and says where. An
+ * answer within the cap is returned as it is (the common case costs one walk, no copy).
+ */
+export function capRows<T>(value: T): { value: T; cuts: Cut[] } {
+  const cuts = longLists(value, "", []);
+  return { value: cuts.length ? cutLists(value) as T : value, cuts };
+}
+
 function success(body: Record<string, unknown>, text?: string): CallToolResult {
-  const cuts: z.infer<typeof TruncationSchema>[] = [];
-  const capped = capRows(body, "", cuts) as Record<string, unknown>;
+  const { value: capped, cuts } = capRows(body);
   const structured = cuts.length ? { ...capped, truncated: cuts } : capped;
   const content: CallToolResult["content"] = [];
   if (cuts.length) {
@@ -294,6 +308,13 @@ export interface McpServerOptions {
   version: string;
 }
 
+/**
+ * The SDK builds a JSON Schema validator (Ajv) per server unless given one; a server is
+ * made per HTTP request, and this one never validates anything with it (no elicitation),
+ * so one instance is shared.
+ */
+const JSON_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
+
 /** Tools only read: every one is safe to call repeatedly and changes nothing. */
 const READ_ONLY = { readOnlyHint: true, idempotentHint: true, openWorldHint: false } as const;
 
@@ -303,6 +324,7 @@ export function createMcpServer(api: ApiRequest, options: McpServerOptions): Mcp
       `${PLATFORMS.join(", ")}. Start with list_campaigns to find ids, then ` +
       "campaign_insights or query_insights for numbers; ask answers a question in words. " +
       `${DATES_TEXT} ${KPI_RULES.join(" ")}`,
+    jsonSchemaValidator: JSON_SCHEMA_VALIDATOR,
   });
 
   server.registerTool("list_campaigns", {

@@ -24,6 +24,8 @@ export { KEY_A, KEY_B };
 
 export interface McpTestServer {
   base: string;
+  /** The app itself, for requests without a socket. */
+  app: ReturnType<typeof composeApp>["app"];
   /** The REST API's JSON answer for a path, as tenant A unless another key is given. */
   rest(path: string, key?: string): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -77,6 +79,7 @@ export async function startMcpTestServer(
   const base = `http://127.0.0.1:${server.addr.port}`;
   return {
     base,
+    app,
     async rest(path, key = KEY_A) {
       const response = await fetch(base + path, { headers: { Authorization: `Bearer ${key}` } });
       if (!response.ok) {
