@@ -10,10 +10,12 @@
  *
  * Importable as `runMcpBench(plan, log)` for bench/run.ts.
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { silentLogger } from "../lib/log.ts";
 import type { MetricRowInput } from "../lib/schema.ts";
 import { openDatabase } from "../runtime/database.ts";
+import { buildServices } from "../runtime/services.ts";
 import { API_KEY, runLoadgen, startServer, TENANT } from "./http.ts";
 import type { LoadResult } from "./loadgen.ts";
 import { round } from "./stats.ts";
@@ -46,6 +48,13 @@ type Figures = Pick<
   "requests" | "rps" | "non_2xx" | "errors" | "p50_ms" | "p95_ms" | "p99_ms" | "max_ms"
 >;
 
+/** CPU per answer, in process and one at a time: robust on a machine shared with others. */
+export interface CpuPerCall {
+  calls: number;
+  rest_cpu_ms: number;
+  mcp_cpu_ms: number;
+}
+
 export interface McpBenchResult {
   plan: McpBenchPlan;
   rows: number;
@@ -54,6 +63,18 @@ export interface McpBenchResult {
   /** MCP p95 / REST p95. */
   p95_ratio: number;
   p95_overhead_ms: number;
+  cpu_per_call: CpuPerCall;
+}
+
+const CPU_CALLS = 2_000;
+
+/** CPU milliseconds per call of `call`, after as many calls again to warm up. */
+async function cpuPerCall(call: () => Promise<Response>, calls: number): Promise<number> {
+  for (let i = 0; i < calls; i++) await (await call()).text();
+  const before = process.cpuUsage();
+  for (let i = 0; i < calls; i++) await (await call()).text();
+  const used = process.cpuUsage(before);
+  return round((used.user + used.system) / 1000 / calls, 4);
 }
 
 const FROM = "2024-01-01";
@@ -100,31 +121,32 @@ export async function runMcpBench(
     await db.close();
     log(`  seeded ${rows.length} rows (${plan.campaigns} campaigns x ${plan.days} days)`);
 
-    const server = await startServer("mcp", {
+    const appEnv = {
       DATA_DIR: dir,
       API_KEY: `${TENANT}:${API_KEY}`,
       DATA_SOURCE: "fake",
       LOG_LEVEL: "warn",
       DEFAULT_TIME_ZONE: "UTC",
+    };
+    const to = new Date(Date.parse(`${FROM}T00:00:00Z`) + (plan.days - 1) * 86_400_000)
+      .toISOString().slice(0, 10);
+    const args = { campaign_id: "cmp-1", from: FROM, to, granularity: "week" };
+    const restPath = `/campaign/cmp-1/insights?from=${FROM}&to=${to}&granularity=week`;
+    const auth = { Authorization: `Bearer ${API_KEY}` };
+    const body = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "campaign_insights", arguments: args },
     });
+    const mcpHeaders = {
+      ...auth,
+      "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream",
+    };
+    let loaded: Omit<McpBenchResult, "cpu_per_call">;
+    const server = await startServer("mcp", appEnv);
     try {
-      const to = new Date(Date.parse(`${FROM}T00:00:00Z`) + (plan.days - 1) * 86_400_000)
-        .toISOString().slice(0, 10);
-      const args = { campaign_id: "cmp-1", from: FROM, to, granularity: "week" };
-      const restPath = `/campaign/cmp-1/insights?from=${FROM}&to=${to}&granularity=week`;
-      const auth = { Authorization: `Bearer ${API_KEY}` };
-      const body = JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "tools/call",
-        params: { name: "campaign_insights", arguments: args },
-      });
-      const mcpHeaders = {
-        ...auth,
-        "Content-Type": "application/json",
-        Accept: "application/json, text/event-stream",
-      };
-
       // The two answers agree before anything is timed (and both are now cached).
       const rest = await (await fetch(server.url + restPath, { headers: auth })).json();
       const call = await (await fetch(`${server.url}/mcp`, {
@@ -151,7 +173,7 @@ export async function runMcpBench(
         body,
         ...load,
       });
-      return {
+      loaded = {
         plan,
         rows: rows.length,
         rest: { route: "GET /campaign/:id/insights", ...figures(restLoad) },
@@ -161,6 +183,25 @@ export async function runMcpBench(
       };
     } finally {
       await server.stop();
+    }
+
+    // The same app in this process (the server above has released the directory).
+    const calls = Math.max(100, Math.round(CPU_CALLS * plan.durationS / MCP_BENCH_FULL.durationS));
+    log(`  CPU per call in process (${calls} calls each)`);
+    const services = await buildServices(appEnv, { logger: silentLogger });
+    try {
+      const { app } = services;
+      const rest_cpu_ms = await cpuPerCall(
+        async () => await app.request(restPath, { headers: auth }),
+        calls,
+      );
+      const mcp_cpu_ms = await cpuPerCall(
+        async () => await app.request("/mcp", { method: "POST", headers: mcpHeaders, body }),
+        calls,
+      );
+      return { ...loaded, cpu_per_call: { calls, rest_cpu_ms, mcp_cpu_ms } };
+    } finally {
+      await services.close();
     }
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -195,6 +236,10 @@ if (import.meta.main) {
   ];
   console.error(table.join("\n"));
   console.error(`MCP p95 = ${result.p95_ratio}x REST p95 (+${result.p95_overhead_ms} ms)`);
+  const cpu = result.cpu_per_call;
+  console.error(
+    `CPU per cached answer in process: REST ${cpu.rest_cpu_ms} ms, MCP ${cpu.mcp_cpu_ms} ms`,
+  );
   if (values.out) await Deno.writeTextFile(values.out, JSON.stringify(result, null, 2) + "\n");
   console.log(JSON.stringify(result));
 }

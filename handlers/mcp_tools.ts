@@ -192,18 +192,26 @@ export const AskOutput = truncatable(PromptResponseSchema);
 
 type Cut = z.infer<typeof TruncationSchema>;
 
-/** Where the answer has lists longer than MAX_TOOL_ROWS (a walk that copies nothing). */
+/**
+ * Where the answer has lists longer than MAX_TOOL_ROWS. Copies nothing and builds a path
+ * only for what can hold a list: answers have thousands of numbers and few lists.
+ */
 function longLists(value: unknown, path: string, cuts: Cut[]): Cut[] {
   if (Array.isArray(value)) {
     if (value.length > MAX_TOOL_ROWS) {
       cuts.push({ path: path || "(root)", total: value.length, returned: MAX_TOOL_ROWS });
     }
     for (let i = 0; i < Math.min(value.length, MAX_TOOL_ROWS); i++) {
-      longLists(value[i], `${path}[${i}]`, cuts);
+      if (value[i] !== null && typeof value[i] === "object") {
+        longLists(value[i], `${path}[${i}]`, cuts);
+      }
     }
   } else if (value !== null && typeof value === "object") {
-    for (const [key, item] of Object.entries(value)) {
-      longLists(item, path ? `${path}.${key}` : key, cuts);
+    for (const key in value) {
+      const item = (value as Record<string, unknown>)[key];
+      if (item !== null && typeof item === "object") {
+        longLists(item, path ? `${path}.${key}` : key, cuts);
+      }
     }
   }
   return cuts;
