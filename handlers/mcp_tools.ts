@@ -161,12 +161,6 @@ export const QueryInsightsInput = z.object({
   currency: currencyInput,
 });
 
-export const AskInput = z.object({
-  prompt: z.string().min(1).max(MAX_PROMPT_CHARACTERS).describe(
-    "A question in English, e.g. 'CTR of the Spring Sale campaign on Google last week'",
-  ),
-});
-
 // ---------------------------------------------------------------------------------
 // Outputs: the REST answers, plus a note when a list was cut
 // ---------------------------------------------------------------------------------
@@ -184,7 +178,23 @@ export const ListCampaignsOutput = truncatable(CampaignsPageSchema);
 export const CampaignInsightsOutput = truncatable(CampaignInsightsSchema);
 export const QueryInsightsOutput = truncatable(InsightsSchema);
 export const ListSourcesOutput = truncatable(SourcesResponse);
-export const AskOutput = truncatable(PromptResponseSchema);
+
+/**
+ * The `ask` tool's schemas, built on first use: handlers/prompt.ts imports the app factory,
+ * which imports this module, so its exports are not initialized yet while this one loads.
+ */
+function buildAskSchemas() {
+  return {
+    input: z.object({
+      prompt: z.string().min(1).max(MAX_PROMPT_CHARACTERS).describe(
+        "A question in English, e.g. 'CTR of the Spring Sale campaign on Google last week'",
+      ),
+    }),
+    output: truncatable(PromptResponseSchema),
+  };
+}
+let askSchemas: ReturnType<typeof buildAskSchemas> | undefined;
+const askToolSchemas = () => askSchemas ??= buildAskSchemas();
 
 // ---------------------------------------------------------------------------------
 // Results
@@ -387,8 +397,8 @@ export function createMcpServer(api: ApiRequest, options: McpServerOptions): Mcp
       "'spend on meta last month' or 'top 3 campaigns by ROAS this year'. The reply states " +
       "its period and platforms; structuredContent has the parsed query and the API answers " +
       "the reply was built from. Prefer the other tools when you know the exact arguments.",
-    inputSchema: AskInput,
-    outputSchema: AskOutput,
+    inputSchema: askToolSchemas().input,
+    outputSchema: askToolSchemas().output,
     annotations: READ_ONLY,
   }, async ({ prompt }) => {
     const response = await api("/prompt", { method: "POST", body: JSON.stringify({ prompt }) });
