@@ -14,7 +14,7 @@ import type { AppDeps, AppEnv } from "./context.ts";
 import { registerOpsRoutes } from "./ops.ts";
 import { registerInsightsRoutes } from "./insights.ts";
 import { registerCampaignRoutes } from "./campaigns.ts";
-import { registerMcpRoute } from "./mcp.ts";
+import { MCP_OPERATION, registerMcpRoute } from "./mcp.ts";
 import { BadRequest, NotFound } from "./params.ts";
 import { API_OPERATIONS } from "./operations.ts";
 import type { Operation } from "./openapi.ts";
@@ -94,7 +94,11 @@ export function createApp(deps: AppDeps, extensions: readonly AppExtension[] = [
   for (const extension of extensions) extension.register(app, deps);
   // MCP for agents: its tools ask the routes above, in process, as the caller.
   registerMcpRoute(app, deps, API_VERSION);
-  const operations = [...API_OPERATIONS, ...extensions.flatMap((e) => e.operations ?? [])];
+  const operations = [
+    ...API_OPERATIONS,
+    ...extensions.flatMap((e) => e.operations ?? []),
+    MCP_OPERATION,
+  ];
   registerOpsRoutes(app, deps, () => operations, API_VERSION);
 
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));

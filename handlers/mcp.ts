@@ -7,17 +7,47 @@
  */
 import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
 // The SDK's export map names no types for `*.js` subpaths: point the checker at them.
 // @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { requireScope } from "./auth.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { type ApiRequest, createMcpServer } from "./mcp_tools.ts";
+import type { Operation } from "./openapi.ts";
 
 export const MCP_PATH = "/mcp";
 
 /** JSON-RPC requests are small; a bigger body is refused before it is read. */
 export const MAX_MCP_BODY_BYTES = 256 * 1024;
+
+/** For the API description: the protocol itself is the MCP specification's. */
+export const MCP_OPERATION: Operation = {
+  method: "post",
+  path: MCP_PATH,
+  summary: "Model Context Protocol for AI agents (Streamable HTTP, stateless, JSON answers): " +
+    "tools list_campaigns, campaign_insights, query_insights, list_sources and ask answer " +
+    "with these routes' JSON; send Accept: application/json, text/event-stream",
+  tags: ["mcp"],
+  body: [{
+    contentType: "application/json",
+    schema: z.object({
+      jsonrpc: z.literal("2.0"),
+      id: z.union([z.string(), z.number()]).optional(),
+      method: z.string().meta({ example: "tools/call" }),
+      params: z.record(z.string(), z.unknown()).optional(),
+    }).loose(),
+    description: "a JSON-RPC 2.0 message of the MCP specification",
+  }],
+  response: z.object({
+    jsonrpc: z.literal("2.0"),
+    id: z.union([z.string(), z.number()]),
+    result: z.record(z.string(), z.unknown()).optional(),
+    error: z.object({ code: z.number(), message: z.string() }).loose().optional(),
+  }),
+  scope: "insights:read",
+  statuses: [413],
+};
 
 /**
  * A browser page may only reach /mcp from this API's own origin or one of the configured

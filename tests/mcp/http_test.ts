@@ -277,6 +277,13 @@ Deno.test({
         await response.body?.cancel();
       });
 
+      await t.step("the API description lists POST /mcp with its scope", async () => {
+        const spec = await (await fetch(`${server.base}/openapi.json`)).json();
+        const operation = spec.paths["/mcp"].post;
+        assert.match(operation.summary, /Model Context Protocol/);
+        assert.ok(operation.responses["401"] && operation.responses["413"]);
+      });
+
       await t.step("GET has no stream to open in stateless mode: 405", async () => {
         const response = await fetch(`${server.base}/mcp`, {
           headers: { Authorization: `Bearer ${KEY_A}`, Accept: "text/event-stream" },
