@@ -4,13 +4,22 @@
  * bad arguments come back as tool errors naming the field.
  */
 import assert from "node:assert/strict";
+import { SignJWT } from "jose";
 import { KPI_DEFINITIONS } from "../../lib/metrics.ts";
 import {
   KPI_RESOURCE_URI,
   MAX_TOOL_ROWS,
   PLATFORMS_RESOURCE_URI,
 } from "../../handlers/mcp_tools.ts";
-import { dailyRows, KEY_A, KEY_B, mcpClient, SEED_ROWS, startMcpTestServer } from "./support.ts";
+import {
+  dailyRows,
+  JWT_SECRET,
+  KEY_A,
+  KEY_B,
+  mcpClient,
+  SEED_ROWS,
+  startMcpTestServer,
+} from "./support.ts";
 
 const TOOLS = ["ask", "campaign_insights", "list_campaigns", "list_sources", "query_insights"];
 
@@ -23,6 +32,14 @@ function textOf(result: unknown): string {
 /** The JSON text of the first part of a resource. */
 function resourceJson(resource: { contents: unknown[] }) {
   return JSON.parse((resource.contents[0] as { text: string }).text);
+}
+
+/** An HS256 token for `tenant` with these scopes, valid for an hour. */
+async function jwt(tenant: string, scope: string): Promise<string> {
+  return await new SignJWT({ tenant, scope })
+    .setProtectedHeader({ alg: "HS256" })
+    .setExpirationTime("1h")
+    .sign(new TextEncoder().encode(JWT_SECRET));
 }
 
 /** A JSON-RPC initialize request as a raw POST (for checks below the client). */
@@ -217,6 +234,23 @@ Deno.test({
         assert.equal((own.structuredContent as { campaign_name: string }).campaign_name, "B Only");
         await asB.close();
       });
+
+      await t.step(
+        "JWTs as for REST: the tenant claim decides, insights:read is needed",
+        async () => {
+          const asB = await mcpClient(server.base, await jwt("tenant-b", "insights:read"));
+          const own = await asB.callTool({ name: "list_campaigns", arguments: {} });
+          const ids = (own.structuredContent as { campaigns: { campaign_id: string }[] }).campaigns
+            .map((campaign) => campaign.campaign_id);
+          assert.deepEqual(ids, ["cmp-b-secret"]);
+          await asB.close();
+          const writeOnly = await rawInitialize(server.base, {
+            Authorization: `Bearer ${await jwt("tenant-a", "metrics:write")}`,
+          });
+          assert.equal(writeOnly.status, 403);
+          assert.match((await writeOnly.json()).error, /insights:read/);
+        },
+      );
 
       await t.step("resources: KPI definitions from the KPI module, platforms", async () => {
         const { resources } = await client.listResources();

@@ -16,11 +16,11 @@ import { IngestJournal } from "../../lib/store/ingest_journal.ts";
 import { composeApp } from "../../runtime/app.ts";
 import { createCachedReaderFromEnv } from "../../runtime/cache.ts";
 import { promptExtension } from "../../handlers/prompt.ts";
-import { KEY_A, KEY_B, metricRow } from "../support/app.ts";
+import { JWT_SECRET, KEY_A, KEY_B, metricRow } from "../support/app.ts";
 import { pgliteDatabase } from "../support/databases.ts";
 import type { MetricRowInput } from "../../lib/schema.ts";
 
-export { KEY_A, KEY_B };
+export { JWT_SECRET, KEY_A, KEY_B };
 
 export interface McpTestServer {
   base: string;
@@ -64,6 +64,7 @@ export async function startMcpTestServer(
   const { app } = composeApp({
     config: loadAppConfig({
       API_KEY: `tenant-a:${KEY_A},tenant-b:${KEY_B}`,
+      JWT_SECRET,
       CORS_ORIGINS: options.corsOrigins,
     }),
     store,
