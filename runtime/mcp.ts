@@ -92,7 +92,15 @@ async function serveStdio(api: ApiRequest, logger: Logger): Promise<void> {
   const endOnce = () => void (ending ??= end());
   process.stdin.once("end", endOnce);
   process.stdin.once("close", endOnce);
-  await closed;
+  // A client that stops the server with a signal gets the same orderly end: the store is
+  // closed (and its directory lock released) before the process exits.
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, endOnce);
+  try {
+    await closed;
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, endOnce);
+  }
 }
 
 export async function runMcp(env: Env): Promise<number> {
