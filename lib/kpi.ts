@@ -39,17 +39,102 @@ export function ratio(numerator: Quantity, denominator: Quantity): number | null
   return toNumber(numerator) / bottom;
 }
 
+/** Decimal places of every reported ratio. */
+const RATIO_DIGITS = 6;
+
+/** A base measure: what the rows carry and every KPI is computed from. */
+export interface MeasureDefinition {
+  description: string;
+  /** Money is in the row's currency; sums of different currencies are never added. */
+  money: boolean;
+}
+
+export const MEASURE_DEFINITIONS: Readonly<Record<keyof MeasureSums, MeasureDefinition>> = {
+  impressions: { description: "times an ad was shown", money: false },
+  clicks: { description: "clicks on an ad", money: false },
+  conversions: {
+    description: "conversions the platform attributed (may be fractional)",
+    money: false,
+  },
+  cost: { description: "money spent", money: true },
+  revenue: { description: "conversion value the platform reported", money: true },
+};
+
+/**
+ * A derived KPI: `numerator / denominator * scale`, each a sum over the selected rows.
+ * The one definition computeMetrics evaluates and the API documents.
+ */
+export interface KpiDefinition {
+  name: string;
+  numerator: keyof MeasureSums;
+  denominator: keyof MeasureSums;
+  scale: number;
+  /** A money-based KPI is null when the sums span several currencies. */
+  money: boolean;
+}
+
+export const KPI_DEFINITIONS: Readonly<Record<keyof Ratios, KpiDefinition>> = {
+  ctr: {
+    name: "click-through rate",
+    numerator: "clicks",
+    denominator: "impressions",
+    scale: 1,
+    money: false,
+  },
+  roas: {
+    name: "return on ad spend",
+    numerator: "revenue",
+    denominator: "cost",
+    scale: 1,
+    money: true,
+  },
+  cpa: {
+    name: "cost per acquisition (conversion)",
+    numerator: "cost",
+    denominator: "conversions",
+    scale: 1,
+    money: true,
+  },
+  cpc: { name: "cost per click", numerator: "cost", denominator: "clicks", scale: 1, money: true },
+  cpm: {
+    name: "cost per thousand impressions",
+    numerator: "cost",
+    denominator: "impressions",
+    scale: 1000,
+    money: true,
+  },
+  cvr: {
+    name: "conversion rate",
+    numerator: "conversions",
+    denominator: "clicks",
+    scale: 1,
+    money: false,
+  },
+};
+
+/** The rules every KPI follows, in words (for API and agent documentation). */
+export const KPI_RULES: readonly string[] = [
+  "Every KPI is a ratio of sums over the selected rows (total clicks / total impressions), " +
+  "never an average of per-row or per-day ratios.",
+  "A zero denominator gives null: a campaign without impressions has no CTR (not 0).",
+  "Money (cost, revenue) is never added across currencies: when the rows span several " +
+  "currencies, currency is null, cost, revenue and the money-based KPIs (roas, cpa, cpc, cpm) " +
+  "are null, and by_currency holds each currency's own totals.",
+  `Ratios are rounded to ${RATIO_DIGITS} decimal places; money to the currency's minor unit ` +
+  "(USD 2 digits, JPY 0); counts are exact.",
+];
+
+const KPI_NAMES = Object.keys(KPI_DEFINITIONS) as (keyof Ratios)[];
+
 /** The derived KPIs of a set of sums. Inputs are exact sums; outputs are unrounded. */
 export function computeMetrics(sums: MeasureSums): Ratios {
-  const cpm = ratio(sums.cost, sums.impressions);
-  return {
-    ctr: ratio(sums.clicks, sums.impressions),
-    roas: ratio(sums.revenue, sums.cost),
-    cpa: ratio(sums.cost, sums.conversions),
-    cpc: ratio(sums.cost, sums.clicks),
-    cpm: cpm === null ? null : cpm * 1000,
-    cvr: ratio(sums.conversions, sums.clicks),
-  };
+  const ratios = {} as Ratios;
+  for (const kpi of KPI_NAMES) {
+    const { numerator, denominator, scale } = KPI_DEFINITIONS[kpi];
+    const value = ratio(sums[numerator], sums[denominator]);
+    ratios[kpi] = value === null ? null : value * scale;
+  }
+  return ratios;
 }
 
 /** Fraction digits of a currency's minor unit (USD 2, JPY 0, BHD 3), from the platform's ICU data. */
@@ -62,8 +147,6 @@ export function minorUnitDigits(currency: string): number {
 export function roundMoney(amount: string, currency: string): number {
   return Number(roundDecimal(amount, minorUnitDigits(currency)));
 }
-
-const RATIO_DIGITS = 6;
 
 /** Ratios are reported to six decimal places: finer than any dashboard shows, stable in JSON. */
 export function roundRatio(value: number | null): number | null {
@@ -97,12 +180,12 @@ export function presentTotals(sums: MeasureSumsText, currency: string | null): T
     conversions: Number(roundDecimal(sums.conversions, CONVERSION_DIGITS)),
     cost: money ? roundMoney(sums.cost, currency) : null,
     revenue: money ? roundMoney(sums.revenue, currency) : null,
-    ctr: roundRatio(ratios.ctr),
-    roas: money ? roundRatio(ratios.roas) : null,
-    cpa: money ? roundRatio(ratios.cpa) : null,
-    cpc: money ? roundRatio(ratios.cpc) : null,
-    cpm: money ? roundRatio(ratios.cpm) : null,
-    cvr: roundRatio(ratios.cvr),
+    ...Object.fromEntries(
+      KPI_NAMES.map((kpi) => [
+        kpi,
+        money || !KPI_DEFINITIONS[kpi].money ? roundRatio(ratios[kpi]) : null,
+      ]),
+    ) as Ratios,
   };
 }
 
