@@ -24,6 +24,7 @@ import { serveUntilSignal } from "./runtime/http_server.ts";
 import { ask, botExtensions, runBot } from "./runtime/bot.ts";
 import {
   loadBotSettings,
+  loadMcpSettings,
   loadMigrateSettings,
   loadPipelineSettings,
   loadServeSettings,
@@ -48,7 +49,7 @@ async function main(args: string[]): Promise<number> {
     case "ask":
       return await ask(loadServeSettings(env), rest);
     case "mcp":
-      return await runMcp(env);
+      return await runMcp(loadMcpSettings(env));
     default:
       console.error(`usage: main.ts <${COMMANDS.join("|")}> [options]`);
       return 2;

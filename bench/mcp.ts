@@ -16,6 +16,7 @@ import { silentLogger } from "../lib/log.ts";
 import type { MetricRowInput } from "../lib/schema.ts";
 import { openDatabase } from "../runtime/database.ts";
 import { buildServices } from "../runtime/services.ts";
+import { loadServeSettings } from "../runtime/settings.ts";
 import { API_KEY, runLoadgen, startServer, TENANT } from "./http.ts";
 import type { LoadResult } from "./loadgen.ts";
 import { round } from "./stats.ts";
@@ -188,7 +189,7 @@ export async function runMcpBench(
     // The same app in this process (the server above has released the directory).
     const calls = Math.max(100, Math.round(CPU_CALLS * plan.durationS / MCP_BENCH_FULL.durationS));
     log(`  CPU per call in process (${calls} calls each)`);
-    const services = await buildServices(appEnv, { logger: silentLogger });
+    const services = await buildServices(loadServeSettings(appEnv), { logger: silentLogger });
     try {
       const { app } = services;
       const rest_cpu_ms = await cpuPerCall(

@@ -11,7 +11,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import { z } from "zod";
 import { CampaignInsightsSchema, CampaignsPageSchema, InsightsSchema } from "../lib/api.ts";
-import { KPI_DEFINITIONS, KPI_RULES, MEASURE_DEFINITIONS } from "../lib/metrics.ts";
+import { KPI_DEFINITIONS, KPI_RULES, MEASURE_DEFINITIONS } from "../lib/kpi.ts";
 import {
   CurrencySchema,
   GranularitySchema,

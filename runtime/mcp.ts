@@ -12,27 +12,19 @@
  *   running API with that key; no database is opened here.
  */
 import process from "node:process";
-import { z } from "zod";
 // The SDK's export map names no types for `*.js` subpaths: point the checker at them.
 // @ts-types="@modelcontextprotocol/sdk/server/stdio"
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { ConfigError, type Env, loadAppConfig, parseEnv } from "../lib/config.ts";
+import { ConfigError } from "../lib/config.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
-import { API_VERSION } from "../handlers/app.ts";
+import { API_VERSION } from "../handlers/app_factory.ts";
 import { AuthError } from "../handlers/auth.ts";
 import { inProcessApi } from "../handlers/mcp.ts";
 import { type ApiRequest, createMcpServer } from "../handlers/mcp_tools.ts";
 import { botExtensions } from "./bot.ts";
 import { DataDirLockedError } from "./data_dir_lock.ts";
 import { buildServices } from "./services.ts";
-
-export const McpSettingsSchema = z.object({
-  MCP_API_URL: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
-  MCP_API_KEY: z.string().trim().min(8, "an API key has at least 8 characters").optional(),
-  MCP_API_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
-  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("warn"),
-});
-export type McpSettings = z.infer<typeof McpSettingsSchema>;
+import type { McpSettings } from "./settings.ts";
 
 /** The REST API of a running server, over HTTP, with one API key. */
 export function httpApi(baseUrl: string, key: string, timeoutMs: number): ApiRequest {
@@ -103,10 +95,10 @@ async function serveStdio(api: ApiRequest, logger: Logger): Promise<void> {
   }
 }
 
-export async function runMcp(env: Env): Promise<number> {
-  const settings = parseEnv(McpSettingsSchema, env, "mcp");
+export async function runMcp(all: McpSettings): Promise<number> {
+  const settings = all.mcp;
   const logger = createLogger({
-    level: settings.LOG_LEVEL,
+    level: all.app.LOG_LEVEL,
     // Stdout belongs to the protocol.
     write: (line) => console.error(line),
   });
@@ -126,10 +118,10 @@ export async function runMcp(env: Env): Promise<number> {
     return 0;
   }
 
-  const key = settings.MCP_API_KEY ?? loadAppConfig(env).API_KEY[0]?.key;
+  const key = settings.MCP_API_KEY ?? all.app.API_KEY[0]?.key;
   let services;
   try {
-    services = await buildServices(env, { logger, extensions: botExtensions(env) });
+    services = await buildServices(all, { logger, extensions: botExtensions(all.bot) });
   } catch (error) {
     if (!(error instanceof DataDirLockedError)) throw error;
     console.error(

@@ -9,11 +9,11 @@ import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { createEdgeHandler } from "../../handlers/edge.ts";
+import { createEdgeHandler } from "../../runtime/edge.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
 import { postgresDatabase, postgresMissing } from "../support/databases.ts";
-import { KEY_A, KEY_B } from "../support/app.ts";
+import { KEY_A, KEY_B } from "../support/test_app.ts";
 import { SEED_ROWS } from "./support.ts";
 
 const BASE = "https://edge.example";

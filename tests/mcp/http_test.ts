@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
-import { KPI_DEFINITIONS } from "../../lib/metrics.ts";
+import { KPI_DEFINITIONS } from "../../lib/kpi.ts";
 import {
   KPI_RESOURCE_URI,
   MAX_TOOL_ROWS,

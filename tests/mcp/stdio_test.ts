@@ -11,6 +11,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { silentLogger } from "../../lib/log.ts";
 import { buildServices } from "../../runtime/services.ts";
+import { loadServeSettings } from "../../runtime/settings.ts";
 import { runMain } from "../support/services.ts";
 import { KEY_A, startMcpTestServer } from "./support.ts";
 
@@ -98,7 +99,7 @@ Deno.test({
 
       await t.step("the same numbers as the REST route over the same directory", async () => {
         const services = await buildServices(
-          { ...LOCAL_ENV(dataDir), LOG_LEVEL: "error" },
+          loadServeSettings({ ...LOCAL_ENV(dataDir), LOG_LEVEL: "error" }),
           { logger: silentLogger },
         );
         try {

@@ -13,10 +13,11 @@ import { silentLogger } from "../../lib/log.ts";
 import { Registry } from "../../lib/telemetry.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
 import { IngestJournal } from "../../lib/store/ingest_journal.ts";
-import { composeApp } from "../../runtime/app.ts";
-import { createCachedReaderFromEnv } from "../../runtime/cache.ts";
+import { composeApp } from "../../runtime/compose_app.ts";
+import { createCachedReader } from "../../runtime/cache_wiring.ts";
+import { cacheSettingsFromEnv } from "../../lib/cache/settings.ts";
 import { promptExtension } from "../../handlers/prompt.ts";
-import { JWT_SECRET, KEY_A, KEY_B, metricRow } from "../support/app.ts";
+import { JWT_SECRET, KEY_A, KEY_B, metricRow } from "../support/test_app.ts";
 import { pgliteDatabase } from "../support/databases.ts";
 import type { MetricRowInput } from "../../lib/schema.ts";
 
@@ -60,7 +61,7 @@ export async function startMcpTestServer(
   const db = await pgliteDatabase();
   const store = new SqlMetricsStore(db.driver);
   await store.upsert(options.rows ?? SEED_ROWS);
-  const reader = await createCachedReaderFromEnv({}, silentLogger);
+  const reader = await createCachedReader(cacheSettingsFromEnv({}), silentLogger);
   const { app } = composeApp({
     config: loadAppConfig({
       API_KEY: `tenant-a:${KEY_A},tenant-b:${KEY_B}`,
