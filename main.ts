@@ -6,6 +6,7 @@
  *   ask       answer one question and exit:  [--json] [--tenant NAME] "question"
  *   ingest    one sync pass, then exit:  [--source meta] [--from YYYY-MM-DD --to YYYY-MM-DD]
  *   migrate   apply pending migrations, then exit
+ *   mcp       the MCP server over stdio for a local agent (runtime/mcp.ts, docs/mcp.md)
  *
  * Each command parses the environment once into its settings (runtime/settings.ts; every
  * variable is listed in docs/configuration.md) and hands each part its section.
@@ -23,12 +24,14 @@ import { serveUntilSignal } from "./runtime/http_server.ts";
 import { ask, botExtensions, runBot } from "./runtime/bot.ts";
 import {
   loadBotSettings,
+  loadMcpSettings,
   loadMigrateSettings,
   loadPipelineSettings,
   loadServeSettings,
 } from "./runtime/settings.ts";
+import { runMcp } from "./runtime/mcp.ts";
 
-const COMMANDS = ["serve", "ingest", "migrate", "bot", "ask"] as const;
+const COMMANDS = ["serve", "ingest", "migrate", "bot", "ask", "mcp"] as const;
 
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -45,6 +48,8 @@ async function main(args: string[]): Promise<number> {
       return await runBot(loadBotSettings(env));
     case "ask":
       return await ask(loadServeSettings(env), rest);
+    case "mcp":
+      return await runMcp(loadMcpSettings(env));
     default:
       console.error(`usage: main.ts <${COMMANDS.join("|")}> [options]`);
       return 2;
@@ -59,10 +64,13 @@ async function serve(env: Env): Promise<number> {
     // Printed once, on purpose not through the logger (which redacts keys).
     console.log(
       `No API_KEY or JWT settings: this process accepts the generated key ${services.generatedApiKey} ` +
-        `(tenant "default"). Set API_KEY to choose your own.`,
+        `(tenant "default") and listens on 127.0.0.1 only. Set API_KEY to choose your own.`,
     );
   }
-  const stopped = serveUntilSignal(app.fetch, { port: config.PORT, logger });
+  // Without configured credentials this is a local try-out: reachable from this machine
+  // only (the MCP endpoint included), never from the network with a key nobody chose.
+  const hostname = services.generatedApiKey ? "127.0.0.1" : undefined;
+  const stopped = serveUntilSignal(app.fetch, { port: config.PORT, hostname, logger });
   startIngestion(services);
   await stopped;
   await services.close();

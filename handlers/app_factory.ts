@@ -16,6 +16,7 @@ import type { AppDeps, AppEnv } from "./context.ts";
 import { registerOpsRoutes } from "./health.ts";
 import { registerInsightsRoutes } from "./insights.ts";
 import { registerCampaignRoutes } from "./campaigns.ts";
+import { MCP_OPERATION, registerMcpRoute } from "./mcp.ts";
 import { BadRequest, NotFound } from "./params.ts";
 import { API_OPERATIONS } from "./api_operations.ts";
 import type { Operation } from "./openapi.ts";
@@ -138,7 +139,13 @@ export function createApp(deps: AppDeps, extensions: readonly AppExtension[] = [
   registerInsightsRoutes(app, deps);
   registerCampaignRoutes(app, deps);
   for (const extension of extensions) extension.register(app, deps);
-  const operations = [...API_OPERATIONS, ...extensions.flatMap((e) => e.operations ?? [])];
+  // MCP for agents: its tools ask the routes above, in process, as the caller.
+  registerMcpRoute(app, deps, API_VERSION);
+  const operations = [
+    ...API_OPERATIONS,
+    ...extensions.flatMap((e) => e.operations ?? []),
+    MCP_OPERATION,
+  ];
   registerOpsRoutes(app, deps, () => operations, API_VERSION);
 
   return app;

@@ -39,37 +39,102 @@ export function ratio(numerator: Quantity, denominator: Quantity): number | null
   return toNumber(numerator) / bottom;
 }
 
-/** A KPI that is a ratio of two sums, times a scale (CPM is per thousand impressions). */
-export interface RatioDefinition {
-  readonly numerator: keyof MeasureSums;
-  readonly denominator: keyof MeasureSums;
-  readonly scale: number;
+/** Decimal places of every reported ratio. */
+const RATIO_DIGITS = 6;
+
+/** A base measure: what the rows carry and every KPI is computed from. */
+export interface MeasureDefinition {
+  description: string;
+  /** Money is in the row's currency; sums of different currencies are never added. */
+  money: boolean;
 }
 
-/** How each KPI is computed: the one place the formulas live (the bot explains them from here). */
-export const RATIO_DEFINITIONS: Readonly<Record<keyof Ratios, RatioDefinition>> = {
-  ctr: { numerator: "clicks", denominator: "impressions", scale: 1 },
-  roas: { numerator: "revenue", denominator: "cost", scale: 1 },
-  cpa: { numerator: "cost", denominator: "conversions", scale: 1 },
-  cpc: { numerator: "cost", denominator: "clicks", scale: 1 },
-  cpm: { numerator: "cost", denominator: "impressions", scale: 1000 },
-  cvr: { numerator: "conversions", denominator: "clicks", scale: 1 },
+export const MEASURE_DEFINITIONS: Readonly<Record<keyof MeasureSums, MeasureDefinition>> = {
+  impressions: { description: "times an ad was shown", money: false },
+  clicks: { description: "clicks on an ad", money: false },
+  conversions: {
+    description: "conversions the platform attributed (may be fractional)",
+    money: false,
+  },
+  cost: { description: "money spent", money: true },
+  revenue: { description: "conversion value the platform reported", money: true },
 };
+
+/**
+ * A derived KPI: `numerator / denominator * scale`, each a sum over the selected rows.
+ * The one definition computeMetrics evaluates and the API documents.
+ */
+export interface KpiDefinition {
+  name: string;
+  numerator: keyof MeasureSums;
+  denominator: keyof MeasureSums;
+  scale: number;
+  /** A money-based KPI is null when the sums span several currencies. */
+  money: boolean;
+}
+
+export const KPI_DEFINITIONS: Readonly<Record<keyof Ratios, KpiDefinition>> = {
+  ctr: {
+    name: "click-through rate",
+    numerator: "clicks",
+    denominator: "impressions",
+    scale: 1,
+    money: false,
+  },
+  roas: {
+    name: "return on ad spend",
+    numerator: "revenue",
+    denominator: "cost",
+    scale: 1,
+    money: true,
+  },
+  cpa: {
+    name: "cost per acquisition (conversion)",
+    numerator: "cost",
+    denominator: "conversions",
+    scale: 1,
+    money: true,
+  },
+  cpc: { name: "cost per click", numerator: "cost", denominator: "clicks", scale: 1, money: true },
+  cpm: {
+    name: "cost per thousand impressions",
+    numerator: "cost",
+    denominator: "impressions",
+    scale: 1000,
+    money: true,
+  },
+  cvr: {
+    name: "conversion rate",
+    numerator: "conversions",
+    denominator: "clicks",
+    scale: 1,
+    money: false,
+  },
+};
+
+/** The rules every KPI follows, in words (for API and agent documentation). */
+export const KPI_RULES: readonly string[] = [
+  "Every KPI is a ratio of sums over the selected rows (total clicks / total impressions), " +
+  "never an average of per-row or per-day ratios.",
+  "A zero denominator gives null: a campaign without impressions has no CTR (not 0).",
+  "Money (cost, revenue) is never added across currencies: when the rows span several " +
+  "currencies, currency is null, cost, revenue and the money-based KPIs (roas, cpa, cpc, cpm) " +
+  "are null, and by_currency holds each currency's own totals.",
+  `Ratios are rounded to ${RATIO_DIGITS} decimal places; money to the currency's minor unit ` +
+  "(USD 2 digits, JPY 0); counts are exact.",
+];
+
+const KPI_NAMES = Object.keys(KPI_DEFINITIONS) as (keyof Ratios)[];
 
 /** The derived KPIs of a set of sums. Inputs are exact sums; outputs are unrounded. */
 export function computeMetrics(sums: MeasureSums): Ratios {
-  const value = ({ numerator, denominator, scale }: RatioDefinition) => {
-    const quotient = ratio(sums[numerator], sums[denominator]);
-    return quotient === null ? null : quotient * scale;
-  };
-  return {
-    ctr: value(RATIO_DEFINITIONS.ctr),
-    roas: value(RATIO_DEFINITIONS.roas),
-    cpa: value(RATIO_DEFINITIONS.cpa),
-    cpc: value(RATIO_DEFINITIONS.cpc),
-    cpm: value(RATIO_DEFINITIONS.cpm),
-    cvr: value(RATIO_DEFINITIONS.cvr),
-  };
+  const ratios = {} as Ratios;
+  for (const kpi of KPI_NAMES) {
+    const { numerator, denominator, scale } = KPI_DEFINITIONS[kpi];
+    const value = ratio(sums[numerator], sums[denominator]);
+    ratios[kpi] = value === null ? null : value * scale;
+  }
+  return ratios;
 }
 
 /** Fraction digits of a currency's minor unit (USD 2, JPY 0, BHD 3), from the platform's ICU data. */
@@ -82,8 +147,6 @@ export function minorUnitDigits(currency: string): number {
 export function roundMoney(amount: string, currency: string): number {
   return Number(roundDecimal(amount, minorUnitDigits(currency)));
 }
-
-const RATIO_DIGITS = 6;
 
 /** Ratios are reported to six decimal places: finer than any dashboard shows, stable in JSON. */
 export function roundRatio(value: number | null): number | null {
@@ -117,12 +180,12 @@ export function presentTotals(sums: MeasureSumsText, currency: string | null): T
     conversions: Number(roundDecimal(sums.conversions, CONVERSION_DIGITS)),
     cost: money ? roundMoney(sums.cost, currency) : null,
     revenue: money ? roundMoney(sums.revenue, currency) : null,
-    ctr: roundRatio(ratios.ctr),
-    roas: money ? roundRatio(ratios.roas) : null,
-    cpa: money ? roundRatio(ratios.cpa) : null,
-    cpc: money ? roundRatio(ratios.cpc) : null,
-    cpm: money ? roundRatio(ratios.cpm) : null,
-    cvr: roundRatio(ratios.cvr),
+    ...Object.fromEntries(
+      KPI_NAMES.map((kpi) => [
+        kpi,
+        money || !KPI_DEFINITIONS[kpi].money ? roundRatio(ratios[kpi]) : null,
+      ]),
+    ) as Ratios,
   };
 }
 
@@ -246,34 +309,23 @@ export const PRICE_OF_COUNT = {
   conversions: "cpa",
 } as const satisfies Readonly<Record<string, Measure>>;
 
-/** What a measure is, in words, for people who ask ("what is ROAS?"). */
-export const MEASURE_DESCRIPTIONS: Readonly<Record<Measure, { name: string; meaning: string }>> = {
-  impressions: { name: "impressions", meaning: "how many times the ads were shown" },
-  clicks: { name: "clicks", meaning: "how many times the ads were clicked" },
-  conversions: {
-    name: "conversions",
-    meaning: "the actions the platforms count as results (purchases, leads, sign-ups)",
-  },
-  cost: { name: "spend", meaning: "what the ads cost, in the account's currency" },
-  revenue: { name: "revenue", meaning: "the value of the conversions the platforms report" },
-  ctr: { name: "click-through rate (CTR)", meaning: "the share of impressions that got a click" },
-  roas: {
-    name: "return on ad spend (ROAS)",
-    meaning: "the revenue each unit of spend brought back",
-  },
-  cpa: { name: "cost per acquisition (CPA)", meaning: "what one conversion cost" },
-  cpc: { name: "cost per click (CPC)", meaning: "what one click cost" },
-  cpm: { name: "cost per mille (CPM)", meaning: "what a thousand impressions cost" },
-  cvr: { name: "conversion rate (CVR)", meaning: "the share of clicks that became a conversion" },
+/** What each KPI tells, in words, for people who ask ("what is ROAS?"). */
+export const KPI_MEANINGS: Readonly<Record<keyof Ratios, string>> = {
+  ctr: "the share of impressions that got a click",
+  roas: "the revenue each unit of spend brought back",
+  cpa: "what one conversion cost",
+  cpc: "what one click cost",
+  cpm: "what a thousand impressions cost",
+  cvr: "the share of clicks that became a conversion",
 };
 
-/** The facts the bot's definitions are built from: formula, when it is null, its direction. */
+/** The facts a definition is built from: formula, when it is null, its direction. */
 export interface MeasureFacts {
   readonly measure: Measure;
   readonly name: string;
   readonly meaning: string;
   /** The ratio, for derived KPIs; null for summed measures. */
-  readonly ratio: RatioDefinition | null;
+  readonly ratio: Pick<KpiDefinition, "numerator" | "denominator" | "scale"> | null;
   /** The summed measure whose zero leaves the KPI undefined (null), if any. */
   readonly nullWhenZero: keyof MeasureSums | null;
   readonly higherIsBetter: boolean;
@@ -281,13 +333,27 @@ export interface MeasureFacts {
 }
 
 export function measureFacts(measure: Measure): MeasureFacts {
-  const ratio = measure in RATIO_DEFINITIONS ? RATIO_DEFINITIONS[measure as keyof Ratios] : null;
+  const direction = { higherIsBetter: !LOWER_IS_BETTER.has(measure) };
+  if (measure in KPI_DEFINITIONS) {
+    const kpi = KPI_DEFINITIONS[measure as keyof Ratios];
+    return {
+      measure,
+      name: `${kpi.name} (${measure.toUpperCase()})`,
+      meaning: KPI_MEANINGS[measure as keyof Ratios],
+      ratio: { numerator: kpi.numerator, denominator: kpi.denominator, scale: kpi.scale },
+      nullWhenZero: kpi.denominator,
+      money: kpi.money,
+      ...direction,
+    };
+  }
+  const base = MEASURE_DEFINITIONS[measure as keyof MeasureSums];
   return {
     measure,
-    ...MEASURE_DESCRIPTIONS[measure],
-    ratio,
-    nullWhenZero: ratio ? ratio.denominator : null,
-    higherIsBetter: !LOWER_IS_BETTER.has(measure),
-    money: MONEY_MEASURES.has(measure),
+    name: measure === "cost" ? "spend" : measure,
+    meaning: base.description,
+    ratio: null,
+    nullWhenZero: null,
+    money: base.money,
+    ...direction,
   };
 }

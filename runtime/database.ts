@@ -4,6 +4,7 @@
  * needed). Migrations run before anything else touches the schema.
  */
 import { postgresClient } from "./postgres.ts";
+import { lockDataDir } from "./data_dir_lock.ts";
 import { pgliteDriver, postgresDriver, type SqlDriver } from "../lib/store/driver.ts";
 import { migrate } from "../lib/store/migrate.ts";
 import { SqlMetricsStore } from "../lib/store/sql_store.ts";
@@ -58,6 +59,20 @@ async function openPglite(dataDir: string, logger: Logger): Promise<SqlDriver> {
   const { PGlite } = await import("@electric-sql/pglite");
   const path = `${dataDir.replace(/\/$/, "")}/pglite`;
   await Deno.mkdir(path, { recursive: true });
-  logger.info("using embedded PGlite", { path });
-  return pgliteDriver(await PGlite.create(path));
+  // Before the engine touches the files: a second process must fail here, not corrupt them.
+  const lock = await lockDataDir(dataDir);
+  try {
+    logger.info("using embedded PGlite", { path });
+    const driver = pgliteDriver(await PGlite.create(path));
+    return {
+      ...driver,
+      async close() {
+        await driver.close();
+        lock.release();
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }

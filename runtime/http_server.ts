@@ -7,6 +7,8 @@ import type { Logger } from "../lib/log.ts";
 
 export interface ServeOptions {
   port: number;
+  /** The interface to listen on: every interface unless told otherwise. */
+  hostname?: string;
   logger: Logger;
   /** The log message once listening (tests read the port from it). */
   listeningMessage?: string;
@@ -21,10 +23,14 @@ export function serveUntilSignal(
   const shutdown = new AbortController();
   const server = Deno.serve({
     port: options.port,
-    hostname: "0.0.0.0",
+    hostname: options.hostname ?? "0.0.0.0",
     signal: shutdown.signal,
     onListen: ({ port }) =>
-      logger.info(options.listeningMessage ?? "listening", { port, ...options.listeningFields }),
+      logger.info(options.listeningMessage ?? "listening", {
+        port,
+        hostname: options.hostname ?? "0.0.0.0",
+        ...options.listeningFields,
+      }),
   }, handler);
   const stop = () => {
     if (shutdown.signal.aborted) return;

@@ -137,6 +137,30 @@ function checkEdgeRequirements(given: ReadonlySet<string>): void {
   }
 }
 
+/** `mcp` over stdio: forwarding to a running API, or the local store as `serve` opens it. */
+export const McpConfigSchema = z.object({
+  MCP_API_URL: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
+  MCP_API_KEY: z.string().trim().min(8, "an API key has at least 8 characters").optional(),
+  MCP_API_TIMEOUT_MS: envInteger(30_000, 100, 600_000),
+});
+export type McpConfig = z.infer<typeof McpConfigSchema>;
+
+/** `mcp`: everything `serve` reads, plus its own section. */
+export interface McpSettings extends ServeSettings {
+  mcp: McpConfig;
+}
+
+export function loadMcpSettings(env: Env): McpSettings {
+  return {
+    given: givenVariables(env),
+    ...parseSections({
+      ...pipelineParsers(env),
+      bot: () => loadBotConfig(env),
+      mcp: () => parseEnv(McpConfigSchema, env, "mcp settings"),
+    }),
+  };
+}
+
 export function loadPipelineSettings(env: Env): PipelineSettings {
   return { given: givenVariables(env), ...parseSections(pipelineParsers(env)) };
 }

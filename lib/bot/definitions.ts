@@ -24,7 +24,7 @@ const PERCENTAGES: ReadonlySet<Measure> = new Set(["ctr", "cvr"]);
 
 export function describeDefinition(definition: Definition): string {
   const { name, meaning, ratio, nullWhenZero, higherIsBetter } = definition;
-  const sentences = [`${capitalize(name)} is ${meaning}.`];
+  const sentences = [`${capitalize(name)}: ${meaning}.`];
   if (ratio) {
     const scale = ratio.scale === 1 ? "" : ` × ${ratio.scale.toLocaleString("en-US")}`;
     const shown = PERCENTAGES.has(definition.measure) ? ", shown as a percentage" : "";
