@@ -3,7 +3,7 @@
  * when a KPI is null, its direction), so the bot explains exactly what the API computes.
  * No data is read.
  */
-import { type Measure, measureFacts, type MeasureFacts, type MeasureSums } from "../kpi.ts";
+import { type Measure, type MeasureFacts, measureFacts, type MeasureSums } from "../kpi.ts";
 import { apiMetric, BOT_METRICS, type BotMetric } from "./query.ts";
 
 export interface Definition extends MeasureFacts {

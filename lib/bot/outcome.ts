@@ -6,9 +6,9 @@
 import type { Platform } from "../schema.ts";
 import type {
   AnalyticsErrorKind,
-  FxNote,
   Campaign,
   CampaignInsights,
+  FxNote,
   Insights,
   InsightsGroup,
 } from "./client.ts";

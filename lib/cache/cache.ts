@@ -53,6 +53,9 @@ export const cacheKeys = {
   entryPrefix: (tenant: string): string => `e:{${encodeURIComponent(tenant)}}:`,
   entry: (tenant: string, version: string, queryKey: string): string =>
     `${cacheKeys.entryPrefix(tenant)}${version}:${queryKey}`,
+  /** A bot conversation's last query: outside the data version (a write does not end it). */
+  conversation: (tenant: string, conversationId: string): string =>
+    `c:{${encodeURIComponent(tenant)}}:${conversationId}`,
 };
 
 /** Random per process: with the counter below, tokens never repeat across processes. */
