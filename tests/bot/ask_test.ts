@@ -31,7 +31,7 @@ Deno.test({
       const json = await ask(["--json", "top 3 campaigns by clicks"], env);
       assert.equal(json.code, 0, json.stderr);
       const answer = JSON.parse(json.stdout);
-      assert.deepEqual(Object.keys(answer).sort(), ["data", "query", "reply"]);
+      assert.deepEqual(Object.keys(answer).sort(), ["data", "query", "reply", "view_url"]);
       assert.equal(answer.query.intent, "rank");
       assert.equal(answer.data.kind, "rank");
       assert.equal(answer.data.sets[0].groups.length, 3);

@@ -298,7 +298,8 @@ Deno.test("POST /slack/command answers as the workspace's tenant", async (t) => 
       slow = 400;
       const arrived = new Promise<void>((resolve) => (delivered = resolve));
       const answer = await send(
-        await signedRequest(form({ team_id: "T_ACME", text: "spend on tiktok" })),
+        // Another user: in U1's conversation "spend on tiktok" would be a follow-up.
+        await signedRequest(form({ team_id: "T_ACME", user_id: "U2", text: "spend on tiktok" })),
       );
       assert.equal(answer.body.text, "Looking that up…");
       await arrived;
