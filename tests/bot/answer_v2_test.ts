@@ -1,0 +1,127 @@
+/**
+ * Version 2 of the answers: definitions read no data, the currency asked for reaches the
+ * read routes (and a conversion is said), and every answer links to the dashboard.
+ */
+import assert from "node:assert/strict";
+import { answerPrompt } from "../../lib/bot/answer.ts";
+import type { AnalyticsClient, FxNote, InsightsParams } from "../../lib/bot/client.ts";
+import { describeDefinition, definitionsOf } from "../../lib/bot/definitions.ts";
+import { execute } from "../../lib/bot/execute.ts";
+import type { Outcome } from "../../lib/bot/outcome.ts";
+import { parsePrompt } from "../../lib/bot/parse/parse.ts";
+import { viewUrl } from "../../lib/bot/view_url.ts";
+import { KPI_DEFINITIONS } from "../../lib/kpi.ts";
+import { NOW } from "./fixtures.ts";
+
+/** A client that must not be called. */
+const untouchable: AnalyticsClient = new Proxy({ requests: [] } as unknown as AnalyticsClient, {
+  get(target, property) {
+    if (property === "requests" || property === "conversions" || property === "then") {
+      return Reflect.get(target, property);
+    }
+    throw new Error(`the analytics client was called: ${String(property)}`);
+  },
+});
+
+Deno.test("explain: answered from the KPI module's facts, no data read", async () => {
+  const answer = await answerPrompt("what is ROAS?", { client: untouchable, now: NOW });
+  assert.equal(answer.query.intent, "explain");
+  assert.equal(answer.data.kind, "explain");
+  assert.deepEqual(answer.data.requests, []);
+  assert.match(answer.reply, /revenue ÷ spend/);
+  assert.match(answer.reply, /no spend/);
+  assert.match(answer.reply, /Higher is better/);
+  assert.equal(answer.view_url, null);
+  const cpm = await answerPrompt("what does cpm mean", { client: untouchable, now: NOW });
+  assert.match(cpm.reply, /spend ÷ impressions × 1,000/);
+  assert.match(cpm.reply, /Lower is better/);
+});
+
+Deno.test("definitions follow KPI_DEFINITIONS: formula, null when, direction", () => {
+  for (const definition of definitionsOf(["ctr", "roas", "cpa", "cpc", "cpm", "cvr"])) {
+    const kpi = KPI_DEFINITIONS[definition.measure as keyof typeof KPI_DEFINITIONS];
+    assert.equal(definition.ratio?.numerator, kpi.numerator);
+    assert.equal(definition.ratio?.denominator, kpi.denominator);
+    assert.equal(definition.nullWhenZero, kpi.denominator);
+    assert.ok(describeDefinition(definition).toLowerCase().includes(kpi.name), kpi.name);
+  }
+  const spend = definitionsOf(["spend"])[0];
+  assert.equal(spend.ratio, null);
+  assert.equal(spend.higherIsBetter, false);
+  assert.equal(definitionsOf(["conversions"])[0].higherIsBetter, true);
+});
+
+/** A client answering every read with empty totals, recording its parameters. */
+function recordingClient(fx?: FxNote) {
+  const seen: InsightsParams[] = [];
+  const totals = {
+    impressions: 1000,
+    clicks: 50,
+    conversions: 5,
+    cost: 100,
+    revenue: 400,
+    ctr: 0.05,
+    roas: 4,
+    cpa: 20,
+    cpc: 2,
+    cpm: 100,
+    cvr: 0.1,
+  };
+  const client = {
+    requests: [] as string[],
+    conversions: fx ? [fx] : [],
+    insights(params: InsightsParams = {}) {
+      seen.push(params);
+      return Promise.resolve({
+        from: params.from ?? null,
+        to: params.to ?? null,
+        currency: params.currency ?? "USD",
+        totals,
+        ...(fx ? { fx } : {}),
+      });
+    },
+  } as unknown as AnalyticsClient;
+  return { client, seen };
+}
+
+Deno.test("currency: passed to the read routes as currency=XXX; a conversion is said", async () => {
+  const plain = recordingClient();
+  await execute(parsePrompt("spend last month in euros", { now: NOW }), plain.client, { now: NOW });
+  assert.equal(plain.seen[0].currency, "EUR");
+
+  const converted = recordingClient({ to: "EUR", rates: "daily" });
+  const answer = await answerPrompt("spend last month in euros", {
+    client: converted.client,
+    now: NOW,
+  });
+  assert.deepEqual(answer.data.fx, { to: "EUR", rates: "daily" });
+  assert.match(answer.reply, /converted to EUR at daily rates/);
+
+  const none = recordingClient();
+  const stored = await answerPrompt("spend last month", { client: none.client, now: NOW });
+  assert.equal(none.seen[0].currency, undefined);
+  assert.doesNotMatch(stored.reply, /converted/);
+});
+
+Deno.test("view_url: the dashboard selection of the same numbers", async () => {
+  const { client } = recordingClient();
+  const answer = await answerPrompt("roas on google and meta last week in gbp", { client, now: NOW });
+  assert.equal(
+    answer.view_url,
+    "/#from=2024-04-15&to=2024-04-21&platform=google,meta&metric=roas&currency=GBP",
+  );
+  const compare = parsePrompt("spend this month vs last month", { now: NOW });
+  const outcome = {
+    kind: "compare_periods",
+    subject: { type: "all", platforms: [] },
+    period: { from: "2024-04-01", to: "2024-04-24", basis: "asked" },
+    previous_period: { from: "2024-03-01", to: "2024-03-31", basis: "asked" },
+    metrics: ["spend"],
+    requests: [],
+  } as unknown as Outcome;
+  assert.equal(
+    viewUrl(compare, outcome),
+    "/#from=2024-04-01&to=2024-04-24&metric=spend&compare_from=2024-03-01&compare_to=2024-03-31",
+  );
+  assert.equal(viewUrl(parsePrompt("hi", { now: NOW }), { kind: "unknown", requests: [] }), null);
+});
