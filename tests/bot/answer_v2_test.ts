@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { answerPrompt } from "../../lib/bot/answer.ts";
 import type { AnalyticsClient, FxNote, InsightsParams } from "../../lib/bot/client.ts";
-import { describeDefinition, definitionsOf } from "../../lib/bot/definitions.ts";
+import { definitionsOf, describeDefinition } from "../../lib/bot/definitions.ts";
 import { execute } from "../../lib/bot/execute.ts";
 import type { Outcome } from "../../lib/bot/outcome.ts";
 import { parsePrompt } from "../../lib/bot/parse/parse.ts";
@@ -105,7 +105,10 @@ Deno.test("currency: passed to the read routes as currency=XXX; a conversion is 
 
 Deno.test("view_url: the dashboard selection of the same numbers", async () => {
   const { client } = recordingClient();
-  const answer = await answerPrompt("roas on google and meta last week in gbp", { client, now: NOW });
+  const answer = await answerPrompt("roas on google and meta last week in gbp", {
+    client,
+    now: NOW,
+  });
   assert.equal(
     answer.view_url,
     "/#from=2024-04-15&to=2024-04-21&platform=google,meta&metric=roas&currency=GBP",

@@ -13,7 +13,7 @@ import {
   ConversationIdSchema,
   type ConversationStore,
 } from "../../lib/bot/conversation.ts";
-import { slackConversationId, parseSlashCommand } from "../../lib/bot/slack.ts";
+import { parseSlashCommand, slackConversationId } from "../../lib/bot/slack.ts";
 import type { ParsedQuery } from "../../lib/bot/query.ts";
 import { createRedisClient } from "../../runtime/cache_wiring.ts";
 import { redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
