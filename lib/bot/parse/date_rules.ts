@@ -117,7 +117,7 @@ const WEEKDAYS: Readonly<Record<string, number>> = {
   sat: 6,
 };
 const DATE_PREPOSITION =
-  /\b(?:in|during|for|of|since|from|through|until|till|to|between|and|over|throughout|on|by|starting|after|before)\s*$/;
+  /\b(?:in|during|for|of|since|from|through|until|till|to|between|and|over|throughout|on|by|starting|after|before|vs|versus|against|than|with)\s*$/;
 
 function unitOf(word: string): Unit | "fortnight" | "hour" {
   const singular = word.replace(/s$/, "");

@@ -50,7 +50,10 @@ function joinRanges(hits: readonly DateHit[], text: string, today: Date): DateHi
     if (next && hit.joinable && next.joinable && hit.span && next.span) {
       const between = text.slice(hit.end, next.start).trim();
       const isRange = /^(?:-|to|through|until|till|up to|and)$/.test(between) &&
-        (between !== "and" || /\bbetween\s*$/.test(before));
+        (between !== "and" || /\bbetween\s*$/.test(before)) &&
+        // "compare march to april" sets two periods side by side.
+        !(between === "to" && COMPARE_OPENING.test(before) &&
+          !/\b(?:from|between)\s*$/.test(before));
       if (isRange) {
         const [from, to] = alignYears(hit, next, today);
         if (from && to && from.from <= to.to) {
@@ -90,6 +93,8 @@ function joinRanges(hits: readonly DateHit[], text: string, today: Date): DateHi
   return result;
 }
 
+/** "compare march to april", "comparing q1 to": the words before a period comparison. */
+const COMPARE_OPENING = /\bcompar(?:e|ing)\s+(?:[a-z\u2022]+\s+){0,3}$/;
 const COMPARING = /\b(?:compare|compared|comparing|comparison|vs|versus|against)\b/;
 
 /** Ranges never end after today: "April 1 to May 15" asked on April 24 ends on April 24. */

@@ -47,7 +47,7 @@ const LIST_CUES =
 const PERFORMANCE_CUES =
   /\bhow\b(?! many)|\b(?:doing|done|perform\w*|results?|stats|statistics|numbers|going(?! on)|look|looking|looked|went|report|summary|overview|kpis?|metrics|data|fare|fared|well|good|bad|badly)\b/;
 const RANK_CUES =
-  /\b(?:best|worst|top|bottom|highest|lowest|most|least|fewest|biggest|largest|smallest|greatest|cheapest|priciest|costliest|leading|strongest|weakest|poorest|max|maximum|min|minimum|rank|ranked|ranking|rankings|leaderboard|sort|sorted|order by|ordered by|underperform\w*|outperform\w*|winners?|losers?|most expensive|least expensive)\b/;
+  /\b(?:best|worst|top|bottom|highest|lowest|most|least|fewest|biggest|largest|smallest|greatest|cheapest|priciest|costliest|leading|strongest|weakest|poorest|max|maximum|min|minimum|rank|ranked|ranking|rankings|leaderboard|sort|sorted|order by|ordered by|order (?:(?:the|my|our|all) )?(?:campaigns?|platforms?|channels?|networks?|ads|ad sets?)|underperform\w*|outperform\w*|winners?|losers?|most expensive|least expensive)\b/;
 export const COMPARATIVES = /\b(?:more|fewer|less|better|worse|higher|lower|cheaper|pricier)\b/;
 export const EXPLICIT_COMPARE =
   /\b(?:compare|compared|comparing|comparison|vs|versus|against|side by side|head to head|difference between|differences between|relative to|stack up|stacks up|stack against)\b/;

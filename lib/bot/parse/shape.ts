@@ -49,9 +49,9 @@ function rankDimension(text: string): GroupBy {
 }
 
 const BEST_WORDS =
-  /\b(?:best|better|strongest|top perform\w*|best perform\w*|outperform\w*|winners?|most profitable|well|good|great|strong)\b/;
+  /\b(?:best|better|most efficient|most effective|strongest|top perform\w*|best perform\w*|outperform\w*|winners?|most profitable|well|good|great|strong)\b/;
 const WORST_WORDS =
-  /\b(?:worst|worse|bottom|weakest|poorest|underperform\w*|worst perform\w*|bottom perform\w*|losers?|least profitable|poorly|badly|bad|weak)\b/;
+  /\b(?:worst|worse|bottom|least efficient|least effective|inefficient|weakest|poorest|underperform\w*|worst perform\w*|bottom perform\w*|losers?|least profitable|poorly|badly|bad|weak)\b/;
 const DESCENDING_WORDS =
   /\b(?:highest|top|most|biggest|largest|greatest|max|maximum|priciest|costliest|most expensive|leading|leaders?|more|higher)\b/;
 const ASCENDING_WORDS =
