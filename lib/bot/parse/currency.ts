@@ -143,6 +143,7 @@ const EXCHANGE_PATTERNS: readonly RegExp[] = [
   new RegExp(String.raw`\b${ANY_CURRENCY} (?:to|into|vs|versus|against|per) ${ANY_CURRENCY}\b`),
   new RegExp(String.raw`\bhow many ${ANY_CURRENCY} (?:is|are|in|to|for|per|make)\b`),
   new RegExp(String.raw`\bconvert (?:\d[\d.,]* ?)?${ANY_CURRENCY}\b`),
+  new RegExp(String.raw`\b\d[\d.,]* ?${ANY_CURRENCY} (?:in|to|into|is|are) ${ANY_CURRENCY}\b`),
 ];
 
 /** True for a question about exchange rates rather than the user's ads. */

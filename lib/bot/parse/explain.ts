@@ -8,7 +8,7 @@ import type { Signals } from "./intent.ts";
 
 /** Words that only a definition question uses. */
 const DEFINITION_WORDS =
-  /\b(?:mean|means|meaning|stand for|stands for|short for|acronym|abbreviation|definition|define|defined|explain|explanation|calculated|calculate|calculation|computed|compute|formula|measured|worked out|work out|counts as|count as|difference between|what kind of metric)\b/;
+  /\b(?:mean|means|meaning|stand for|stands for|short for|acronym|abbreviation|definition|define|defined|explain|explanation|calculated|calculate|calculation|computed|compute|formula|measured|worked out|work out|counts as|count as|difference between|what kind of metric|how (?:does|do) (?:\S+ ){0,3}work)\b/;
 /** "what is ROAS": a definition when nothing else is asked. */
 const WHAT_IS =
   /^(?:\W*(?:so|ok|okay|hey|hi|quick question|q|sorry|and|also|but|um|btw)\s+)*(?:what|whats|wtf)\s*(?:is|'s|s|are|does|do)?\s+(?:a |an )?\u2022/;

@@ -39,7 +39,8 @@ const FILLER = new Set(
     "lowest including it that this those them over time break down split previous period prior " +
     "preceding before one ones there here or so thing same all each per rather show me see hmm lol " +
     "breakdown instead either too chart charts graph plot timeline line give let view figures " +
-    "number numbers sort sorted rank ranked order ordered can could you do"
+    "number numbers sort sorted rank ranked order ordered can could would you do i like want " +
+    "let 's us"
   ).split(" "),
 );
 
@@ -186,19 +187,21 @@ function applyDates(
   const { range, compareTo } = signals.dates;
   if (!range) return;
   if (VERSUS_OPENER.test(signals.plain) && previous.date_range) {
-    query.compare_to = toDateRange(compareTo ?? range);
-    query.intent = "compare";
-    query.group_by = null;
+    comparePeriods(query, toDateRange(compareTo ?? range));
     return;
   }
   query.date_range = toDateRange(range);
-  if (compareTo) {
-    query.compare_to = toDateRange(compareTo);
-    query.intent = "compare";
-    query.group_by = null;
-  } else if (previous.compare_to) {
+  if (compareTo) comparePeriods(query, toDateRange(compareTo));
+  else if (previous.compare_to) {
     query.compare_to = toDateRange(periodBefore(range));
   }
+}
+
+/** A period comparison: the range against `compareTo`, no grouping or ranking. */
+function comparePeriods(query: ParsedQuery, compareTo: ParsedQuery["compare_to"]): void {
+  Object.assign(query, { intent: "compare", compare_to: compareTo, group_by: null });
+  query.order = null;
+  query.limit = null;
 }
 
 /** The dates of the prompt read again with the words of `pattern` left out. */

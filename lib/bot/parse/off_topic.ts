@@ -28,16 +28,26 @@ const SERVICE_STATUS =
   /\b(?:is|are) (?:[a-z]+ ){1,3}(?:down|offline|not working|broken|glitching)\b|\b(?:outages?|crashed|crashing|hacked)\b/;
 
 const NEWS =
-  /\b(?:news|headlines?|banned|ban|banning|bans|lawsuits?|sued|suing|antitrust|acquired by|merger|ceo|cfo|founders?|founded|headquarters|layoffs?|laid off|outages?|algorithm|announced|announcement|ipo|went public|privacy policy|terms of service|regulators?|regulation|congress|senate|did you (?:see|hear)|have you (?:seen|heard))\b/;
+  /\b(?:news|pricing|price changes?|policy|policies|headlines?|banned|ban|banning|bans|lawsuits?|sued|suing|antitrust|acquired by|merger|ceo|cfo|founders?|founded|headquarters|layoffs?|laid off|outages?|algorithm|announced|announcement|ipo|went public|privacy policy|terms of service|regulators?|regulation|congress|senate|did you (?:see|hear)|have you (?:seen|heard))\b/;
+
+/** Devices and goods named after a platform: "is the new Pixel worth buying". */
+const PRODUCTS =
+  /\b(?:pixel|pixels|iphones?|ipads?|android|phones?|smartphones?|laptops?|chromebooks?|macbooks?|tablets?|headsets?|oculus|airpods|consoles?|worth buying|should i buy)\b/;
+/** "how does the Facebook ads auction work": how a platform works, not how we did. */
+const HOW_IT_WORKS = /\bhow (?:does|do) (?:\S+ ){1,6}work\b/;
+/** Questions about the bot itself: "what metrics do you support". */
+const CAPABILITIES =
+  /\b(?:do you support|can you (?:do|answer|handle)|what can you|are you able|what do you know)\b/;
 
 /** "is a 2% CTR good", "what is a good ROAS", "industry benchmarks". */
 const BENCHMARK =
-  /\b(?:benchmarks?|industry|industries|sector|competitors?|what ?(?:is|'s|s|are) (?:a )?(?:good|typical|normal|decent|healthy|reasonable|realistic)\b|(?:is|are) (?:a |an )?\d[\d.]* ?(?:percent|x)?\b.*\b(?:good|bad|ok|okay|normal|decent|healthy|high|low|typical|reasonable)\b)/;
+  /\b(?:benchmarks?|industry|industries|sector|competitors?|(?:for|in) (?:the )?(?:retail|e ?commerce|b2b|b2c|saas|finance|healthcare|travel|real estate|education)\b|what ?(?:is|'s|s|are) (?:a )?(?:good|typical|normal|decent|healthy|reasonable|realistic)\b|(?:is|are) (?:a |an )?\d[\d.]* ?(?:percent|x)?\b.*\b(?:good|bad|ok|okay|normal|decent|healthy|high|low|typical|reasonable)\b)/;
 
 export function isOffTopicMention(signals: Signals): boolean {
   const { plain, metrics, dates } = signals;
   if (isExchangeRateQuestion(plain) || NEWS.test(plain) || BENCHMARK.test(plain)) return true;
-  if (metrics.length === 0 && SERVICE_STATUS.test(plain)) return true;
+  if (metrics.length === 0 && (SERVICE_STATUS.test(plain) || PRODUCTS.test(plain))) return true;
+  if (metrics.length === 0 && (HOW_IT_WORKS.test(plain) || CAPABILITIES.test(plain))) return true;
   const thing = PRICE_OF_THING.exec(plain);
   if (
     thing && dates.count === 0 && !FIRST_PERSON.test(plain) &&
