@@ -9,6 +9,7 @@ import { requestId } from "hono/request-id";
 import { routePath } from "hono/route";
 import { secureHeaders } from "hono/secure-headers";
 import { isTransientDatabaseError } from "../lib/store/errors.ts";
+import { MissingRateError } from "../lib/fx/convert.ts";
 import { requireAuth, requireScope } from "./auth.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { registerOpsRoutes } from "./ops.ts";
@@ -101,6 +102,9 @@ export function createApp(deps: AppDeps, extensions: readonly AppExtension[] = [
     }
     if (error instanceof NotFound) {
       return c.json({ error: error.message, field: error.field }, 404);
+    }
+    if (error instanceof MissingRateError) {
+      return c.json({ error: error.message, field: error.field }, 422);
     }
     if (isTransientDatabaseError(error)) {
       deps.logger.warn("database unavailable", { request_id: c.get("requestId"), error });

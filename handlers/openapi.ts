@@ -31,6 +31,7 @@ const STATUS_TEXT: Record<number, string> = {
   403: "The token lacks the scope",
   404: "Not found (or not visible to this tenant)",
   413: "Body too large",
+  422: "A needed exchange rate is missing (`field` is currency; `error` names the pair and day)",
   503: "A dependency is unavailable; retry later",
 };
 

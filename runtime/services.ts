@@ -126,6 +126,7 @@ export async function buildServices(env: Env, options: ServiceOptions = {}): Pro
     config,
     store: db.store,
     journal: db.journal,
+    fx: db.fx,
     reader,
     logger,
     telemetry,

@@ -100,7 +100,10 @@ export class RateBook {
   constructor(rates: readonly StoredRate[]) {
     for (const rate of rates) {
       const key = `${rate.base}/${rate.quote}`;
-      const leg = { day: rate.day, leg: { day: rate.day, rate: decimalToRational(rate.rate), source: rate.source } };
+      const leg = {
+        day: rate.day,
+        leg: { day: rate.day, rate: decimalToRational(rate.rate), source: rate.source },
+      };
       const list = this.#byPair.get(key);
       if (list) list.push(leg);
       else this.#byPair.set(key, [leg]);
@@ -277,7 +280,9 @@ export class Converter {
       into.add(row, "=", Converter.ONE);
       return;
     }
-    if (row.day === null) throw new Error(`a ${row.currency} row without its day cannot be converted`);
+    if (row.day === null) {
+      throw new Error(`a ${row.currency} row without its day cannot be converted`);
+    }
     const factor = book.factor(row.currency, this.target, row.day);
     if (!factor) throw new MissingRateError(row.currency, this.target, row.day);
     const paths = this.#used.get(row.currency) ?? new Set<string>();

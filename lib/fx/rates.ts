@@ -128,7 +128,9 @@ export function parseEcbCsv(text: string, base = "EUR"): ParsedRates {
   const rates: FxRate[] = [];
   const rejected: RowRejection[] = [];
   const headerIndex = lines.findIndex((line) => line.trim() !== "");
-  if (headerIndex < 0) return { rates, rejected: [{ index: 1, field: "Date", error: "empty CSV" }] };
+  if (headerIndex < 0) {
+    return { rates, rejected: [{ index: 1, field: "Date", error: "empty CSV" }] };
+  }
   const header = csvCells(lines[headerIndex]);
   if (header[0]?.toLowerCase() !== "date") {
     rejected.push({
@@ -173,7 +175,11 @@ export function parseEcbCsv(text: string, base = "EUR"): ParsedRates {
       if (!quote || MISSING.has(cell.toUpperCase())) continue;
       const rate = RateSchema.safeParse(cell);
       if (!rate.success) {
-        bad = { index: lineNumber, field: quote, error: `"${cell}": ${rate.error.issues[0].message}` };
+        bad = {
+          index: lineNumber,
+          field: quote,
+          error: `"${cell}": ${rate.error.issues[0].message}`,
+        };
       } else lineRates.push({ day, base, quote, rate: rate.data });
     }
     if (bad) rejected.push(bad);

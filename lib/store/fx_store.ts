@@ -175,14 +175,17 @@ export class SqlFxStore implements FxStore {
   ): Promise<DayRow[]> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
-    const hourly = where.campaignIds.length === 0 && isWholeHourZone(timeZone, where.from, where.to);
+    const hourly = where.campaignIds.length === 0 &&
+      isWholeHourZone(timeZone, where.from, where.to);
     const parts = hourly
       ? splitRange(where.from, where.to, "platform_hourly")
       : [{ source: "raw" as const, from: where.from, to: where.to }];
     const union = parts.map((part) => {
       if (part.source === "raw") return rawSql(where, params, part, timeZone);
       const filters = commonFilters(where, params);
-      if (part.from) filters.push(`hour >= ${params.add(part.from.toISOString(), "::timestamptz")}`);
+      if (part.from) {
+        filters.push(`hour >= ${params.add(part.from.toISOString(), "::timestamptz")}`);
+      }
       if (part.to) filters.push(`hour < ${params.add(part.to.toISOString(), "::timestamptz")}`);
       return `SELECT platform, NULL::text AS campaign_id, currency,
         hour AT TIME ZONE ${params.add(timeZone)} AS at, ${MEASURES}
