@@ -19,6 +19,7 @@ import { Dispatcher } from "../ingest/dispatcher.ts";
 import { SyncLocks } from "../ingest/locks.ts";
 import { FakeStreamer } from "../ingest/streamer.ts";
 import { createFakeSource, fakeConfigFromEnv } from "../ingest/fake.ts";
+import { seedFakeRates } from "../ingest/fake_fx.ts";
 import { createSources } from "../ingest/sources.ts";
 import type { Source } from "../ingest/source.ts";
 
@@ -105,6 +106,13 @@ export async function buildServices(env: Env, options: ServiceOptions = {}): Pro
       intervalMs: ingestConfig.FAKE_INTERVAL_MS,
       backlogMaxRows: ingestConfig.INGEST_BACKLOG_MAX_ROWS,
       backfillDays: ingestConfig.FAKE_BACKFILL_DAYS,
+      seedRates: async (window) => {
+        const catalog = (fake as ReturnType<typeof createFakeSource>).catalog;
+        const currencies = catalog.accounts.map((account) => account.currency);
+        if (await seedFakeRates(db.fx, fake.tenantId, currencies, window)) {
+          await invalidate(fake.tenantId);
+        }
+      },
     })
     : undefined;
 
