@@ -12,7 +12,7 @@
  * rate that cannot be found is a MissingRateError: never a partial or silent sum.
  */
 import { z } from "zod";
-import { daysBetween, shiftDate } from "../dates.ts";
+import { shiftDate } from "../dates.ts";
 import { parseDecimal } from "../decimal.ts";
 import type { MeasureSumsText } from "../metrics.ts";
 
@@ -21,6 +21,11 @@ export const MAX_RATE_AGE_DAYS = 7;
 
 /** Fraction digits carried by converted sums before the single rounding at output. */
 const CARRIED_DIGITS = 30;
+
+/** Days since 1970-01-01 of a calendar date (YYYY-MM-DD). */
+function dayNumber(day: string): number {
+  return Math.round(Date.parse(`${day}T00:00:00Z`) / 86_400_000);
+}
 
 /** An exact fraction n/d, d > 0. */
 export interface Rational {
@@ -140,7 +145,7 @@ export class RateBook {
     }
     if (found < 0) return undefined;
     const leg = list[found].leg;
-    return daysBetween(leg.day, day) <= MAX_RATE_AGE_DAYS ? leg : undefined;
+    return dayNumber(day) - dayNumber(leg.day) <= MAX_RATE_AGE_DAYS ? leg : undefined;
   }
 
   /** How one unit of `from` becomes `to` on `day`; null when no rate is close enough. */
