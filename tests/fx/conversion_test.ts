@@ -341,6 +341,23 @@ for (const engine of ENGINES) {
           const second = await get(`/insights?${RANGE}&currency=USD&platform=meta`);
           assert.equal(second.body.totals.cost, 48.9); // Monday now 5 × 1.1
         });
+
+        await t.step(
+          "REPORTING_CURRENCY: the deployment's default, overridden per request",
+          async () => {
+            const deployment = await testApp({ db, overrides: { fx, reportingCurrency: "USD" } });
+            const read = async (path: string) =>
+              await (await deployment.app.request(path, { headers: auth(KEY_A) })).json();
+            const byDefault = await read(`/insights?${RANGE}&platform=google,linkedin`);
+            assert.equal(byDefault.currency, "USD");
+            assert.equal(byDefault.totals.cost, 188.37); // 150.00 + 30 × 1.1 / 0.86 (Monday restated)
+            const inGbp = await read(`/insights?${RANGE}&platform=google,linkedin&currency=GBP`);
+            assert.equal(inGbp.currency, "GBP");
+            // 100 × 0.855/1.085 + 50 × 0.855/1.085 (Saturday: Friday's) + 30.00
+            assert.equal(inGbp.totals.cost, 148.2);
+            assert.deepEqual(inGbp.fx.converted, [{ from: "USD", paths: ["via EUR"] }]);
+          },
+        );
       } finally {
         await reader.close();
         await db.dispose();

@@ -143,6 +143,14 @@ for (const engine of ENGINES) {
           const badRange = await request("GET", "/fx-rates?from=2024-04-05&to=2024-04-01");
           assert.equal(badRange.body.field, "from");
         });
+
+        await t.step("the OpenAPI document describes both routes", async () => {
+          const response = await app.request("/openapi.json");
+          const document = await response.json();
+          assert.ok(document.paths["/fx-rates"].post);
+          assert.ok(document.paths["/fx-rates"].get);
+          assert.ok(document.paths["/insights"].get.responses["422"]);
+        });
       } finally {
         await db.dispose();
       }
