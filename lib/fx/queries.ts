@@ -17,8 +17,16 @@ import type {
   SeriesRow,
   TotalsResult,
 } from "../store/metrics_store.ts";
-import type { DayRow, FxStore } from "../store/fx_store.ts";
-import { Accumulator, Converter, type FxInfo, RateBook, rateWindowStart } from "./convert.ts";
+import type { CurrencyDayFactor, DayRow, FxStore } from "../store/fx_store.ts";
+import {
+  Accumulator,
+  Converter,
+  type FxInfo,
+  MissingRateError,
+  RateBook,
+  rateWindowStart,
+  rationalToText,
+} from "./convert.ts";
 
 const MEASURE_NAMES = new Set(["impressions", "clicks", "conversions", "cost", "revenue"]);
 
@@ -106,10 +114,26 @@ export class ConvertedQueries {
 
   async rank(selection: Selection, options: RankOptions): Promise<RankRow[]> {
     const byCampaign = options.groupBy === "campaign";
-    const rows = byCampaign
-      ? await this.fx.campaignDays(selection, this.timeZone, this.target)
-      : await this.fx.platformDays(selection, this.timeZone, this.target, false);
+    let rows = await this.fx.platformDays(selection, this.timeZone, this.target, false);
     const book = await this.#book(selection.tenantId, rows);
+    if (byCampaign) {
+      // Every rate the selection needs, checked (422 when one is missing) and recorded.
+      this.#fold(rows, book, () => "all");
+      const top = await this.fx.rankCampaigns(
+        selection,
+        this.timeZone,
+        this.target,
+        this.#factors(rows, book),
+        options,
+      );
+      const wanted = new Set(top.map((key) => `${key.platform}/${key.campaign_id}`));
+      const ids = [...new Set(top.map((key) => key.campaign_id))];
+      rows = ids.length === 0 ? [] : (await this.fx.campaignDays(
+        { ...selection, campaignIds: ids },
+        this.timeZone,
+        this.target,
+      )).filter((row) => wanted.has(`${row.platform}/${row.campaign_id}`));
+    }
     const groups = this.#fold(
       rows,
       book,
@@ -140,6 +164,24 @@ export class ConvertedQueries {
       currency: this.target,
       ...totals,
     }));
+  }
+
+  /** Each (currency, day) of the rows that needs a rate, with the rate as decimal text. */
+  #factors(rows: readonly DayRow[], book: RateBook): CurrencyDayFactor[] {
+    const factors = new Map<string, CurrencyDayFactor>();
+    for (const row of rows) {
+      if (row.currency === this.target || row.day === null) continue;
+      const key = `${row.currency}@${row.day}`;
+      if (factors.has(key)) continue;
+      const factor = book.factor(row.currency, this.target, row.day);
+      if (!factor) throw new MissingRateError(row.currency, this.target, row.day);
+      factors.set(key, {
+        currency: row.currency,
+        day: row.day,
+        factor: rationalToText(factor.rate),
+      });
+    }
+    return [...factors.values()];
   }
 
   /** Campaign summaries with their lifetime totals converted (one row each, in the target). */

@@ -8,7 +8,8 @@
  */
 import { z } from "zod";
 import type { SqlDriver } from "./driver.ts";
-import { type Selection, SelectionSchema } from "./metrics_store.ts";
+import { type RankOptions, type Selection, SelectionSchema } from "./metrics_store.ts";
+import type { MetricName } from "../schema.ts";
 import { isWholeHourZone, splitRange } from "./sql_store.ts";
 import { type FxRate, type StoredFxRate, StoredFxRateSchema } from "../fx/rates.ts";
 import type { StoredRate } from "../fx/convert.ts";
@@ -23,6 +24,13 @@ export const DayRowSchema = MeasureSumsTextSchema.extend({
   day: z.string().nullable(),
 });
 export type DayRow = z.infer<typeof DayRowSchema>;
+
+/** What one unit of `currency` on `day` is worth in the target (decimal text). */
+export interface CurrencyDayFactor {
+  currency: string;
+  day: string;
+  factor: string;
+}
 
 export interface RateFilter {
   base?: string;
@@ -55,6 +63,17 @@ export interface FxStore {
     timeZone: string,
     target: string,
   ): Promise<DayRow[]>;
+  /**
+   * The campaigns that rank first by a metric of their converted sums, converting each
+   * (currency, day) with `factors` (close decimal approximations: they only order).
+   */
+  rankCampaigns(
+    selection: Selection,
+    timeZone: string,
+    target: string,
+    factors: readonly CurrencyDayFactor[],
+    options: Omit<RankOptions, "groupBy">,
+  ): Promise<{ platform: string; campaign_id: string }[]>;
   /** Catalog names of these campaigns (absent: unknown or unnamed). */
   campaignNames(
     tenantId: string,
@@ -65,6 +84,10 @@ export interface FxStore {
 const SUMS = `sum(impressions)::text AS impressions, sum(clicks)::text AS clicks,
   sum(conversions)::text AS conversions, sum(cost)::text AS cost, sum(revenue)::text AS revenue`;
 const MEASURES = "impressions, clicks, conversions, cost, revenue";
+const SUMS_RAW = `sum(impressions) AS impressions, sum(clicks) AS clicks,
+  sum(conversions) AS conversions, sum(cost) AS cost, sum(revenue) AS revenue`;
+const SUMS_OF_SUMS = `impressions::text AS impressions, clicks::text AS clicks,
+  conversions::text AS conversions, cost::text AS cost, revenue::text AS revenue`;
 
 const UPSERT_RATES_SQL = `
 INSERT INTO fx_rates AS r (tenant_id, base, quote, day, rate, source)
@@ -113,6 +136,29 @@ function rawSql(
 }
 
 const isoDate = (date: Date) => date.toISOString().slice(0, 10);
+const monthOf = (date: Date) => `${date.toISOString().slice(0, 7)}-01`;
+
+/** The ordering value of a metric over summed columns (ratios of sums; 0 → NULL). */
+function scoreSql(metric: MetricName): string {
+  const ratio = (top: string, bottom: string, scale = "") =>
+    `sum(${top})::float8${scale} / nullif(sum(${bottom}), 0)::float8`;
+  switch (metric) {
+    case "ctr":
+      return ratio("clicks", "impressions");
+    case "roas":
+      return ratio("revenue", "cost");
+    case "cpa":
+      return ratio("cost", "conversions");
+    case "cpc":
+      return ratio("cost", "clicks");
+    case "cpm":
+      return ratio("cost", "impressions", " * 1000");
+    case "cvr":
+      return ratio("conversions", "clicks");
+    default:
+      return `sum(${metric})`;
+  }
+}
 
 export class SqlFxStore implements FxStore {
   constructor(private readonly db: SqlDriver) {}
@@ -192,11 +238,15 @@ export class SqlFxStore implements FxStore {
         FROM platform_hourly WHERE ${filters.join(" AND ")}`;
     }).join("\nUNION ALL\n");
     const day = everyDay
-      ? "to_char(at, 'YYYY-MM-DD')"
-      : `CASE WHEN currency = ${params.add(target)} THEN NULL ELSE to_char(at, 'YYYY-MM-DD') END`;
+      ? "at::date"
+      : `CASE WHEN currency = ${params.add(target)} THEN NULL ELSE at::date END`;
+    // Grouped by date, formatted once per group (to_char per row costs more than the sums).
     const rows = await this.db.query(
-      `SELECT platform, NULL AS campaign_id, currency, ${day} AS day, ${SUMS}
-       FROM (${union}) parts GROUP BY 1, 3, 4 ORDER BY 4 NULLS FIRST, 1, 3`,
+      `SELECT platform, NULL AS campaign_id, currency, to_char(day, 'YYYY-MM-DD') AS day,
+              ${SUMS_OF_SUMS}
+       FROM (SELECT platform, currency, ${day} AS day, ${SUMS_RAW}
+             FROM (${union}) parts GROUP BY 1, 2, 3) grouped
+       ORDER BY day NULLS FIRST, platform, currency`,
       params.values,
     );
     return rows.map((row) => DayRowSchema.parse(row));
@@ -257,6 +307,87 @@ export class SqlFxStore implements FxStore {
       ],
     );
     return rows.map((row) => DayRowSchema.parse(row));
+  }
+
+  async rankCampaigns(
+    selection: Selection,
+    timeZone: string,
+    target: string,
+    factors: readonly CurrencyDayFactor[],
+    options: Omit<RankOptions, "groupBy">,
+  ): Promise<{ platform: string; campaign_id: string }[]> {
+    const where = SelectionSchema.parse(selection);
+    const params = new Params();
+    const targetParam = params.add(target);
+    const zone = params.add(timeZone);
+    const f = `SELECT * FROM unnest(${params.add(factors.map((x) => x.currency))}::text[],
+      ${params.add(factors.map((x) => x.day))}::date[],
+      ${params.add(factors.map((x) => x.factor))}::numeric[]) AS f(currency, day, k)`;
+    let same: string;
+    let other: string;
+    const otherFilters = (alias: string) => {
+      const filters = [`${alias}.currency <> ${targetParam}`];
+      if (where.currency) filters.push(`${alias}.currency = ${params.add(where.currency)}`);
+      if (where.from) {
+        filters.push(`${alias}.ts >= ${params.add(where.from.toISOString(), "::timestamptz")}`);
+      }
+      if (where.to) {
+        filters.push(`${alias}.ts < ${params.add(where.to.toISOString(), "::timestamptz")}`);
+      }
+      return filters.join(" AND ");
+    };
+    if (where.campaignIds.length > 0) {
+      same = rawSql(where, params, where, timeZone, [`currency = ${targetParam}`]);
+      const filters = [`m.tenant_id = ${params.add(where.tenantId)}`, otherFilters("m")];
+      filters.push(`m.campaign_id = ANY(${params.add(where.campaignIds)}::text[])`);
+      if (where.platforms.length) {
+        filters.push(`m.platform = ANY(${params.add(where.platforms)}::text[])`);
+      }
+      other = `SELECT m.* FROM campaign_metrics m WHERE ${filters.join(" AND ")}`;
+    } else {
+      same = splitRange(where.from, where.to, "campaign_monthly").map((part) => {
+        if (part.source === "raw") {
+          return rawSql(where, params, part, timeZone, [`currency = ${targetParam}`]);
+        }
+        const filters = [...commonFilters(where, params), `currency = ${targetParam}`];
+        if (part.from) filters.push(`month >= ${params.add(isoDate(part.from), "::date")}`);
+        if (part.to) filters.push(`month < ${params.add(isoDate(part.to), "::date")}`);
+        return `SELECT platform, campaign_id, currency, NULL::timestamp AS at, ${MEASURES}
+          FROM campaign_monthly WHERE ${filters.join(" AND ")}`;
+      }).join("\nUNION ALL\n");
+      // Campaigns with money in other currencies over the months the range touches (the
+      // monthly rollup), then their rows by primary key: not a scan of every raw row
+      // (OFFSET 0 keeps the planner from flattening the lookup into a scan and a hash join).
+      const tenant = params.add(where.tenantId);
+      const candidates = [`tenant_id = ${tenant}`, `currency <> ${targetParam}`];
+      if (where.platforms.length) {
+        candidates.push(`platform = ANY(${params.add(where.platforms)}::text[])`);
+      }
+      if (where.currency) candidates.push(`currency = ${params.add(where.currency)}`);
+      if (where.from) candidates.push(`month >= ${params.add(monthOf(where.from), "::date")}`);
+      if (where.to) candidates.push(`month <= ${params.add(monthOf(where.to), "::date")}`);
+      other = `SELECT m.* FROM (SELECT DISTINCT platform, campaign_id FROM campaign_monthly
+          WHERE ${candidates.join(" AND ")}) c
+        CROSS JOIN LATERAL (SELECT * FROM campaign_metrics m WHERE m.tenant_id = ${tenant}
+          AND m.campaign_id = c.campaign_id AND m.platform = c.platform
+          AND ${otherFilters("m")} OFFSET 0) m`;
+    }
+    const direction = options.order === "asc" ? "ASC" : "DESC";
+    const rows = await this.db.query<{ platform: string; campaign_id: string }>(
+      `SELECT platform, campaign_id FROM (
+         SELECT platform, campaign_id, ${MEASURES} FROM (${same}) same_currency
+         UNION ALL
+         SELECT o.platform, o.campaign_id, o.impressions, o.clicks, o.conversions,
+                o.cost * f.k, o.revenue * f.k
+         FROM (${other}) o JOIN (${f}) f
+           ON f.currency = o.currency AND f.day = (o.ts AT TIME ZONE ${zone})::date
+       ) converted
+       GROUP BY platform, campaign_id
+       ORDER BY ${scoreSql(options.metric)} ${direction} NULLS LAST, platform, campaign_id
+       LIMIT ${params.add(options.limit, "::int")}`,
+      params.values,
+    );
+    return rows.map(({ platform, campaign_id }) => ({ platform, campaign_id }));
   }
 
   async campaignNames(

@@ -218,6 +218,15 @@ for (const engine of ENGINES) {
             ],
           );
           assert.equal(campaigns.body.groups[0].campaign_name, "Spring Sale");
+          // Ranked on converted money: in GBP, cmp-eu (10 × 0.855 + 20 × 0.855 + 5 × 0.86 =
+          // 29.95) is cheaper than cmp-uk (30.00), although 35 EUR > 30 GBP as numbers.
+          const cheapest = await get(
+            `/insights?${RANGE}&currency=GBP&group_by=campaign&order_by=cost&order=asc&limit=1`,
+          );
+          assert.deepEqual(
+            cheapest.body.groups.map((g: Record<string, unknown>) => [g.campaign_id, g.cost]),
+            [["cmp-eu", 29.95]],
+          );
         });
 
         await t.step("group_by day and week", async () => {
