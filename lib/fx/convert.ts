@@ -231,6 +231,20 @@ export class Accumulator {
     }
   }
 
+  /** Adds everything another accumulator holds (same target currency). */
+  merge(other: Accumulator): void {
+    this.impressions += other.impressions;
+    this.clicks += other.clicks;
+    this.conversions = addRational(this.conversions, other.conversions);
+    for (const [key, entry] of other.#money) {
+      const mine = this.#money.get(key);
+      if (mine) {
+        mine.cost = addRational(mine.cost, entry.cost);
+        mine.revenue = addRational(mine.revenue, entry.revenue);
+      } else this.#money.set(key, { ...entry });
+    }
+  }
+
   /** Exact sums in the target currency (money carried to CARRIED_DIGITS, rounded to odd). */
   sums(): MeasureSumsText {
     let cost: Rational = { n: 0n, d: 1n };

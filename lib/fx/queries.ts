@@ -6,6 +6,7 @@
  * present them with the same code. One instance serves one request and collects what
  * its conversions used (`info()`).
  */
+import { calendarDateIn } from "../dates.ts";
 import { compareDecimals } from "../decimal.ts";
 import { computeMetrics, type MeasureSumsText } from "../metrics.ts";
 import type { MetricName } from "../schema.ts";
@@ -68,6 +69,29 @@ export class ConvertedQueries {
     return new RateBook(await this.fx.ratesBetween(tenantId, rateWindowStart(first), last));
   }
 
+  /**
+   * The per-day sums of a selection and the rates they need. With both bounds given, the
+   * rates of the range are read in parallel with the sums (a few more than needed).
+   */
+  async #read(
+    selection: Selection,
+    everyDay: boolean,
+  ): Promise<{ rows: DayRow[]; book: RateBook }> {
+    const sums = this.fx.platformDays(selection, this.timeZone, this.target, everyDay);
+    const { from, to } = selection;
+    if (from && to) {
+      const first = calendarDateIn(from, this.timeZone);
+      const last = calendarDateIn(new Date(to.getTime() - 1), this.timeZone);
+      const [rows, rates] = await Promise.all([
+        sums,
+        this.fx.ratesBetween(selection.tenantId, rateWindowStart(first), last),
+      ]);
+      return { rows, book: new RateBook(rates) };
+    }
+    const rows = await sums;
+    return { rows, book: await this.#book(selection.tenantId, rows) };
+  }
+
   /** Folds rows into one accumulator per key, converting as it goes. */
   #fold(
     rows: readonly DayRow[],
@@ -85,13 +109,13 @@ export class ConvertedQueries {
   }
 
   async totals(selection: Selection): Promise<TotalsResult> {
-    const rows = await this.fx.platformDays(selection, this.timeZone, this.target, false);
-    const book = await this.#book(selection.tenantId, rows);
+    const { rows, book } = await this.#read(selection, false);
     const groups = this.#fold(rows, book, (row) => row.platform);
-    const overall = this.#fold(rows, book, () => "all");
     const currency = this.target;
+    const overall = new Accumulator();
+    for (const group of groups.values()) overall.merge(group.sums);
     return {
-      totals: [...overall.values()].map(({ sums }) => ({ currency, ...sums.sums() })),
+      totals: groups.size ? [{ currency, ...overall.sums() }] : [],
       by_platform: [...groups.values()]
         .sort((a, b) => (a.row.platform < b.row.platform ? -1 : 1))
         .map(({ row, sums }) => ({ platform: row.platform, currency, ...sums.sums() })),
@@ -102,8 +126,7 @@ export class ConvertedQueries {
     selection: Selection,
     granularity: "day" | "week" | "month",
   ): Promise<SeriesRow[]> {
-    const rows = await this.fx.platformDays(selection, this.timeZone, this.target, true);
-    const book = await this.#book(selection.tenantId, rows);
+    const { rows, book } = await this.#read(selection, true);
     const groups = this.#fold(rows, book, (row) => bucketOf(row.day!, granularity));
     return [...groups].sort(([a], [b]) => (a < b ? -1 : 1)).map(([bucket, { sums }]) => ({
       bucket,
@@ -114,8 +137,9 @@ export class ConvertedQueries {
 
   async rank(selection: Selection, options: RankOptions): Promise<RankRow[]> {
     const byCampaign = options.groupBy === "campaign";
-    let rows = await this.fx.platformDays(selection, this.timeZone, this.target, false);
-    const book = await this.#book(selection.tenantId, rows);
+    const read = await this.#read(selection, false);
+    const book = read.book;
+    let rows = read.rows;
     if (byCampaign) {
       // Every rate the selection needs, checked (422 when one is missing) and recorded.
       this.#fold(rows, book, () => "all");
