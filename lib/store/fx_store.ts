@@ -246,7 +246,7 @@ export class SqlFxStore implements FxStore {
               ${SUMS_OF_SUMS}
        FROM (SELECT platform, currency, ${day} AS day, ${SUMS_RAW}
              FROM (${union}) parts GROUP BY 1, 2, 3) grouped
-       ORDER BY day NULLS FIRST, platform, currency`,
+       ORDER BY grouped.day NULLS FIRST, currency COLLATE "C", platform COLLATE "C"`,
       params.values,
     );
     return rows.map((row) => DayRowSchema.parse(row));
