@@ -247,20 +247,54 @@ export class Accumulator {
 
   /** Exact sums in the target currency (money carried to CARRIED_DIGITS, rounded to odd). */
   sums(): MeasureSumsText {
-    let cost: Rational = { n: 0n, d: 1n };
-    let revenue: Rational = { n: 0n, d: 1n };
-    for (const entry of this.#money.values()) {
-      cost = addRational(cost, mul(entry.cost, entry.factor));
-      revenue = addRational(revenue, mul(entry.revenue, entry.factor));
-    }
+    const entries = [...this.#money.values()];
     return {
       impressions: this.impressions.toString(),
       clicks: this.clicks.toString(),
       conversions: rationalToText(this.conversions),
-      cost: rationalToText(cost),
-      revenue: rationalToText(revenue),
+      cost: sumOfProducts(entries.map((entry) => [entry.cost, entry.factor])),
+      revenue: sumOfProducts(entries.map((entry) => [entry.revenue, entry.factor])),
     };
   }
+}
+
+/** Guard digits of the fast path: each term is truncated at 10^-GUARD_DIGITS. */
+const GUARD_DIGITS = 45;
+const GUARD_SCALE = 10n ** BigInt(GUARD_DIGITS);
+const CARRY_STEP = 10n ** BigInt(GUARD_DIGITS - CARRIED_DIGITS);
+
+/**
+ * Σ amount × factor as rationalToText would write the exact sum. Fast path: each term
+ * truncated toward −∞ at 10^-45 (small BigInts, no common denominator), so the exact sum
+ * lies in [S, S + k) × 10^-45 for k inexact terms; when that interval decides the carried
+ * text (it does unless the sum sits within k × 10^-45 of a 10^-30 boundary), that text is
+ * exact. Otherwise the exact rational sum is computed.
+ */
+function sumOfProducts(terms: readonly (readonly [Rational, Rational])[]): string {
+  let sum = 0n;
+  let inexact = 0n;
+  for (const [amount, factor] of terms) {
+    const n = amount.n * factor.n * GUARD_SCALE;
+    const d = amount.d * factor.d;
+    let q = n / d;
+    const r = n % d;
+    if (r !== 0n) {
+      inexact += 1n;
+      if (r < 0n) q -= 1n; // toward −∞, so that the exact term is in [q, q + 1)
+    }
+    sum += q;
+  }
+  if (inexact === 0n) return rationalToText({ n: sum, d: GUARD_SCALE });
+  const floorDiv = (a: bigint, b: bigint) => (a < 0n && a % b !== 0n ? a / b - 1n : a / b);
+  const low = floorDiv(sum, CARRY_STEP);
+  if (sum >= 0n && sum % CARRY_STEP !== 0n && floorDiv(sum + inexact, CARRY_STEP) === low) {
+    // The exact sum is strictly between two carried values: the lower one, made odd.
+    const carried = low % 2n === 0n ? low + 1n : low;
+    return rationalToText({ n: carried, d: 10n ** BigInt(CARRIED_DIGITS) });
+  }
+  let exact: Rational = { n: 0n, d: 1n };
+  for (const [amount, factor] of terms) exact = addRational(exact, mul(amount, factor));
+  return rationalToText(exact);
 }
 
 function addRational(a: Rational, b: Rational): Rational {

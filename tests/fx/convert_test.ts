@@ -97,3 +97,44 @@ Deno.test("same currency is never touched; a missing rate names pair and day", (
       /2024-04-06/.test(error.message),
   );
 });
+
+Deno.test("the fast sum of converted amounts equals the exact rational sum", () => {
+  let seed = 12345;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+  const exactText = (terms: { amount: bigint; scale: number; n: bigint; d: bigint }[]) => {
+    let n = 0n;
+    let d = 1n;
+    for (const term of terms) {
+      const tn = term.amount * term.n;
+      const td = 10n ** BigInt(term.scale) * term.d;
+      n = n * td + tn * d;
+      d = d * td;
+    }
+    return rationalToText({ n, d });
+  };
+  for (let round = 0; round < 200; round++) {
+    const terms = Array.from({ length: 1 + (next() % 40) }, () => ({
+      amount: BigInt(next() % 1_000_000),
+      scale: next() % 3,
+      n: BigInt(1 + (next() % 20_000)),
+      d: BigInt(1 + (next() % 20_000)),
+    }));
+    const into = new Accumulator();
+    terms.forEach((term, i) => {
+      const text = term.amount.toString().padStart(term.scale + 1, "0");
+      const cost = term.scale ? `${text.slice(0, -term.scale)}.${text.slice(-term.scale)}` : text;
+      into.add(
+        { impressions: "0", clicks: "0", conversions: "0", cost, revenue: "0" },
+        `k${i}`,
+        { n: term.n, d: term.d },
+      );
+    });
+    assert.equal(into.sums().cost, exactText(terms), `round ${round}`);
+  }
+  // A sum exactly on a carried boundary, reached through inexact terms (1/3 + 2/3).
+  const into = new Accumulator();
+  const zero = { impressions: "0", clicks: "0", conversions: "0", revenue: "0" };
+  into.add({ ...zero, cost: "1" }, "a", { n: 1n, d: 3n });
+  into.add({ ...zero, cost: "2" }, "b", { n: 1n, d: 3n });
+  assert.equal(into.sums().cost, "1");
+});
