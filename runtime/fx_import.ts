@@ -4,7 +4,9 @@
  * takes with Content-Type text/csv) into the database named by DATABASE_URL (or the
  * embedded one under DATA_DIR), then bumps the tenant's cache data version so that
  * served converted answers pick the rates up. Prints `{accepted, rejected}` as JSON;
- * exits 1 when any line was rejected, 2 on a usage or configuration error.
+ * exits 1 when a data line was rejected or nothing was stored, 2 on a usage or
+ * configuration error. Header columns that are not current ISO 4217 codes (the ECB history
+ * keeps retired ones such as CYP) are reported and skipped without failing the import.
  */
 import { parseArgs } from "node:util";
 import { ConfigError, type Env, loadAppConfig } from "../lib/config.ts";
@@ -72,7 +74,8 @@ if (import.meta.main) {
   try {
     const report = await importRatesFile(Deno.env.toObject(), Deno.args);
     console.log(JSON.stringify(report));
-    Deno.exit(report.rejected.length > 0 ? 1 : 0);
+    const failed = report.accepted === 0 || report.rejected.some((reject) => reject.index > 1);
+    Deno.exit(failed ? 1 : 0);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`fx:import: ${error.message}`);
