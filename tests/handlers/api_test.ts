@@ -267,7 +267,16 @@ Deno.test("insights API", async (t) => {
       const params = spec.paths["/campaign/{id}/insights"].get.parameters.map((
         p: { name: string },
       ) => p.name);
-      assert.deepEqual(params, ["id", "from", "to", "platform", "granularity", "tz", "currency"]);
+      assert.deepEqual(params, [
+        "id",
+        "from",
+        "to",
+        "platform",
+        "granularity",
+        "tz",
+        "currency",
+        "source_currency",
+      ]);
       const docs = await app.request("/docs");
       assert.equal(docs.status, 200);
       assert.match(await docs.text(), /openapi\.json/);
