@@ -18,6 +18,11 @@ export interface ResponseCache {
 export interface ReadinessCheck {
   name: string;
   check(): Promise<void>;
+  /**
+   * The instance still serves every request without it (the cache: reads fall through to
+   * the database). Its outage is reported as "degraded" but keeps the instance in rotation.
+   */
+  optional?: boolean;
 }
 
 export interface AppDeps {

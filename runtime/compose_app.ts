@@ -68,6 +68,7 @@ export function composeApp(parts: AppParts): ComposedApp {
     registerCacheMetrics(telemetry, reader);
     readiness.push({
       name: "cache",
+      optional: true,
       check: async () => {
         const health = await reader.probe();
         if (!health.healthy) throw new Error(health.lastError ?? "cache unavailable");
