@@ -605,7 +605,3 @@ Deno.test("evaluate: only expected keys count, sets and names normalized", () =>
   assert.deepEqual(report.results.map((result) => result.passed), [true, false, false]);
   assert.deepEqual(report.results[2].mismatches, ["line"]);
 });
-  }
-  const perPrompt = (performance.now() - start) / (rounds * prompts.length);
-  assert.ok(perPrompt < 1, `${perPrompt.toFixed(3)} ms per prompt`);
-});
