@@ -50,6 +50,24 @@ export {
 } from "./lib/decimal.ts";
 export { calendarDateIn, isCalendarDate, isValidTimeZone, startOfDayIn } from "./lib/dates.ts";
 
+// Exchange rates and exact conversion into a reporting currency at each day's rate.
+export {
+  type FxRate,
+  FxRateInputSchema,
+  parseEcbCsv,
+  type StoredFxRate,
+  validateRates,
+} from "./lib/fx/rates.ts";
+export {
+  Converter,
+  type FxInfo,
+  FxInfoSchema,
+  MAX_RATE_AGE_DAYS,
+  MissingRateError,
+  RateBook,
+} from "./lib/fx/convert.ts";
+export { type FxStore, SqlFxStore } from "./lib/store/fx_store.ts";
+
 // The bot's language layer.
 export { type ParseOptions, parsePrompt } from "./lib/bot/parse/parse.ts";
 export { type ParsedQuery, ParsedQuerySchema } from "./lib/bot/query.ts";

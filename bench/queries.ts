@@ -12,6 +12,9 @@
  */
 import type { SqlDriver, SqlParam } from "../lib/store/driver.ts";
 import { SqlMetricsStore } from "../lib/store/sql_store.ts";
+import { type FxStore, SqlFxStore } from "../lib/store/fx_store.ts";
+import { ConvertedQueries } from "../lib/fx/queries.ts";
+import { seedFakeRates } from "../ingest/fake_fx.ts";
 import type { Platform } from "../lib/schema.ts";
 import { campaignId, PLATFORMS, type ScaleSpec } from "./scale.ts";
 import { round, seededRandom, summarize } from "./stats.ts";
@@ -45,8 +48,17 @@ interface QueryCase {
   label: string;
   /** Not one of the issue's five: reported for context, without a target verdict. */
   extra?: boolean;
-  run(store: SqlMetricsStore, random: () => number): Promise<{ params: string; rows: number }>;
+  /** For a converted query: the unconverted case it is compared with (p95 ratio). */
+  baseline?: string;
+  run(
+    store: SqlMetricsStore,
+    random: () => number,
+    fx: FxStore,
+  ): Promise<{ params: string; rows: number }>;
 }
+
+/** Money reported in USD: the data's EUR and GBP rows converted at each day's rate. */
+const usd = (fx: FxStore) => new ConvertedQueries(fx, "USD", "UTC");
 
 function pickInt(random: () => number, lowInclusive: number, highInclusive: number): number {
   return lowInclusive + Math.floor(random() * (highInclusive - lowInclusive + 1));
@@ -170,6 +182,77 @@ export function queryCases(spec: ScaleSpec): QueryCase[] {
         return { params: `${iso(from)}..${iso(to)}`, rows: rows.length };
       },
     },
+    {
+      name: "campaign_30d_usd",
+      label: "extra: one campaign, 30 days, in USD (converted)",
+      extra: true,
+      baseline: "campaign_30d",
+      async run(_store, random, fx) {
+        // Campaigns 20k and 20k+1 are the EUR and GBP ones (see scale.ts).
+        const index = 20 * pickInt(random, 0, Math.floor((spec.campaigns - 2) / 20)) +
+          pickInt(random, 0, 1) + 20;
+        const id = campaignId(Math.min(index, spec.campaigns));
+        const s = pickInt(random, 0, Math.max(0, spec.days - 30));
+        const result = await usd(fx).totals({
+          tenantId,
+          campaignIds: [id],
+          from: day(s),
+          to: day(s + 30),
+        });
+        return {
+          params: `${id} ${iso(day(s))}..${iso(day(s + 30))}`,
+          rows: result.by_platform.length,
+        };
+      },
+    },
+    {
+      name: "platform_quarter_usd",
+      label: "extra: platform totals, a quarter, in USD (converted)",
+      extra: true,
+      baseline: "platform_quarter",
+      async run(_store, random, fx) {
+        const q = pickInt(random, 0, quarters - 1);
+        const from = monthStart(3 * q);
+        const to = monthStart(Math.min(3 * q + 3, Math.max(months, 1)));
+        const result = await usd(fx).totals({ tenantId, from, to });
+        return { params: `${iso(from)}..${iso(to)}`, rows: result.by_platform.length };
+      },
+    },
+    {
+      name: "platform_series_90d_usd",
+      label: "extra: daily series, a platform, 90 days, in USD (converted)",
+      extra: true,
+      baseline: "platform_series_90d",
+      async run(_store, random, fx) {
+        const platform = PLATFORMS[pickInt(random, 0, PLATFORMS.length - 1)] as Platform;
+        const s = pickInt(random, 0, Math.max(0, spec.days - 90));
+        const rows = await usd(fx).series({
+          tenantId,
+          platforms: [platform],
+          from: day(s),
+          to: day(s + 90),
+        }, "day");
+        return { params: `${platform} ${iso(day(s))}..${iso(day(s + 90))}`, rows: rows.length };
+      },
+    },
+    {
+      name: "top10_roas_month_usd",
+      label: "extra: top 10 campaigns by ROAS, a month, in USD (converted)",
+      extra: true,
+      baseline: "top10_roas_month",
+      async run(_store, random, fx) {
+        const m = pickInt(random, 0, Math.max(0, months - 1));
+        const from = monthStart(m);
+        const to = monthStart(m + 1);
+        const rows = await usd(fx).rank({ tenantId, from, to }, {
+          groupBy: "campaign",
+          metric: "roas",
+          order: "desc",
+          limit: 10,
+        });
+        return { params: `${iso(from)}..${iso(to)}`, rows: rows.length };
+      },
+    },
   ];
 }
 
@@ -281,6 +364,9 @@ export interface QueryResult {
   target_p95_ms: number | null;
   met: boolean | null;
   extra: boolean;
+  /** A converted query: the unconverted case and p95(this) / p95(that). */
+  baseline?: string;
+  p95_vs_baseline?: number;
   /** Rows the store returned in the slowest run (sanity: never 0). */
   result_rows: number;
   slowest: { params: string; ms: number; sql: string; sql_params: readonly SqlParam[] };
@@ -295,6 +381,13 @@ export async function runQueries(
   const log = options.log ?? (() => {});
   const recorder = recordingDriver(driver);
   const store = new SqlMetricsStore(recorder.driver);
+  const fx = new SqlFxStore(recorder.driver);
+  // Daily rates (weekdays, base EUR) over the data, for the converted cases.
+  const lastDay = new Date(Date.parse(`${spec.start}T00:00:00Z`) + spec.days * DAY_MS);
+  await seedFakeRates(fx, spec.tenant, ["EUR", "GBP", "USD"], {
+    from: spec.start,
+    to: lastDay.toISOString().slice(0, 10),
+  });
   const cases = queryCases(spec);
   const random = seededRandom(options.seed ?? 20250101);
   const timings = cases.map(() => [] as number[]);
@@ -309,7 +402,7 @@ export async function runQueries(
     for (const [index, query] of cases.entries()) {
       if (run >= (query.extra ? options.extraRuns : options.runs)) continue;
       const t0 = performance.now();
-      const { params, rows } = await query.run(store, random);
+      const { params, rows } = await query.run(store, random, fx);
       const ms = performance.now() - t0;
       timings[index].push(ms);
       if (ms > slowest[index].ms) slowest[index] = { ms, params, rows, sql: recorder.last() };
@@ -327,7 +420,16 @@ export async function runQueries(
         met === null ? "(no target)" : met ? "(met)" : "(MISSED)"
       }`,
     );
+    const base = query.baseline
+      ? results.find((result) => result.name === query.baseline)
+      : undefined;
+    if (base) {
+      log(`    ${query.name} p95 / ${base.name} p95 = ${round(summary.p95_ms / base.p95_ms)}`);
+    }
     results.push({
+      ...(base
+        ? { baseline: base.name, p95_vs_baseline: round(summary.p95_ms / base.p95_ms) }
+        : {}),
       name: query.name,
       label: query.label,
       runs: summary.count,

@@ -14,7 +14,7 @@ export const API_OPERATIONS: readonly Operation[] = [
     query: CampaignInsightsQuery,
     response: CampaignInsightsSchema,
     scope: "insights:read",
-    statuses: [400, 404],
+    statuses: [400, 404, 422],
   },
   {
     method: "get",
@@ -24,7 +24,7 @@ export const API_OPERATIONS: readonly Operation[] = [
     query: CampaignsQuery,
     response: CampaignsPageSchema,
     scope: "insights:read",
-    statuses: [400],
+    statuses: [400, 422],
   },
   {
     method: "get",
@@ -34,7 +34,7 @@ export const API_OPERATIONS: readonly Operation[] = [
     query: InsightsQuery,
     response: InsightsSchema,
     scope: "insights:read",
-    statuses: [400],
+    statuses: [400, 422],
   },
   {
     method: "get",

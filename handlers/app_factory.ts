@@ -11,6 +11,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { isTransientDatabaseError } from "../lib/store/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/telemetry.ts";
+import { MissingRateError } from "../lib/fx/convert.ts";
 import { requireAuth, requireOperator, requireScope } from "./auth.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { registerOpsRoutes } from "./health.ts";
@@ -102,6 +103,9 @@ export function createHttpApp(options: HttpAppOptions): Hono<AppEnv> {
     }
     if (error instanceof NotFound) {
       return c.json({ error: error.message, field: error.field }, 404);
+    }
+    if (error instanceof MissingRateError) {
+      return c.json({ error: error.message, field: error.field }, 422);
     }
     if (isTransientDatabaseError(error)) {
       logger.warn("database unavailable", { request_id: c.get("requestId"), error });

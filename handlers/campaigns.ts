@@ -6,6 +6,7 @@ import { InvalidCursorError } from "../lib/store/metrics_store.ts";
 import type { CampaignSummary } from "../lib/store/metrics_store.ts";
 import { type AppDeps, type AppEnv, cachedJson } from "./context.ts";
 import { BadRequest, CampaignsQuery, parseQuery } from "./params.ts";
+import { readingFor } from "./fx_reads.ts";
 
 export function presentCampaign(campaign: CampaignSummary): Campaign {
   return {
@@ -26,7 +27,9 @@ export function registerCampaignRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get("/campaigns", (c) => {
     const query = parseQuery(c, CampaignsQuery);
     const tenant = c.get("principal").tenant;
-    return cachedJson(c, deps, tenant, `campaigns|${JSON.stringify(query)}`, async () => {
+    const reading = readingFor(deps, query.currency, deps.defaultTimeZone);
+    const key = `campaigns|${reading.target ?? ""}|${JSON.stringify(query)}`;
+    return cachedJson(c, deps, tenant, key, async () => {
       try {
         const page = await deps.store.listCampaigns({
           tenantId: tenant,
@@ -36,9 +39,11 @@ export function registerCampaignRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
           limit: query.limit,
           cursor: query.cursor,
         });
+        const items = await reading.lifetimes(tenant, page.items);
         const body: CampaignsPage = {
-          campaigns: page.items.map(presentCampaign),
+          campaigns: items.map(presentCampaign),
           next_cursor: page.next_cursor,
+          ...(reading.target ? { fx: reading.fx() } : {}),
         };
         return body;
       } catch (error) {

@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import type { Logger } from "../lib/log.ts";
 import type { MetricsStore } from "../lib/store/metrics_store.ts";
+import type { FxStore } from "../lib/store/fx_store.ts";
 import type { Registry } from "../lib/telemetry.ts";
 import type { Authenticator, AuthVariables } from "./auth.ts";
 
@@ -17,6 +18,11 @@ export interface ResponseCache {
 export interface ReadinessCheck {
   name: string;
   check(): Promise<void>;
+  /**
+   * The instance still serves every request without it (the cache: reads fall through to
+   * the database). Its outage is reported as "degraded" but keeps the instance in rotation.
+   */
+  optional?: boolean;
 }
 
 export interface AppDeps {
@@ -32,6 +38,10 @@ export interface AppDeps {
   defaultTimeZone: string;
   corsOrigins: string[];
   maxBodyBytes: number;
+  /** Exchange rates and per-day sums; without it money is never converted. */
+  fx?: FxStore;
+  /** The currency answers report in when a request names none (REPORTING_CURRENCY). */
+  reportingCurrency?: string;
 }
 
 export type AppEnv = { Variables: AuthVariables & { requestId: string } };

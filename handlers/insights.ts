@@ -12,6 +12,7 @@ import type { MetricName, Platform } from "../lib/schema.ts";
 import type { SumsRow } from "../lib/store/metrics_store.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { cachedJson } from "./context.ts";
+import { type InsightsReader, readingFor } from "./fx_reads.ts";
 import {
   BadRequest,
   CampaignIdParam,
@@ -47,7 +48,10 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const query = parseQuery(c, CampaignInsightsQuery);
     const timeZone = query.tz ?? deps.defaultTimeZone;
     const tenant = c.get("principal").tenant;
-    const key = `campaign-insights|${id.data}|${timeZone}|${JSON.stringify(query)}`;
+    const reading = readingFor(deps, query.currency, timeZone);
+    const key = `campaign-insights|${id.data}|${timeZone}|${reading.target ?? ""}|${
+      JSON.stringify(query)
+    }`;
     // Ranges are resolved on a miss only: a hit needs no calendar work (and an invalid
     // range throws before anything is cached).
     return cachedJson(c, deps, tenant, key, async () => {
@@ -62,18 +66,18 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         campaignIds: [id.data],
         platforms,
         ...range,
-        currency: query.currency,
+        currency: query.source_currency,
       };
       const [totals, series] = await Promise.all([
-        deps.store.totals(selection),
+        reading.reader.totals(selection),
         query.granularity
-          ? deps.store.series(selection, query.granularity, timeZone)
+          ? reading.reader.series(selection, query.granularity, timeZone)
           : Promise.resolve(undefined),
       ]);
       const visible = catalog.filter((entry) =>
         platforms.length === 0 || platforms.includes(entry.platform)
       );
-      const fallbackCurrency = (visible[0] ?? catalog[0]).currency;
+      const fallbackCurrency = reading.target ?? (visible[0] ?? catalog[0]).currency;
       const report = reportCurrencies(totals.totals, fallbackCurrency);
       const seen = catalog.map((entry) => [entry.first_seen, entry.last_seen]).flat()
         .filter((date): date is Date => date instanceof Date).map((date) => date.getTime());
@@ -105,6 +109,7 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
             })),
           }
           : {}),
+        ...(reading.target ? { fx: reading.fx() } : {}),
       };
       return body;
     });
@@ -117,21 +122,22 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     if (query.order_by && !query.group_by) {
       throw new BadRequest("order_by", "order_by needs group_by (platform or campaign)");
     }
-    const key = `insights|${timeZone}|${JSON.stringify(query)}`;
+    const reading = readingFor(deps, query.currency, timeZone);
+    const key = `insights|${timeZone}|${reading.target ?? ""}|${JSON.stringify(query)}`;
     return cachedJson(c, deps, tenant, key, async () => {
       const range = resolveRange(query, timeZone);
       const selection = {
         tenantId: tenant,
         platforms: query.platform ?? [],
         campaignIds: query.campaign_id ? [query.campaign_id] : [],
-        currency: query.currency,
+        currency: query.source_currency,
         ...range,
       };
       const [totals, groups] = await Promise.all([
-        deps.store.totals(selection),
-        groupsFor(deps, selection, query, timeZone),
+        reading.reader.totals(selection),
+        groupsFor(reading.reader, selection, query, timeZone, reading.target ?? null),
       ]);
-      const report = reportCurrencies(totals.totals, null);
+      const report = reportCurrencies(totals.totals, reading.target ?? null);
       const body: Insights = {
         from: query.from ?? null,
         to: query.to ?? null,
@@ -143,6 +149,7 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         ...(report.by_currency ? { by_currency: report.by_currency } : {}),
         group_by: query.group_by ?? null,
         ...(groups ? { groups } : {}),
+        ...(reading.target ? { fx: reading.fx() } : {}),
       };
       return body;
     });
@@ -152,7 +159,7 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 type Group = InsightsGroup;
 
 async function groupsFor(
-  deps: AppDeps,
+  reader: InsightsReader,
   selection: {
     tenantId: string;
     platforms: Platform[];
@@ -163,19 +170,20 @@ async function groupsFor(
   },
   query: z.output<typeof InsightsQuery>,
   timeZone: string,
+  target: string | null,
 ): Promise<Group[] | undefined> {
   const groupBy = query.group_by;
   if (!groupBy) return undefined;
   if (groupBy === "day" || groupBy === "week" || groupBy === "month") {
-    const series = await deps.store.series(selection, groupBy, timeZone);
-    return reportBy(series, "bucket", null).map((point) => ({
+    const series = await reader.series(selection, groupBy, timeZone);
+    return reportBy(series, "bucket", target).map((point) => ({
       bucket: point.key,
       currency: point.currency,
       ...point.totals,
     }));
   }
   const metric: MetricName = query.order_by ?? "cost";
-  const ranked = await deps.store.rank(selection, {
+  const ranked = await reader.rank(selection, {
     groupBy,
     metric,
     order: query.order ?? "desc",

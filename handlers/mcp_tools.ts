@@ -115,10 +115,12 @@ const toInput = DateOrInstantParam.optional().describe(
 const tzInput = TimeZoneParam.optional().describe(
   "IANA time zone for day boundaries and buckets, e.g. Europe/Paris (default: the server's)",
 );
-// Today a filter on the rows' own currency; currency conversion would change its meaning
-// here and in the REST route together, since both read the same parameter.
+// The REST routes' `currency`: report money in this currency, converted at daily rates.
 const currencyInput = CurrencySchema.optional().describe(
-  "Only rows in this ISO 4217 currency (e.g. USD)",
+  "Report money in this ISO 4217 currency (e.g. USD), converted day by day at the tenant's " +
+    "stored exchange rates (the answer's fx object says which). Without it, money in several " +
+    "currencies is never added: currency is null and by_currency lists each one. A needed rate " +
+    "that is missing is an error naming the pair and day.",
 );
 
 export const ListCampaignsInput = z.object({

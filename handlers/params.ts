@@ -86,13 +86,27 @@ const limitParam = (max: number, fallback: number) =>
     .pipe(z.number().min(1, "must be at least 1").max(max, `must be at most ${max}`))
     .default(fallback);
 
+/** The reporting currency: money in other currencies is converted at each day's rate. */
+export const ReportingCurrencyParam = CurrencySchema.meta({
+  description: "Report money in this currency (ISO 4217), converting other currencies at the " +
+    "exchange rate of each calendar day (see POST /fx-rates); 422 when a rate is missing",
+  example: "USD",
+});
+
+/** Only rows whose own money is in this currency. */
+export const SourceCurrencyParam = CurrencySchema.meta({
+  description: "Only rows recorded in this currency (ISO 4217)",
+  example: "EUR",
+});
+
 export const CampaignInsightsQuery = z.object({
   from: DateOrInstantParam.optional(),
   to: DateOrInstantParam.optional(),
   platform: PlatformListParam.optional(),
   granularity: GranularitySchema.optional(),
   tz: TimeZoneParam.optional(),
-  currency: CurrencySchema.optional(),
+  currency: ReportingCurrencyParam.optional(),
+  source_currency: SourceCurrencyParam.optional(),
 });
 
 export const CampaignsQuery = z.object({
@@ -101,6 +115,7 @@ export const CampaignsQuery = z.object({
   sort: CampaignSortSchema.default("latest"),
   limit: limitParam(100, 20),
   cursor: z.string().max(512).optional(),
+  currency: ReportingCurrencyParam.optional(),
 });
 
 export const GROUP_BYS = ["platform", "campaign", "day", "week", "month"] as const;
@@ -115,7 +130,8 @@ export const InsightsQuery = z.object({
   order: z.enum(["asc", "desc"]).optional(),
   limit: limitParam(1000, 10),
   tz: TimeZoneParam.optional(),
-  currency: CurrencySchema.optional(),
+  currency: ReportingCurrencyParam.optional(),
+  source_currency: SourceCurrencyParam.optional(),
 });
 
 /** A 400 answer: `field` names the parameter at fault. */

@@ -35,6 +35,8 @@ export interface StreamerDeps {
   intervalMs: number;
   backlogMaxRows: number;
   backfillDays: number;
+  /** Stores the fake exchange rates of a window of days (ingest/fake_fx.ts). */
+  seedRates?: (window: { from: string; to: string }) => Promise<void>;
 }
 
 interface PendingBatch {
@@ -51,6 +53,7 @@ export class FakeStreamer {
   private runId: number | null = null;
   private readonly dropped;
   private databaseDown = false;
+  private ratesSeededTo: string | undefined;
 
   constructor(private readonly deps: StreamerDeps) {
     this.dropped = deps.telemetry.counter(
@@ -71,6 +74,7 @@ export class FakeStreamer {
       SILENT_STREAM_MS,
     );
     await this.backfillIfEmpty();
+    await this.seedRates(this.deps.clock());
     this.lastTick = this.deps.clock();
     this.timer = setInterval(() => void this.tick(), this.deps.intervalMs);
   }
@@ -105,12 +109,30 @@ export class FakeStreamer {
   /** Emits the rows of every hour touched since the previous tick, then flushes. */
   async tick(): Promise<void> {
     const now = this.deps.clock();
+    if ((this.ratesSeededTo ?? "") < backfillWindow(now, 1).to) await this.seedRates(now);
     const since = this.lastTick ?? now;
     this.lastTick = now;
     const from = new Date(Math.floor(since.getTime() / HOUR_MS) * HOUR_MS);
     const rows = fakeRows(this.deps.source.catalog, { from, to: now, now });
     if (rows.length) this.enqueue({ rows, emittedAt: now });
     await this.flush();
+  }
+
+  /**
+   * The demo's exchange rates up to now's day (the backfill window the first time, the
+   * new day after that), so that it converts out of the box. Failures are retried on
+   * the next tick.
+   */
+  private async seedRates(now: Date): Promise<void> {
+    if (!this.deps.seedRates) return;
+    const days = this.ratesSeededTo ? 1 : Math.max(1, this.deps.backfillDays);
+    const window = backfillWindow(now, days);
+    try {
+      await this.deps.seedRates(window);
+      this.ratesSeededTo = window.to;
+    } catch (error) {
+      this.deps.logger.warn("fake exchange rates not seeded", { error });
+    }
   }
 
   private enqueue(batch: PendingBatch): void {

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { TotalsSchema } from "./kpi.ts";
+import { FxInfoSchema } from "./fx/convert.ts";
 
 export const CurrencyTotalsSchema = TotalsSchema.extend({ currency: z.string() });
 export const PlatformTotalsSchema = TotalsSchema.extend({ platform: z.string() });
@@ -22,6 +23,7 @@ export const CampaignInsightsSchema = z.object({
   by_platform: z.array(PlatformTotalsSchema),
   by_currency: z.array(CurrencyTotalsSchema).optional(),
   series: z.array(SeriesPointSchema).optional(),
+  fx: FxInfoSchema.optional().describe("present when money was converted (currency=)"),
 });
 export type CampaignInsights = z.infer<typeof CampaignInsightsSchema>;
 
@@ -47,6 +49,7 @@ export const InsightsSchema = z.object({
   by_currency: z.array(CurrencyTotalsSchema).optional(),
   group_by: z.string().nullable(),
   groups: z.array(InsightsGroupSchema).optional(),
+  fx: FxInfoSchema.optional().describe("present when money was converted (currency=)"),
 });
 export type Insights = z.infer<typeof InsightsSchema>;
 
@@ -69,5 +72,6 @@ export type Campaign = z.infer<typeof CampaignSchema>;
 export const CampaignsPageSchema = z.object({
   campaigns: z.array(CampaignSchema),
   next_cursor: z.string().nullable(),
+  fx: FxInfoSchema.optional().describe("present when money was converted (currency=)"),
 });
 export type CampaignsPage = z.infer<typeof CampaignsPageSchema>;

@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { isValidTimeZone } from "./dates.ts";
-import { TenantIdSchema } from "./schema.ts";
+import { CurrencySchema, TenantIdSchema } from "./schema.ts";
 
 export type Env = Record<string, string | undefined>;
 
@@ -78,6 +78,8 @@ export const AppConfigSchema = z.object({
   METRICS_TOKEN: z.string().trim().min(16, "use at least 16 characters").optional(),
   MAX_BODY_BYTES: envInteger(5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
   DEFAULT_TIME_ZONE: z.string().default("UTC").refine(isValidTimeZone, "not an IANA time zone"),
+  /** Answers report money in this currency unless a request says `currency=` (unset: as stored). */
+  REPORTING_CURRENCY: CurrencySchema.optional(),
 });
 export type AppConfig = z.infer<typeof AppConfigSchema>;
 

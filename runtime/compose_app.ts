@@ -10,6 +10,8 @@ import type { Registry } from "../lib/telemetry.ts";
 import { type CachedReader, registerCacheMetrics } from "../lib/cache/cache.ts";
 import type { IngestJournal } from "../lib/store/ingest_journal.ts";
 import type { MetricsStore } from "../lib/store/metrics_store.ts";
+import type { FxStore } from "../lib/store/fx_store.ts";
+import { fxRatesHttp } from "../handlers/fx_rates.ts";
 import { type AppExtension, createApp } from "../handlers/app_factory.ts";
 import { type Authenticator, createAuthenticator } from "../handlers/auth.ts";
 import type { AppDeps, AppEnv, ReadinessCheck, ResponseCache } from "../handlers/context.ts";
@@ -20,6 +22,8 @@ export interface AppParts {
   config: AppConfig;
   store: MetricsStore;
   journal: IngestJournal;
+  /** Exchange rates and per-day sums (currency conversion, POST /fx-rates). */
+  fx?: FxStore;
   /** The shared cache; without one every read computes (never stale either way). */
   reader?: CachedReader;
   logger: Logger;
@@ -64,6 +68,7 @@ export function composeApp(parts: AppParts): ComposedApp {
     registerCacheMetrics(telemetry, reader);
     readiness.push({
       name: "cache",
+      optional: true,
       check: async () => {
         const health = await reader.probe();
         if (!health.healthy) throw new Error(health.lastError ?? "cache unavailable");
@@ -82,6 +87,8 @@ export function composeApp(parts: AppParts): ComposedApp {
     defaultTimeZone: config.DEFAULT_TIME_ZONE,
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    fx: parts.fx,
+    reportingCurrency: config.REPORTING_CURRENCY,
   };
   const push = new Processor({
     store,
@@ -99,6 +106,7 @@ export function composeApp(parts: AppParts): ComposedApp {
       configuredSources: parts.configuredSources ?? (() => []),
       clock,
     }),
+    ...(parts.fx ? [fxRatesHttp({ fx: parts.fx, invalidate })] : []),
     ...(parts.extensions?.(deps) ?? []),
   ]);
   return { app, deps, invalidate };

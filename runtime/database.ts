@@ -9,6 +9,7 @@ import { pgliteDriver, postgresDriver, type SqlDriver } from "../lib/store/drive
 import { migrate } from "../lib/store/migrate.ts";
 import { SqlMetricsStore } from "../lib/store/sql_store.ts";
 import { IngestJournal } from "../lib/store/ingest_journal.ts";
+import { SqlFxStore } from "../lib/store/fx_store.ts";
 import type { Logger } from "../lib/log.ts";
 import { MIGRATIONS } from "../sql/migrations.ts";
 
@@ -31,6 +32,7 @@ export interface Database {
   driver: SqlDriver;
   store: SqlMetricsStore;
   journal: IngestJournal;
+  fx: SqlFxStore;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function openDatabase(options: DatabaseOptions, logger: Logger): Pr
     driver,
     store: new SqlMetricsStore(driver),
     journal: new IngestJournal(driver),
+    fx: new SqlFxStore(driver),
     close: () => driver.close(),
   };
 }

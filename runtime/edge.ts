@@ -35,6 +35,7 @@ import { createUpstashClient, upstashCache } from "../lib/cache/upstash.ts";
 import { postgresDriver } from "../lib/store/driver.ts";
 import { SqlMetricsStore } from "../lib/store/sql_store.ts";
 import { IngestJournal } from "../lib/store/ingest_journal.ts";
+import { SqlFxStore } from "../lib/store/fx_store.ts";
 import { composeApp } from "./compose_app.ts";
 import { postgresClient } from "./postgres.ts";
 import { loadEdgeSettings } from "./settings.ts";
@@ -99,6 +100,7 @@ function build(env: Env, options: EdgeOptions): Built {
     config,
     store,
     journal,
+    fx: new SqlFxStore(driver),
     reader,
     logger,
     telemetry: new Registry(),

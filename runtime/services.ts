@@ -21,6 +21,7 @@ import { Dispatcher } from "../ingest/dispatcher.ts";
 import { SyncLocks } from "../ingest/locks.ts";
 import { FakeStreamer } from "../ingest/streamer.ts";
 import { createFakeSource } from "../ingest/fake.ts";
+import { seedFakeRates } from "../ingest/fake_fx.ts";
 import { createSources } from "../ingest/sources.ts";
 import type { Source } from "../ingest/source.ts";
 
@@ -111,6 +112,13 @@ export async function buildServices(
       intervalMs: ingestConfig.FAKE_INTERVAL_MS,
       backlogMaxRows: ingestConfig.INGEST_BACKLOG_MAX_ROWS,
       backfillDays: ingestConfig.FAKE_BACKFILL_DAYS,
+      seedRates: async (window) => {
+        const catalog = (fake as ReturnType<typeof createFakeSource>).catalog;
+        const currencies = catalog.accounts.map((account) => account.currency);
+        if (await seedFakeRates(db.fx, fake.tenantId, currencies, window)) {
+          await invalidate(fake.tenantId);
+        }
+      },
     })
     : undefined;
 
@@ -132,6 +140,7 @@ export async function buildServices(
     config,
     store: db.store,
     journal: db.journal,
+    fx: db.fx,
     reader,
     logger,
     telemetry,

@@ -62,7 +62,10 @@ export interface CampaignInsightsParams {
   to?: string;
   platform?: readonly Platform[];
   granularity?: "day" | "week" | "month";
+  /** Report money in this currency, converted at each day's rate. */
   currency?: string;
+  /** Only rows recorded in this currency. */
+  source_currency?: string;
   tz?: string;
 }
 
@@ -75,7 +78,10 @@ export interface InsightsParams {
   order_by?: ApiMetric;
   order?: "asc" | "desc";
   limit?: number;
+  /** Report money in this currency, converted at each day's rate. */
   currency?: string;
+  /** Only rows recorded in this currency. */
+  source_currency?: string;
   tz?: string;
 }
 
@@ -85,6 +91,7 @@ export interface CampaignsParams {
   sort?: "latest" | "spend";
   limit?: number;
   cursor?: string;
+  currency?: string;
 }
 
 /** A catalog entry the resolver can match, carrying the API's campaign record. */

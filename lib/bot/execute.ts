@@ -11,7 +11,7 @@
  *   list_campaigns  → /campaigns
  *
  * Money never crosses currencies: when the totals span several, money metrics are asked
- * again per currency (`currency=`) and reported side by side.
+ * again per currency (`source_currency=`) and reported side by side.
  */
 import type { Platform } from "../schema.ts";
 import { calendarDateIn, shiftDate } from "../dates.ts";
@@ -183,7 +183,7 @@ class Execution {
   async totals(
     subject: Subject,
     period: Period,
-    extra: { currency?: string } = {},
+    extra: { currency?: string; source_currency?: string } = {},
   ): Promise<CampaignInsights | Insights> {
     if (subject.type === "campaign") {
       const response = await this.client.campaignInsights(subject.campaign_id, {
@@ -226,7 +226,7 @@ class Execution {
     granularity: "day" | "week" | "month",
     currency?: string,
   ): Promise<{ response: CampaignInsights | Insights; set: SeriesSet }> {
-    const extra = currency ? { currency } : {};
+    const extra = currency ? { source_currency: currency } : {};
     if (subject.type === "campaign") {
       const response = await this.client.campaignInsights(subject.campaign_id, {
         ...this.dates(period),
@@ -351,7 +351,9 @@ class Execution {
     if (isMoneyMetric(metric) && all.currency === null && all.by_currency?.length) {
       sets = await Promise.all(all.by_currency.map(async (entry) => ({
         currency: entry.currency,
-        groups: (await this.client.insights({ ...request, currency: entry.currency })).groups ?? [],
+        groups:
+          (await this.client.insights({ ...request, source_currency: entry.currency })).groups ??
+            [],
       })));
     }
     return {

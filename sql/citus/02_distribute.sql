@@ -28,3 +28,6 @@ SELECT create_distributed_table('ad_accounts', 'tenant_id', colocate_with := 'ca
 -- ingest_runs, which co-location makes a local foreign key on each worker.
 SELECT create_distributed_table('ingest_runs', 'tenant_id', colocate_with := 'campaign_metrics');
 SELECT create_distributed_table('ingest_rejects', 'tenant_id', colocate_with := 'campaign_metrics');
+
+-- Exchange rates: per tenant, read beside that tenant's money when converting.
+SELECT create_distributed_table('fx_rates', 'tenant_id', colocate_with := 'campaign_metrics');

@@ -110,8 +110,8 @@ Deno.test("executor: each intent becomes the right API calls", async (t) => {
       const outcome = as(await run("daily spend this month"), "trend");
       assert.deepEqual(outcome.requests, [
         "/insights?from=2024-04-01&to=2024-04-24&group_by=day",
-        "/insights?from=2024-04-01&to=2024-04-24&group_by=day&currency=EUR",
-        "/insights?from=2024-04-01&to=2024-04-24&group_by=day&currency=USD",
+        "/insights?from=2024-04-01&to=2024-04-24&group_by=day&source_currency=EUR",
+        "/insights?from=2024-04-01&to=2024-04-24&group_by=day&source_currency=USD",
       ]);
       assert.deepEqual(outcome.summaries.map((s) => s.currency), ["EUR", "USD"]);
     });
@@ -167,8 +167,8 @@ Deno.test("executor: each intent becomes the right API calls", async (t) => {
       const outcome = as(await run("top 3 campaigns by spend"), "rank");
       assert.deepEqual(outcome.requests, [
         "/insights?group_by=campaign&order_by=cost&order=desc&limit=3",
-        "/insights?group_by=campaign&order_by=cost&order=desc&limit=3&currency=EUR",
-        "/insights?group_by=campaign&order_by=cost&order=desc&limit=3&currency=USD",
+        "/insights?group_by=campaign&order_by=cost&order=desc&limit=3&source_currency=EUR",
+        "/insights?group_by=campaign&order_by=cost&order=desc&limit=3&source_currency=USD",
       ]);
       for (const set of outcome.sets) {
         assert.ok(set.groups.every((group) => group.currency === set.currency));

@@ -267,7 +267,16 @@ Deno.test("insights API", async (t) => {
       const params = spec.paths["/campaign/{id}/insights"].get.parameters.map((
         p: { name: string },
       ) => p.name);
-      assert.deepEqual(params, ["id", "from", "to", "platform", "granularity", "tz", "currency"]);
+      assert.deepEqual(params, [
+        "id",
+        "from",
+        "to",
+        "platform",
+        "granularity",
+        "tz",
+        "currency",
+        "source_currency",
+      ]);
       const docs = await app.request("/docs");
       assert.equal(docs.status, 200);
       assert.match(await docs.text(), /openapi\.json/);
@@ -296,12 +305,12 @@ Deno.test("insights API", async (t) => {
   }
 });
 
-Deno.test("readyz answers 503 naming the dependency that is down", async () => {
+Deno.test("readyz answers 503 naming a required dependency that is down", async () => {
   const { app, dispose } = await testApp({
     overrides: {
       readiness: [
-        { name: "database", check: () => Promise.resolve() },
-        { name: "cache", check: () => Promise.reject(new Error("ECONNREFUSED")) },
+        { name: "database", check: () => Promise.reject(new Error("ECONNREFUSED")) },
+        { name: "cache", optional: true, check: () => Promise.resolve() },
       ],
     },
   });
@@ -309,6 +318,27 @@ Deno.test("readyz answers 503 naming the dependency that is down", async () => {
     const response = await app.request("/readyz");
     assert.equal(response.status, 503);
     const body = await response.json();
+    assert.match(body.error, /database/);
+    assert.deepEqual(body.checks, { database: "unavailable", cache: "ok" });
+  } finally {
+    await dispose();
+  }
+});
+
+Deno.test("readyz stays 200 'degraded' while only the cache is down (reads still answer)", async () => {
+  const { app, dispose } = await testApp({
+    overrides: {
+      readiness: [
+        { name: "database", check: () => Promise.resolve() },
+        { name: "cache", optional: true, check: () => Promise.reject(new Error("ECONNREFUSED")) },
+      ],
+    },
+  });
+  try {
+    const response = await app.request("/readyz");
+    assert.equal(response.status, 200);
+    const body = await response.json();
+    assert.equal(body.status, "degraded");
     assert.match(body.error, /cache/);
     assert.deepEqual(body.checks, { database: "ok", cache: "unavailable" });
   } finally {

@@ -1,0 +1,254 @@
+/**
+ * The read queries of the insights API, answered in one target currency: the store's
+ * per-(group, currency, day) sums (lib/store/fx_store.ts), the tenant's rates for
+ * those days, and exact conversion (convert.ts). The results have the shapes of the
+ * unconverted store's answers with every row in the target currency, so the handlers
+ * present them with the same code. One instance serves one request and collects what
+ * its conversions used (`info()`).
+ */
+import { calendarDateIn } from "../dates.ts";
+import { compareDecimals } from "../decimal.ts";
+import { computeMetrics, type MeasureSumsText } from "../kpi.ts";
+import type { MetricName } from "../schema.ts";
+import type {
+  CampaignSummary,
+  RankOptions,
+  RankRow,
+  Selection,
+  SeriesRow,
+  TotalsResult,
+} from "../store/metrics_store.ts";
+import type { CurrencyDayFactor, DayRow, FxStore } from "../store/fx_store.ts";
+import {
+  Accumulator,
+  Converter,
+  type FxInfo,
+  MissingRateError,
+  RateBook,
+  rateWindowStart,
+  rationalToText,
+} from "./convert.ts";
+
+const MEASURE_NAMES = new Set(["impressions", "clicks", "conversions", "cost", "revenue"]);
+
+/** The first day of the bucket (ISO week starts on Monday) a calendar day falls in. */
+export function bucketOf(day: string, granularity: "day" | "week" | "month"): string {
+  if (granularity === "day") return day;
+  if (granularity === "month") return `${day.slice(0, 7)}-01`;
+  const date = new Date(`${day}T00:00:00Z`);
+  const back = (date.getUTCDay() + 6) % 7;
+  return new Date(date.getTime() - back * 86_400_000).toISOString().slice(0, 10);
+}
+
+export class ConvertedQueries {
+  readonly #converter: Converter;
+
+  constructor(
+    private readonly fx: FxStore,
+    readonly target: string,
+    private readonly timeZone: string,
+  ) {
+    this.#converter = new Converter(target);
+  }
+
+  /** What the conversions of this instance used. */
+  info(): FxInfo {
+    return this.#converter.info();
+  }
+
+  /** Rates for the days of the rows that need one (none when all are in the target). */
+  async #book(tenantId: string, rows: readonly DayRow[]): Promise<RateBook> {
+    let first: string | undefined;
+    let last: string | undefined;
+    for (const row of rows) {
+      if (row.currency === this.target || row.day === null) continue;
+      if (!first || row.day < first) first = row.day;
+      if (!last || row.day > last) last = row.day;
+    }
+    if (!first || !last) return new RateBook([]);
+    return new RateBook(await this.fx.ratesBetween(tenantId, rateWindowStart(first), last));
+  }
+
+  /**
+   * The per-day sums of a selection and the rates they need. With both bounds given, the
+   * rates of the range are read in parallel with the sums (a few more than needed).
+   */
+  async #read(
+    selection: Selection,
+    everyDay: boolean,
+  ): Promise<{ rows: DayRow[]; book: RateBook }> {
+    const sums = this.fx.platformDays(selection, this.timeZone, this.target, everyDay);
+    const { from, to } = selection;
+    if (from && to) {
+      const first = calendarDateIn(from, this.timeZone);
+      const last = calendarDateIn(new Date(to.getTime() - 1), this.timeZone);
+      const [rows, rates] = await Promise.all([
+        sums,
+        this.fx.ratesBetween(selection.tenantId, rateWindowStart(first), last),
+      ]);
+      return { rows, book: new RateBook(rates) };
+    }
+    const rows = await sums;
+    return { rows, book: await this.#book(selection.tenantId, rows) };
+  }
+
+  /** Folds rows into one accumulator per key, converting as it goes. */
+  #fold(
+    rows: readonly DayRow[],
+    book: RateBook,
+    keyOf: (row: DayRow) => string,
+  ): Map<string, { row: DayRow; sums: Accumulator }> {
+    const groups = new Map<string, { row: DayRow; sums: Accumulator }>();
+    for (const row of rows) {
+      const key = keyOf(row);
+      let group = groups.get(key);
+      if (!group) groups.set(key, group = { row, sums: new Accumulator() });
+      this.#converter.add(group.sums, row, book);
+    }
+    return groups;
+  }
+
+  async totals(selection: Selection): Promise<TotalsResult> {
+    const { rows, book } = await this.#read(selection, false);
+    const groups = this.#fold(rows, book, (row) => row.platform);
+    const currency = this.target;
+    const overall = new Accumulator();
+    for (const group of groups.values()) overall.merge(group.sums);
+    return {
+      totals: groups.size ? [{ currency, ...overall.sums() }] : [],
+      by_platform: [...groups.values()]
+        .sort((a, b) => (a.row.platform < b.row.platform ? -1 : 1))
+        .map(({ row, sums }) => ({ platform: row.platform, currency, ...sums.sums() })),
+    };
+  }
+
+  async series(
+    selection: Selection,
+    granularity: "day" | "week" | "month",
+  ): Promise<SeriesRow[]> {
+    const { rows, book } = await this.#read(selection, true);
+    const groups = this.#fold(rows, book, (row) => bucketOf(row.day!, granularity));
+    return [...groups].sort(([a], [b]) => (a < b ? -1 : 1)).map(([bucket, { sums }]) => ({
+      bucket,
+      currency: this.target,
+      ...sums.sums(),
+    }));
+  }
+
+  async rank(selection: Selection, options: RankOptions): Promise<RankRow[]> {
+    const byCampaign = options.groupBy === "campaign";
+    const read = await this.#read(selection, false);
+    const book = read.book;
+    let rows = read.rows;
+    if (byCampaign) {
+      // Every rate the selection needs, checked (422 when one is missing) and recorded.
+      this.#fold(rows, book, () => "all");
+      const top = await this.fx.rankCampaigns(
+        selection,
+        this.timeZone,
+        this.target,
+        this.#factors(rows, book),
+        options,
+      );
+      const wanted = new Set(top.map((key) => `${key.platform}/${key.campaign_id}`));
+      const ids = [...new Set(top.map((key) => key.campaign_id))];
+      rows = ids.length === 0 ? [] : (await this.fx.campaignDays(
+        { ...selection, campaignIds: ids },
+        this.timeZone,
+        this.target,
+      )).filter((row) => wanted.has(`${row.platform}/${row.campaign_id}`));
+    }
+    const groups = this.#fold(
+      rows,
+      book,
+      (row) => `${row.platform}/${byCampaign ? row.campaign_id : ""}`,
+    );
+    const scored = [...groups.values()].map(({ row, sums }) => {
+      const totals = sums.sums();
+      return { row, totals, score: scoreOf(options.metric, totals) };
+    });
+    const direction = options.order === "asc" ? 1 : -1;
+    scored.sort((a, b) => {
+      const byScore = compareScores(a.score, b.score, direction);
+      if (byScore !== 0) return byScore;
+      if (a.row.platform !== b.row.platform) return a.row.platform < b.row.platform ? -1 : 1;
+      return (a.row.campaign_id ?? "") < (b.row.campaign_id ?? "") ? -1 : 1;
+    });
+    const top = scored.slice(0, options.limit);
+    const names = byCampaign
+      ? await this.fx.campaignNames(
+        selection.tenantId,
+        top.map(({ row }) => ({ platform: row.platform, campaign_id: row.campaign_id ?? "" })),
+      )
+      : new Map<string, string>();
+    return top.map(({ row, totals }) => ({
+      platform: row.platform,
+      campaign_id: byCampaign ? row.campaign_id : null,
+      campaign_name: byCampaign ? names.get(`${row.platform}/${row.campaign_id}`) ?? null : null,
+      currency: this.target,
+      ...totals,
+    }));
+  }
+
+  /** Each (currency, day) of the rows that needs a rate, with the rate as decimal text. */
+  #factors(rows: readonly DayRow[], book: RateBook): CurrencyDayFactor[] {
+    const factors = new Map<string, CurrencyDayFactor>();
+    for (const row of rows) {
+      if (row.currency === this.target || row.day === null) continue;
+      const key = `${row.currency}@${row.day}`;
+      if (factors.has(key)) continue;
+      const factor = book.factor(row.currency, this.target, row.day);
+      if (!factor) throw new MissingRateError(row.currency, this.target, row.day);
+      factors.set(key, {
+        currency: row.currency,
+        day: row.day,
+        factor: rationalToText(factor.rate),
+      });
+    }
+    return [...factors.values()];
+  }
+
+  /** Campaign summaries with their lifetime totals converted (one row each, in the target). */
+  async lifetimes(tenantId: string, campaigns: CampaignSummary[]): Promise<CampaignSummary[]> {
+    const foreign = campaigns.filter((campaign) =>
+      campaign.lifetime.some((sums) => sums.currency.trim() !== this.target)
+    );
+    const days = await this.fx.campaignLifetimeDays(tenantId, foreign, this.timeZone, this.target);
+    const same: DayRow[] = campaigns.flatMap((campaign) =>
+      campaign.lifetime.filter((sums) => sums.currency.trim() === this.target).map((sums) => ({
+        ...sums,
+        currency: this.target,
+        platform: campaign.platform,
+        campaign_id: campaign.campaign_id,
+        day: null,
+      }))
+    );
+    const all = [...same, ...days];
+    const groups = this.#fold(
+      all,
+      await this.#book(tenantId, all),
+      (row) => `${row.platform}/${row.campaign_id}`,
+    );
+    return campaigns.map((campaign) => {
+      const group = groups.get(`${campaign.platform}/${campaign.campaign_id}`);
+      const sums = group ? group.sums.sums() : new Accumulator().sums();
+      return { ...campaign, lifetime: [{ currency: this.target, ...sums }] };
+    });
+  }
+}
+
+type Score = { exact: string } | { ratio: number | null };
+
+function scoreOf(metric: MetricName, sums: MeasureSumsText): Score {
+  if (MEASURE_NAMES.has(metric)) return { exact: sums[metric as keyof MeasureSumsText] };
+  return { ratio: computeMetrics(sums)[metric as keyof ReturnType<typeof computeMetrics>] };
+}
+
+/** Orders by score in `direction` (1 ascending, -1 descending), nulls last either way. */
+function compareScores(a: Score, b: Score, direction: number): number {
+  if ("exact" in a && "exact" in b) return direction * compareDecimals(a.exact, b.exact);
+  const left = "ratio" in a ? a.ratio : null;
+  const right = "ratio" in b ? b.ratio : null;
+  if (left === null || right === null) return left === right ? 0 : left === null ? 1 : -1;
+  return left === right ? 0 : direction * (left < right ? -1 : 1);
+}
