@@ -335,7 +335,9 @@ export function formatReply(outcome: Outcome, options: FormatOptions = {}): stri
 /** "Amounts converted to USD at daily rates." when the API converted the money. */
 function conversionNote(outcome: Outcome): string | null {
   if (!outcome.fx) return null;
-  const target = outcome.fx.to ?? outcome.fx.currency ?? outcome.fx.target;
+  // Everything was already in the currency asked for: nothing to say.
+  if (Array.isArray(outcome.fx.converted) && outcome.fx.converted.length === 0) return null;
+  const target = outcome.fx.currency ?? outcome.fx.to;
   return typeof target === "string"
     ? `Amounts converted to ${target} at daily rates.`
     : "Amounts converted at daily rates.";

@@ -12,6 +12,11 @@ import { parsePrompt } from "../../lib/bot/parse/parse.ts";
 import { viewUrl } from "../../lib/bot/view_url.ts";
 import { KPI_DEFINITIONS } from "../../lib/kpi.ts";
 import { NOW } from "./fixtures.ts";
+import { promptExtension } from "../../handlers/prompt.ts";
+import { fxRatesHttp } from "../../handlers/fx_rates.ts";
+import { SqlFxStore } from "../../lib/store/fx_store.ts";
+import { pgliteDatabase } from "../support/databases.ts";
+import { auth, KEY_A, metricRow, testApp } from "../support/test_app.ts";
 
 /** A client that must not be called. */
 const untouchable: AnalyticsClient = new Proxy({ requests: [] } as unknown as AnalyticsClient, {
@@ -127,4 +132,48 @@ Deno.test("view_url: the dashboard selection of the same numbers", async () => {
     "/#from=2024-04-01&to=2024-04-24&metric=spend&compare_from=2024-03-01&compare_to=2024-03-31",
   );
   assert.equal(viewUrl(parsePrompt("hi", { now: NOW }), { kind: "unknown", requests: [] }), null);
+});
+
+Deno.test({
+  name: "POST /prompt 'in USD' on a deployment with rates: converted, and the reply says so",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const db = await pgliteDatabase();
+    const fx = new SqlFxStore(db.driver);
+    const { app, store, dispose } = await testApp({
+      db,
+      overrides: { fx },
+      extensions: [promptExtension(), fxRatesHttp({ fx, invalidate: () => Promise.resolve() })],
+    });
+    const post = async (path: string, body: unknown) => {
+      const response = await app.request(path, {
+        method: "POST",
+        headers: { ...auth(KEY_A), "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    try {
+      await store.upsert([
+        metricRow({ platform: "meta", currency: "EUR", ts: "2024-04-05T10:00:00Z", cost: "10.00" }),
+      ]);
+      const rates = await post("/fx-rates", [
+        { date: "2024-04-05", base: "EUR", quote: "USD", rate: "1.0850" },
+      ]);
+      assert.equal(rates.status, 200);
+      const { status, body } = await post("/prompt", {
+        prompt: "spend on meta on april 5 2024 in usd",
+      });
+      assert.equal(status, 200);
+      assert.equal(body.query.currency, "USD");
+      assert.match(body.data.requests[0], /currency=USD/);
+      assert.equal(body.data.fx.currency, "USD");
+      assert.match(body.reply, /\$10\.85/);
+      assert.match(body.reply, /converted to USD at daily rates/);
+      assert.match(body.view_url, /currency=USD/);
+    } finally {
+      await dispose();
+    }
+  },
 });
