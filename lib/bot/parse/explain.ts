@@ -16,6 +16,9 @@ const WHAT_IS =
 const DATA_WORDS =
   /\b(?:we|i|our|us|my|mine|yesterday|today|campaigns?|account|currently|now|right now|so far|total|overall)\b/;
 
+/** "explain why ROAS dropped": a question about what happened, not what a word means. */
+const WHY = /\b(?:why|how come|drop|dropped|fell|rose|spike|spiked|increase|decrease|change)\b/;
+
 export function isDefinitionQuestion(signals: Signals): boolean {
   const { text, metrics, platforms, campaign, dates, currency } = signals;
   if (
@@ -24,7 +27,7 @@ export function isDefinitionQuestion(signals: Signals): boolean {
   ) {
     return false;
   }
-  if (DATA_WORDS.test(text)) return false;
+  if (DATA_WORDS.test(text) || WHY.test(text)) return false;
   if (DEFINITION_WORDS.test(text)) return true;
   // "what is the ROAS" asks for our number; "what is ROAS" / "what's a conversion" for its meaning.
   return WHAT_IS.test(text) && !new RegExp(`\\bthe ${MASK}`).test(text) &&

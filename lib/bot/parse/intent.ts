@@ -64,7 +64,7 @@ const TOTAL_WORDS =
 const ALL_PLATFORMS =
   /\b(?:across|on|for|over|of) all (?:(?:my|our|the|of the|of my|4|four) )?(?:platforms|channels|networks|campaigns|ads)\b/;
 const TREND_CUES =
-  /\b(?:trends?|trending|trendline|over time|time series|timeseries|daily|weekly|monthly|day by day|week by week|month by month|by day|by week|by month|per day|per week|per month|each day|each week|each month|every day|every week|every month|day to day|week to week|month to month|chart|charts|graph|graphs|plot|timeline|history|historical|evolution|evolved?|evolving|progress|progression|trajectory|changed?|changing|fluctuat\w*|over the (?:days|weeks|months)|trended|develop|developed|developing|moved|shifted|tracked|tracking)\b/;
+  /\b(?:trends?|trending|trendline|over time|time series|timeseries|daily|weekly|monthly|day by day|week by week|month by month|by day|by week|by month|per day|per week|per month|each day|each week|each month|every day|every week|every month|day to day|week to week|month to month|chart|charts|graph|graphs|plot|timeline|history|historical|evolution|evolved?|evolving|progress|progression|trajectory|changed?|changing|fluctuat\w*|over the (?:days|weeks|months)|trended|develop|developed|developing|moved|shifted|up or down|going up|going down|trending (?:up|down)|increasing|decreasing|rising|falling|declining)\b/;
 const QUALITY_WORDS = /\b(?:well|good|great|strong|poorly|badly|bad|weak)\b/;
 const FIRST_PERSON = /\b(?:we|i|our|us|my|me|things|everything|business)\b/;
 const PERFORMANCE_VERBS =

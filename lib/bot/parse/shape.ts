@@ -86,6 +86,9 @@ const LIMIT_AFTER_NUMBER = new RegExp(
 const ENTITY_NOUNS =
   /\b(campaigns?|platforms?|channels?|networks?|ad sets?|ad groups?|adsets?|adgroups?|ads?|creatives?|ones?|performers?|winners?|losers?|sources?)\b/;
 
+const SINGULAR_WHICH_OF =
+  /\b(?:which|what) (?:one )?of (?:(?:my|our|the|all|all of)\s+)*\S+ (?:has|is|was|had|got|gets|does|did|drove|drives|brought|brings|delivered|made|makes|performs|performed|spent|generated|gave)\b/;
+
 /** The number said ("top 3"), else 1 for a singular question and 5 for a plural one. */
 function rankLimit(text: string): number {
   const said = LIMIT_BEFORE_NUMBER.exec(text) ?? LIMIT_AFTER_NUMBER.exec(text);
@@ -93,6 +96,8 @@ function rankLimit(text: string): number {
     const count = countOf(said[1]);
     if (count > 0) return count;
   }
+  // "which of my campaigns has the best CTR" asks for one, whatever the noun's number.
+  if (SINGULAR_WHICH_OF.test(text)) return 1;
   const noun = ENTITY_NOUNS.exec(text);
   if (!noun) return 1;
   return /s$/.test(noun[1]) ? 5 : 1;
