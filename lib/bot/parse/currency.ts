@@ -101,7 +101,8 @@ const NAME_PATTERN = new RegExp(
   String.raw`\b(?:${CONVERSION_LEAD} )(?:the )?(${alternation(Object.keys(CURRENCY_NAMES))})\b`,
   "g",
 );
-const CODE_PATTERN = /\b([a-z]{3})\b/g;
+/** A code, with the words that ask to convert into it ("converted to eur"). */
+const CODE_PATTERN = /\b(?:convert(?:ed)? (?:(?:it|them|that|this) )?(?:to|into) )?([a-z]{3})\b/g;
 /** Currency amounts of money: "over 500 dollars" names an amount, not the reporting currency. */
 const AMOUNT_BEFORE = /\d\s*$/;
 

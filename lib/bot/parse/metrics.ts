@@ -35,6 +35,11 @@ const PRICE_PER_PATTERN = new RegExp(
     .raw`\b(?:cheap|cheaper|cheapest|expensive|pricey|pricier|priciest|costly|costlier|costliest)\b(?: \S+){0,3}? (?:per|a|each) ${COST_UNIT}s?\b`,
   "g",
 );
+/** "how much are LinkedIn ads per click": the price of the unit. */
+const HOW_MUCH_PER_PATTERN = new RegExp(
+  String.raw`\bhow much\b((?: \S+){0,6}?) (?:per|for each|each) ${COST_UNIT}s?\b`,
+  "g",
+);
 const MONEY_PATTERN = /\b(?:money|dollars|cash|bucks|euros|pounds)\b/g;
 const REVENUE_VERBS =
   /\b(?:make|made|making|earn|earned|earning|bring in|brought in|bringing in|generate|generated|generating|gross|grossed|return|returned)\b/;
@@ -53,6 +58,11 @@ export function extractMetrics(text: MaskedText): BotMetric[] {
   const original = text.value;
   text.scan(COST_PER_PATTERN, (match) => note(COST_PER_UNITS[match[1]], match.index));
   text.scan(COST_PER_REVERSED_PATTERN, (match) => note(COST_PER_UNITS[match[1]], match.index));
+  text.scan(HOW_MUCH_PER_PATTERN, (match) => {
+    // "how much revenue per click" is not a price; money made per unit is not ours to derive.
+    if (/\b(?:revenue|sales|make|made|earn\w*|return)\b/.test(match[1])) return false;
+    return note(COST_PER_UNITS[match[2]], match.index);
+  });
   text.scan(PRICE_PER_PATTERN, (match) => {
     const unit = match[1];
     note(COST_PER_UNITS[unit], match.index);

@@ -35,9 +35,15 @@ const PRODUCTS =
   /\b(?:pixel|pixels|iphones?|ipads?|android|phones?|smartphones?|laptops?|chromebooks?|macbooks?|tablets?|headsets?|oculus|airpods|consoles?|worth buying|should i buy)\b/;
 /** "how does the Facebook ads auction work": how a platform works, not how we did. */
 const HOW_IT_WORKS = /\bhow (?:does|do) (?:\S+ ){1,6}work\b/;
+/** "is Instagram part of Meta": how platforms relate, not how they performed. */
+const TAXONOMY =
+  /\b(?:part of|count as|counts as|counted as|same as|the same thing as|owned by|belongs? to)\b/;
+/** The bot reads what happened; it does not forecast. */
+const FUTURE =
+  /\b(?:next (?:week|month|quarter|year)|predict\w*|projections?|will (?:\S+ ){0,4}(?:go|be|increase|decrease|rise|fall|drop))\b/;
 /** Questions about the bot itself: "what metrics do you support". */
 const CAPABILITIES =
-  /\b(?:do you support|can you (?:do|answer|handle)|what can you|are you able|what do you know)\b/;
+  /\b(?:do you (?:support|track|cover|know|have data)|can you (?:do|answer|handle)|what can you|are you able|what do you know)\b/;
 
 /** "is a 2% CTR good", "what is a good ROAS", "industry benchmarks". */
 const BENCHMARK =
@@ -48,6 +54,8 @@ export function isOffTopicMention(signals: Signals): boolean {
   if (isExchangeRateQuestion(plain) || NEWS.test(plain) || BENCHMARK.test(plain)) return true;
   if (metrics.length === 0 && (SERVICE_STATUS.test(plain) || PRODUCTS.test(plain))) return true;
   if (metrics.length === 0 && (HOW_IT_WORKS.test(plain) || CAPABILITIES.test(plain))) return true;
+  if (metrics.length === 0 && (TAXONOMY.test(plain) || /\bprices?\b/.test(plain))) return true;
+  if (dates.count === 0 && FUTURE.test(plain)) return true;
   const thing = PRICE_OF_THING.exec(plain);
   if (
     thing && dates.count === 0 && !FIRST_PERSON.test(plain) &&
