@@ -223,6 +223,38 @@ const ELLIPSIS_BLOCKERS = [
 /** Words that make "currently" describe a campaign's status, not a day. */
 const STATUS_WORDS = /\b(?:running|live|active|paused|enabled|launched|on air|going)\b/;
 
+/** "the previous 2 weeks", "the two weeks before": after another period, the N before it. */
+function previousCount(count: string, unitWord: string, today: Date): HitDraft {
+  const fortnight = unitOf(unitWord) === "fortnight";
+  return {
+    span: lastCount(countOf(count), unitWord, today),
+    unit: null,
+    joinable: false,
+    relative: {
+      type: "previous",
+      unit: fortnight ? "week" : unitOf(unitWord) as Unit,
+      count: countOf(count) * (fortnight ? 2 : 1),
+    },
+  };
+}
+
+/** "the 5th" with no month: the latest such day that has begun (this month or last). */
+function dayOfRecentMonth(day: number, today: Date): HitDraft | null {
+  const first = new Date(
+    today.getFullYear(),
+    today.getMonth() - (today.getDate() >= day ? 0 : 1),
+    1,
+  );
+  const date = validDay(first.getFullYear(), first.getMonth(), day);
+  if (!date) return null;
+  return {
+    span: daySpan(date),
+    unit: "day",
+    joinable: true,
+    point: { month: date.getMonth(), day, year: date.getFullYear(), explicitYear: true },
+  };
+}
+
 interface DateRule {
   readonly pattern: RegExp;
   readonly read: (match: RegExpExecArray, today: Date, text: string) => HitDraft | null;
@@ -359,19 +391,11 @@ export const DATE_RULES: readonly DateRule[] = [
     // the previous 7 days (after another period: the 7 days before it)
     pattern: new RegExp(
       String
-        .raw`\b(?:the )?(?:previous|prior|preceding) ${COUNT} (days?|weeks?|months?|quarters?|years?)\b`,
+        .raw`\b(?:the )?(?:previous|prior|preceding) ${COUNT} (days?|weeks?|months?|quarters?|years?)\b|\bthe ${COUNT} (days?|weeks?|months?|quarters?|years?) (?:before|prior|earlier)\b`,
       "g",
     ),
-    read: ([, count, unitWord], today) => ({
-      span: lastCount(countOf(count), unitWord, today),
-      unit: null,
-      joinable: false,
-      relative: {
-        type: "previous",
-        unit: unitOf(unitWord) === "fortnight" ? "week" : unitOf(unitWord) as Unit,
-        count: countOf(count) * (unitOf(unitWord) === "fortnight" ? 2 : 1),
-      },
-    }),
+    read: ([, countFirst, unitFirst, countAfter, unitAfter], today) =>
+      previousCount(countFirst ?? countAfter, unitFirst ?? unitAfter, today),
   },
   {
     // the previous week / the week before / the prior period / the previous one
@@ -503,6 +527,8 @@ export const DATE_RULES: readonly DateRule[] = [
     ),
     read: (match, today, text) => {
       const [, which, weekday] = match;
+      // "Black Friday", "Cyber Monday", "Good Friday" are days of the year, not of last week.
+      if (/\b(?:black|cyber|good|giving|super)\s*$/.test(text.slice(0, match.index))) return null;
       // "sat", "sun", "wed" are words too: only dates after "on", "last", "since" ….
       if (weekday.length <= 4 && !which && !DATE_PREPOSITION.test(text.slice(0, match.index))) {
         return null;
@@ -513,6 +539,15 @@ export const DATE_RULES: readonly DateRule[] = [
         : mostRecentWeekday(target, today, which === "last" || which === "past");
       return period(daySpan(date), "day", true);
     },
+  },
+  {
+    // on the 5th, from the 1st to the 15th (no month said)
+    pattern: new RegExp(
+      String
+        .raw`\bthe (\d{1,2})(?:st|nd|rd|th)\b(?! (?:of )?${MONTH}\b)(?! (?:day|week|month|quarter|year|campaign|place|percentile|best|worst|most|highest|lowest)s?\b)`,
+      "g",
+    ),
+    read: ([, day], today) => dayOfRecentMonth(Number(day), today),
   },
   {
     pattern: /\b(?:recently|lately|of late|(?:in )?recent (?:days|weeks))\b/g,

@@ -33,7 +33,7 @@ const HOW_TO =
   /\bhow (?:do|can|could|should|would) (?:i|we|you)\b(?! (?:see|check|find|get|view|look))|\bhow to\b/;
 /** Requests to do or write something: the bot reads numbers, it does not act or draft copy. */
 const ACTION_REQUEST =
-  /^(?:(?:please|pls|can you|could you|would you|help me|i want to|i need to|let 's|lets)\s+)*(?:pause|unpause|stop|launch|turn (?:off|on)|increase|decrease|raise|lower|delete|remove|cancel|enable|disable|duplicate|schedule|create|set up|setup|write|draft|compose|brainstorm|design|optimi[sz]e|fix|edit|rename|book|send|email|e mail|message|call|ring|remind|invite|share|post|publish|upload|buy|boost|allocate|move|shift|reallocate|export|download)\b/;
+  /^(?:(?:please|pls|can you|could you|would you|help me|i want to|i need to|let 's|lets)\s+)*(?:pause|unpause|stop|launch|turn (?:off|on)|increase|decrease|(?:raise|lower|move|shift|boost|reallocate|allocate) (?:the |my |our |all |some |more |less |it|that|this|budget|bids?|spend)|delete|remove|cancel|enable|disable|duplicate|schedule|create|set up|setup|write|draft|compose|brainstorm|design|optimi[sz]e|fix|edit|rename|book|send|email|e mail|message|call|ring|remind|invite|share|post|publish|upload|buy|export|download)\b/;
 const ADVICE =
   /\b(?:should|shall) (?:i|we)\b|\b(?:advice|tips?|recommend\w*|suggest\w*|best practices?|strateg(?:y|ies)|ways to|ideas? (?:to|for|on))\b/;
 const DOMAIN_WORDS =

@@ -28,7 +28,7 @@ const SERVICE_STATUS =
   /\b(?:is|are) (?:[a-z]+ ){1,3}(?:down|offline|not working|broken|glitching)\b|\b(?:outages?|crashed|crashing|hacked)\b/;
 
 const NEWS =
-  /\b(?:news|pricing|price changes?|policy|policies|headlines?|banned|ban|banning|bans|lawsuits?|sued|suing|antitrust|acquired by|merger|ceo|cfo|founders?|founded|headquarters|layoffs?|laid off|outages?|algorithm|announced|announcement|ipo|went public|privacy policy|terms of service|regulators?|regulation|congress|senate|did you (?:see|hear)|have you (?:seen|heard))\b/;
+  /\b(?:news|pricing|price changes?|headlines?|banned|ban|banning|bans|lawsuits?|sued|suing|antitrust|acquired by|merger|ceo|cfo|founders?|founded|headquarters|layoffs?|laid off|outages?|algorithm|announced|announcement|ipo|went public|privacy policy|terms of service|regulators?|regulation|congress|senate|did you (?:see|hear)|have you (?:seen|heard))\b/;
 
 /** Devices and goods named after a platform: "is the new Pixel worth buying". */
 const PRODUCTS =
@@ -50,7 +50,9 @@ const BENCHMARK =
   /\b(?:benchmarks?|industry|industries|sector|competitors?|(?:for|in) (?:the )?(?:retail|e ?commerce|b2b|b2c|saas|finance|healthcare|travel|real estate|education)\b|what ?(?:is|'s|s|are) (?:a )?(?:good|typical|normal|decent|healthy|reasonable|realistic)\b|(?:is|are) (?:a |an )?\d[\d.]* ?(?:percent|x)?\b.*\b(?:good|bad|ok|okay|normal|decent|healthy|high|low|typical|reasonable)\b)/;
 
 export function isOffTopicMention(signals: Signals): boolean {
-  const { plain, metrics, dates } = signals;
+  const { plain, metrics, dates, campaign } = signals;
+  // A named campaign is the user's own: its name may hold any word ("the news roundup campaign").
+  if (campaign !== null) return false;
   if (isExchangeRateQuestion(plain) || NEWS.test(plain) || BENCHMARK.test(plain)) return true;
   if (metrics.length === 0 && (SERVICE_STATUS.test(plain) || PRODUCTS.test(plain))) return true;
   if (metrics.length === 0 && (HOW_IT_WORKS.test(plain) || CAPABILITIES.test(plain))) return true;
