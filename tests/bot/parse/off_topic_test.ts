@@ -18,6 +18,11 @@ Deno.test("isOffTopicMention: platform or metric words in messages about somethi
       "what's a good roas for ecommerce",
       "what's the average cpc in my industry",
       "is facebook down?",
+      "is instagram part of meta",
+      "will google ads prices go up next year",
+      "how many platforms do you track",
+      "how does the facebook ads auction work",
+      "is google's new pixel worth buying",
     ]
   ) {
     assert.ok(isOffTopicMention(readSignals(prompt, { now: NOW })), prompt);
@@ -34,6 +39,7 @@ Deno.test("isOffTopicMention: questions about the user's own ads are not", () =>
       "is spend down this week",
       "break that down by platform",
       "what's the average cpc this month",
+      "spend for the news roundup campaign",
     ]
   ) {
     assert.ok(!isOffTopicMention(readSignals(prompt, { now: NOW })), prompt);

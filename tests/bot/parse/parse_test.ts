@@ -88,6 +88,20 @@ Deno.test("version 2 words: yday, fortnight, number words, quarters without a ye
     date_range: range("2024-01-01", "2024-01-31"),
     compare_to: range("2024-02-01", "2024-02-29"),
   });
+  assertRange("what did we spend on the 5th", "2024-04-05", "2024-04-05");
+  assertRange("spend on the 28th", "2024-03-28", "2024-03-28");
+  assertRange("spend from the 1st to the 15th", "2024-04-01", "2024-04-15");
+  assertQuery("roas over the last two weeks vs the two weeks before", {
+    compare_to: range("2024-03-27", "2024-04-09"),
+  });
+  assertQuery("compare march to april for conversions", {
+    date_range: range("2024-03-01", "2024-03-31"),
+    compare_to: range("2024-04-01", "2024-04-24"),
+  });
+  assertQuery("revenue: dec vs jan", {
+    date_range: range("2023-12-01", "2023-12-31"),
+    compare_to: range("2024-01-01", "2024-01-31"),
+  });
   assertQuery("which campaigns are currently running", {
     intent: "list_campaigns",
     date_range: null,
