@@ -38,7 +38,7 @@ const FILLER = new Set(
     "campaign campaigns ads daily weekly monthly trend trends trendline top bottom best worst highest " +
     "lowest including it that this those them over time break down split previous period prior " +
     "preceding before one ones there here or so thing same all each per rather show me see hmm lol " +
-    "breakdown instead either too chart charts graph plot timeline line give let view figures " +
+    "breakdown instead either too cheapest priciest most expensive chart charts graph plot timeline line give let view figures " +
     "number numbers sort sorted rank ranked order ordered can could would you do i like want " +
     "let 's us"
   ).split(" "),
@@ -50,7 +50,10 @@ const PLATFORM_GROUP =
   /\b(?:by|per|across|each|every|split by|broken down by|break (?:that |it |this )?down by|breakdown by) (?:the )?(?:platforms?|channels?|networks?)\b/;
 const CAMPAIGN_GROUP =
   /\b(?:by|per|across|each|every|split by|broken down by|break (?:that |it |this )?down by|breakdown by) (?:the )?(?:campaigns?|ads?|ad sets?|ad groups?)\b/;
-const RANK_WORD = new RegExp(String.raw`\b(top|bottom|best|worst|highest|lowest)(?: ${COUNT})?\b`);
+const RANK_WORD = new RegExp(
+  String
+    .raw`\b(top|bottom|best|worst|highest|lowest|cheapest|priciest|most expensive)(?: ${COUNT})?\b`,
+);
 const COUNT_INSTEAD = new RegExp(String.raw`\b${COUNT} instead\b`);
 /** "compare with the previous period", "vs the week before", "vs prior month". */
 const PREVIOUS_PERIOD =
@@ -126,7 +129,12 @@ export function applyFollowUp(previous: ParsedQuery, signals: Signals): ParsedQu
   if (query.intent === "explain" && (signals.platforms.length > 0 || signals.dates.count > 0)) {
     query.intent = "metric";
   }
-  applyMetrics(query, previous, signals, ADD_METRIC.test(plain) && previous.intent !== "explain");
+  // "and the cheapest?" names a direction, not spend: price words imply spend only on their own.
+  const impliedSpendOnly = signals.metrics.length === 1 && signals.metrics[0] === "spend" &&
+    !/\b(?:spend|spent|spending|cost|costs|budget|money)\b/.test(plain);
+  if (!impliedSpendOnly || previous.metrics.length === 0) {
+    applyMetrics(query, previous, signals, ADD_METRIC.test(plain) && previous.intent !== "explain");
+  }
   applyPlatforms(query, signals, ADD_PLATFORM.test(plain) || VERSUS_OPENER.test(plain));
   if (signals.campaign) query.campaign = signals.campaign;
   else if (cues.allCampaigns) query.campaign = null;
@@ -261,8 +269,10 @@ function applyRankCue(
     ? worstOrder(metric)
     : word === "highest"
     ? "desc"
-    : word === "lowest"
+    : word === "lowest" || word === "cheapest"
     ? "asc"
+    : word === "priciest" || word === "most expensive"
+    ? "desc"
     : null;
   if (!wasRank && query.intent !== "rank") {
     Object.assign(query, { intent: "rank", group_by: "campaign", compare_to: null });
