@@ -38,7 +38,7 @@ const FILLER = new Set(
     "campaign campaigns ads daily weekly monthly trend trends trendline top bottom best worst highest " +
     "lowest including it that this those them over time break down split previous period prior " +
     "preceding before one ones there here or so thing same all each per rather show me see hmm lol " +
-    "breakdown instead either too cheapest priciest most expensive chart charts graph plot timeline line give let view figures " +
+    "breakdown instead either too cheapest priciest most expensive far yet chart charts graph plot timeline line give let view figures " +
     "number numbers sort sorted rank ranked order ordered can could would you do i like want " +
     "let 's us"
   ).split(" "),
@@ -111,7 +111,11 @@ export function isFollowUp(signals: Signals): boolean {
     cues.trend !== null || cues.byPlatform || cues.byCampaign || cues.rank !== null ||
     cues.previousPeriod !== null || cues.allCampaigns;
   if (!namesSlot) return false;
-  if (OPENER.test(signals.plain)) return true;
+  return OPENER.test(signals.plain) || holdsOnlySlots(signals);
+}
+
+/** Nothing but slot words (masked by the rules) and filler. */
+export function holdsOnlySlots(signals: Signals): boolean {
   return signals.text.replaceAll(MASK, " ").split(" ").every((word) =>
     word === "" || FILLER.has(word) || /^\d+$/.test(word) || COUNT_WORDS.includes(word)
   );

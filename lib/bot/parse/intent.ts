@@ -11,6 +11,7 @@ import type { DateFinding } from "./dates.ts";
 import { MASK } from "./masked_text.ts";
 import { isDefinitionQuestion } from "./explain.ts";
 import { isOffTopicMention } from "./off_topic.ts";
+import { holdsOnlySlots } from "./follow_up.ts";
 
 export interface Signals {
   /** The prepared text with campaign references, dates, platforms and metrics masked. */
@@ -119,8 +120,11 @@ export function classifyIntent(signals: Signals): Intent {
 }
 
 /** No ad words at all: a performance question about "we"/"things" with a date, or an example match. */
-function intentWithoutDomainWords({ text, dates }: Signals): Intent {
+function intentWithoutDomainWords(signals: Signals): Intent {
+  const { text, dates } = signals;
   if (dates.compareTo && EXPLICIT_COMPARE.test(text)) return "compare";
+  // "q2 so far", "yesterday?": nothing but a period asks for the summary of that period.
+  if (dates.count > 0 && holdsOnlySlots(signals)) return dates.compareTo ? "compare" : "metric";
   if (dates.count > 0 && FIRST_PERSON.test(text) && PERFORMANCE_VERBS.test(text)) {
     return dates.compareTo ? "compare" : "metric";
   }
