@@ -129,6 +129,8 @@ export function applyFollowUp(previous: ParsedQuery, signals: Signals): ParsedQu
     ...previous,
     metrics: [...previous.metrics],
     platforms: [...previous.platforms],
+    // A previous query from before `currency` existed keeps the stored currencies.
+    currency: previous.currency ?? null,
   };
   if (query.intent === "explain" && (signals.platforms.length > 0 || signals.dates.count > 0)) {
     query.intent = "metric";
