@@ -14,6 +14,7 @@ import type { AppDeps, AppEnv } from "./context.ts";
 import { registerOpsRoutes } from "./ops.ts";
 import { registerInsightsRoutes } from "./insights.ts";
 import { registerCampaignRoutes } from "./campaigns.ts";
+import { registerSessionRoutes, sessionAuth } from "./session.ts";
 import { BadRequest, NotFound } from "./params.ts";
 import { API_OPERATIONS } from "./operations.ts";
 import type { Operation } from "./openapi.ts";
@@ -25,6 +26,10 @@ export const API_VERSION = "0.1.0";
  * (Slack signs its requests instead; handlers/slack.ts verifies the signature).
  */
 const PUBLIC_PATHS = new Set(["/healthz", "/readyz", "/openapi.json", "/docs", "/slack/command"]);
+/** The dashboard page, its files and its sign-in: the page authenticates itself. */
+const DASHBOARD_PUBLIC_PATHS = new Set(["/", "/favicon.ico", "/session"]);
+const isPublic = (path: string) =>
+  PUBLIC_PATHS.has(path) || DASHBOARD_PUBLIC_PATHS.has(path) || path.startsWith("/assets/");
 
 /** Seconds a client should wait before retrying while the database is down. */
 const RETRY_AFTER_SECONDS = 5;
@@ -80,10 +85,13 @@ export function createApp(deps: AppDeps, extensions: readonly AppExtension[] = [
   }));
 
   const authenticate = requireAuth<AppEnv>(deps.authenticator);
+  // A browser session (cookie) instead of a bearer token, when the request carries one.
+  const bySession = deps.sessions ? sessionAuth<AppEnv>(deps.sessions) : () => undefined;
   app.use(async (c, next) => {
-    if (PUBLIC_PATHS.has(c.req.path) || c.req.method === "OPTIONS") return await next();
-    return await authenticate(c, next);
+    if (isPublic(c.req.path) || c.req.method === "OPTIONS") return await next();
+    return await (bySession(c) ?? authenticate)(c, next);
   });
+  if (deps.sessions) registerSessionRoutes(app, deps.authenticator, deps.sessions);
   app.use("/campaign/*", requireScope<AppEnv>("insights:read"));
   app.use("/campaigns", requireScope<AppEnv>("insights:read"));
   app.use("/insights", requireScope<AppEnv>("insights:read"));

@@ -7,6 +7,7 @@ import type { Logger } from "../lib/log.ts";
 import type { MetricsStore } from "../lib/store/metrics_store.ts";
 import type { Registry } from "../lib/telemetry.ts";
 import type { Authenticator, AuthVariables } from "./auth.ts";
+import type { Sessions } from "./session.ts";
 
 /** A read-through cache of computed answers (JSON text), scoped by tenant and data version. */
 export interface ResponseCache {
@@ -30,6 +31,8 @@ export interface AppDeps {
   defaultTimeZone: string;
   corsOrigins: string[];
   maxBodyBytes: number;
+  /** Browser sessions of the dashboard (cookie sign-in); absent = bearer tokens only. */
+  sessions?: Sessions;
 }
 
 export type AppEnv = { Variables: AuthVariables & { requestId: string } };

@@ -166,7 +166,7 @@ async function groupsFor(
 ): Promise<Group[] | undefined> {
   const groupBy = query.group_by;
   if (!groupBy) return undefined;
-  if (groupBy === "day" || groupBy === "week" || groupBy === "month") {
+  if (groupBy === "hour" || groupBy === "day" || groupBy === "week" || groupBy === "month") {
     const series = await deps.store.series(selection, groupBy, timeZone);
     return reportBy(series, "bucket", null).map((point) => ({
       bucket: point.key,

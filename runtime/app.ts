@@ -14,6 +14,9 @@ import { type AppExtension, createApp } from "../handlers/app.ts";
 import { type Authenticator, createAuthenticator } from "../handlers/auth.ts";
 import type { AppDeps, AppEnv, ReadinessCheck, ResponseCache } from "../handlers/context.ts";
 import { ingestHttp } from "../handlers/ingest.ts";
+import { dashboardHttp } from "../handlers/dashboard.ts";
+import { LiveVersions } from "../handlers/live.ts";
+import { createSessions } from "../handlers/session.ts";
 import { Processor, PUSH_RETRY } from "../ingest/processor.ts";
 
 export interface AppParts {
@@ -54,11 +57,28 @@ export function authenticatorFor(config: AppConfig): Authenticator {
   });
 }
 
+/**
+ * What signs dashboard sessions: the configured credentials, so every replica with the
+ * same configuration accepts the same cookies. None configured: a random key per process.
+ */
+export function sessionSecretFor(config: AppConfig): string | undefined {
+  const material = [
+    ...config.API_KEY.map((apiKey) => `${apiKey.tenant}=${apiKey.key}`).sort(),
+    config.JWT_SECRET ?? "",
+  ].join("\n");
+  return material.trim() ? material : undefined;
+}
+
 export function composeApp(parts: AppParts): ComposedApp {
   const { config, store, journal, reader, logger, telemetry, clock } = parts;
-  const invalidate = reader
-    ? (tenantId: string) => reader.bumpDataVersion(tenantId)
-    : () => Promise.resolve();
+  // Open dashboards learn of writes through the data version (handlers/live.ts).
+  const versions = new LiveVersions({
+    read: reader ? (tenant) => reader.cache.dataVersion(tenant) : undefined,
+  });
+  const invalidate = async (tenantId: string) => {
+    await reader?.bumpDataVersion(tenantId);
+    versions.notify(tenantId);
+  };
   const readiness: ReadinessCheck[] = [{ name: "database", check: () => store.ping() }];
   if (reader) {
     registerCacheMetrics(telemetry, reader);
@@ -81,6 +101,7 @@ export function composeApp(parts: AppParts): ComposedApp {
     defaultTimeZone: config.DEFAULT_TIME_ZONE,
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    sessions: createSessions({ secret: sessionSecretFor(config) }),
   };
   const push = new Processor({ store, journal, invalidate, logger, telemetry, retry: PUSH_RETRY });
   const app = createApp(deps, [
@@ -89,6 +110,16 @@ export function composeApp(parts: AppParts): ComposedApp {
       sourceStatus: (tenant) => journal.sourceStatus(tenant),
       configuredSources: parts.configuredSources ?? (() => []),
       clock,
+    }),
+    dashboardHttp({
+      versions,
+      recentRejects: async (tenant, limit) =>
+        (await journal.recentRejects(tenant, limit)).map((reject) => ({
+          ...reject,
+          received_at: reject.received_at === null
+            ? null
+            : new Date(reject.received_at).toISOString(),
+        })),
     }),
     ...(parts.extensions?.(deps) ?? []),
   ]);
