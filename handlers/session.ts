@@ -218,7 +218,10 @@ export function registerSessionRoutes<E extends { Variables: AuthVariables }>(
     try {
       body = JSON.parse(await c.req.text());
     } catch {
-      return c.json({ error: 'body is not valid JSON: send {"token": "..."}', field: "token" }, 400);
+      return c.json(
+        { error: 'body is not valid JSON: send {"token": "..."}', field: "token" },
+        400,
+      );
     }
     const parsed = SessionRequestSchema.safeParse(body);
     if (!parsed.success) {

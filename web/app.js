@@ -122,9 +122,9 @@
     const buckets = [];
     for (let day = from; day <= to; day = shiftDay(day, 1)) {
       if (granularity === "day") buckets.push(day);
-      else for (let hour = 0; hour < 24; hour++) {
-        buckets.push(`${day}T${String(hour).padStart(2, "0")}:00`);
-      }
+      else {for (let hour = 0; hour < 24; hour++) {
+          buckets.push(`${day}T${String(hour).padStart(2, "0")}:00`);
+        }}
     }
     return buckets;
   }
@@ -155,8 +155,12 @@
     }).format(value);
   }
 
-  const percent = (value) => (value === null || value === undefined ? "–" : `${(value * 100).toFixed(2)}%`);
-  const ratioText = (value) => (value === null || value === undefined ? "–" : `${value.toFixed(2)}×`);
+  const percent = (
+    value,
+  ) => (value === null || value === undefined ? "–" : `${(value * 100).toFixed(2)}%`);
+  const ratioText = (
+    value,
+  ) => (value === null || value === undefined ? "–" : `${value.toFixed(2)}×`);
   const count = (value) => (value === null || value === undefined ? "–" : integer.format(value));
 
   /** The KPI tiles: which API field, how to show it, and which direction is good. */
@@ -203,17 +207,19 @@
   // ---------------------------------------------------------------------------
 
   const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-  const ZONES = [...new Set([
-    browserZone,
-    "UTC",
-    "America/Los_Angeles",
-    "America/New_York",
-    "Europe/London",
-    "Europe/Berlin",
-    "Asia/Kolkata",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-  ])];
+  const ZONES = [
+    ...new Set([
+      browserZone,
+      "UTC",
+      "America/Los_Angeles",
+      "America/New_York",
+      "Europe/London",
+      "Europe/Berlin",
+      "Asia/Kolkata",
+      "Asia/Tokyo",
+      "Australia/Sydney",
+    ]),
+  ];
 
   const state = {
     route: "overview",
@@ -288,7 +294,10 @@
   }
 
   function writeHash(route = state.route, extra = {}) {
-    const next = hashFor(route === "campaign" ? `campaign/${encodeURIComponent(state.campaignId)}` : route, extra);
+    const next = hashFor(
+      route === "campaign" ? `campaign/${encodeURIComponent(state.campaignId)}` : route,
+      extra,
+    );
     if (location.hash !== next) history.replaceState(null, "", next);
   }
 
@@ -369,7 +378,9 @@
     const down = error instanceof ApiError && (error.status === 503 || error.status === 0);
     showBanner(
       down
-        ? `The analytics service is unavailable right now (${error.status === 0 ? "no connection" : "503"}). Showing the last data; retrying…`
+        ? `The analytics service is unavailable right now (${
+          error.status === 0 ? "no connection" : "503"
+        }). Showing the last data; retrying…`
         : `Could not load the data: ${error.message}`,
     );
     if (down) {
@@ -392,7 +403,13 @@
           "span",
           { class: "kpi-value multi" },
           byCurrency.map((row) =>
-            h("span", { class: "kpi-line" }, kpi.kind === "ratio" ? `${ratioText(row[kpi.key])} ${row.currency}` : money(row[kpi.key], row.currency))
+            h(
+              "span",
+              { class: "kpi-line" },
+              kpi.kind === "ratio"
+                ? `${ratioText(row[kpi.key])} ${row.currency}`
+                : money(row[kpi.key], row.currency),
+            )
           ),
         )
         : h("span", { class: "kpi-value" }, formatKpi(kpi, value, current.currency));
@@ -407,14 +424,23 @@
         },
         h("span", { class: "kpi-label" }, kpi.label),
         display,
-        previous ? delta(kpi, value, previous.totals[kpi.key], mixed || previous.currency !== current.currency) : null,
+        previous
+          ? delta(
+            kpi,
+            value,
+            previous.totals[kpi.key],
+            mixed || previous.currency !== current.currency,
+          )
+          : null,
       );
     }));
     container.classList.remove("loading");
   }
 
   function delta(kpi, now, before, incomparable) {
-    if (incomparable || now === null || before === null || now === undefined || before === undefined) {
+    if (
+      incomparable || now === null || before === null || now === undefined || before === undefined
+    ) {
       return h("span", { class: "kpi-delta" }, "no comparison");
     }
     if (before === 0) {
@@ -422,7 +448,11 @@
     }
     const change = (now - before) / Math.abs(before);
     const arrow = change > 0 ? "▲" : change < 0 ? "▼" : "";
-    const tone = change === 0 || kpi.better === 0 ? "" : (change > 0) === (kpi.better > 0) ? "good" : "bad";
+    const tone = change === 0 || kpi.better === 0
+      ? ""
+      : (change > 0) === (kpi.better > 0)
+      ? "good"
+      : "bad";
     return h(
       "span",
       { class: `kpi-delta ${tone}`, title: `previous period: ${formatKpi(kpi, before, null)}` },
@@ -461,12 +491,20 @@
     const buckets = bucketsOf(from, to, granularity);
     const byBucket = new Map(points.map((point) => [point.bucket, point]));
     const xs = buckets.map(bucketSeconds);
-    const spend = buckets.map((bucket) => byBucket.get(bucket)?.cost ?? (byBucket.has(bucket) ? null : 0));
-    const revenue = buckets.map((bucket) => byBucket.get(bucket)?.revenue ?? (byBucket.has(bucket) ? null : 0));
+    const spend = buckets.map((bucket) =>
+      byBucket.get(bucket)?.cost ?? (byBucket.has(bucket) ? null : 0)
+    );
+    const revenue = buckets.map((bucket) =>
+      byBucket.get(bucket)?.revenue ?? (byBucket.has(bucket) ? null : 0)
+    );
     const roas = buckets.map((bucket) => byBucket.get(bucket)?.roas ?? null);
     const width = Math.max(280, Math.floor(container.getBoundingClientRect().width));
     const height = width < 500 ? 240 : 300;
-    const axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid"), width: 1 }, ticks: { stroke: cssVar("--grid") } };
+    const axis = {
+      stroke: cssVar("--muted"),
+      grid: { stroke: cssVar("--grid"), width: 1 },
+      ticks: { stroke: cssVar("--grid") },
+    };
     const moneyValue = (_u, value) => (value === null ? "–" : money(value, currency, true));
     const options = {
       width,
@@ -474,22 +512,60 @@
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       cursor: { points: { size: 7 } },
       legend: { live: true },
-      scales: { x: { time: true }, roas: { range: (_u, _min, max) => [0, Math.max(1, (max ?? 1) * 1.15)] } },
+      scales: {
+        x: { time: true },
+        roas: { range: (_u, _min, max) => [0, Math.max(1, (max ?? 1) * 1.15)] },
+      },
       series: [
         { value: granularity === "hour" ? "{MMM} {D} {HH}:00" : "{MMM} {D}, {YYYY}" },
-        { label: "Spend", stroke: cssVar("--spend"), width: 2, fill: cssVar("--spend") + "22", value: moneyValue, points: { show: false } },
-        { label: "Revenue", stroke: cssVar("--revenue"), width: 2, value: moneyValue, points: { show: false } },
-        { label: "ROAS", stroke: cssVar("--roas"), width: 2, dash: [6, 4], scale: "roas", value: (_u, v) => ratioText(v), points: { show: false }, spanGaps: false },
+        {
+          label: "Spend",
+          stroke: cssVar("--spend"),
+          width: 2,
+          fill: cssVar("--spend") + "22",
+          value: moneyValue,
+          points: { show: false },
+        },
+        {
+          label: "Revenue",
+          stroke: cssVar("--revenue"),
+          width: 2,
+          value: moneyValue,
+          points: { show: false },
+        },
+        {
+          label: "ROAS",
+          stroke: cssVar("--roas"),
+          width: 2,
+          dash: [6, 4],
+          scale: "roas",
+          value: (_u, v) => ratioText(v),
+          points: { show: false },
+          spanGaps: false,
+        },
       ],
       axes: [
         {
           ...axis,
           space: 56,
-          incrs: granularity === "hour" ? [3600, 7200, 10800, 21600, 43200, 86400] : [86400, 172800, 604800, 1209600, 2592000],
+          incrs: granularity === "hour"
+            ? [3600, 7200, 10800, 21600, 43200, 86400]
+            : [86400, 172800, 604800, 1209600, 2592000],
           values: granularity === "hour" ? "{HH}:00\n{MMM} {D}" : "{MMM} {D}",
         },
-        { ...axis, values: (_u, ticks) => ticks.map((value) => money(value, currency, true)), size: 64 },
-        { ...axis, side: 1, scale: "roas", grid: { show: false }, values: (_u, ticks) => ticks.map((v) => `${v.toFixed(1)}×`), size: 48 },
+        {
+          ...axis,
+          values: (_u, ticks) => ticks.map((value) => money(value, currency, true)),
+          size: 64,
+        },
+        {
+          ...axis,
+          side: 1,
+          scale: "roas",
+          grid: { show: false },
+          values: (_u, ticks) => ticks.map((v) => `${v.toFixed(1)}×`),
+          size: 48,
+        },
       ],
     };
     charts.get(container)?.destroy();
@@ -514,30 +590,55 @@
   // ---------------------------------------------------------------------------
 
   function emptyRow(table, text, columns) {
-    table.replaceChildren(h("tbody", {}, h("tr", {}, h("td", { class: "empty", colspan: columns }, text))));
+    table.replaceChildren(
+      h("tbody", {}, h("tr", {}, h("td", { class: "empty", colspan: columns }, text))),
+    );
   }
 
   function renderPlatforms(table, groups, mixed) {
     if (!groups.length) return emptyRow(table, "No data for this selection.", 8);
     const totalSpend = groups.reduce((sum, group) => sum + (group.cost ?? 0), 0);
     table.replaceChildren(
-      h("thead", {}, h("tr", {}, ["Platform", "Spend", "Revenue", "ROAS", "Conversions", "CPA", "Clicks", "CTR"].map((text) => h("th", { scope: "col" }, text)))),
-      h("tbody", {}, groups.map((group) => {
-        const share = h("span", { class: "share" });
-        share.style.width = `${totalSpend && !mixed ? Math.round(((group.cost ?? 0) / totalSpend) * 60) : 0}px`;
-        return h(
+      h(
+        "thead",
+        {},
+        h(
           "tr",
-          { "data-platform": group.platform },
-          h("td", {}, h("span", { class: "platform-badge" }, platformName(group.platform)), mixed && group.currency ? h("span", { class: "muted small" }, ` ${group.currency}`) : null),
-          h("td", {}, share, money(group.cost, group.currency)),
-          h("td", {}, money(group.revenue, group.currency)),
-          h("td", {}, ratioText(group.roas)),
-          h("td", {}, decimal.format(group.conversions)),
-          h("td", {}, money(group.cpa, group.currency)),
-          h("td", {}, count(group.clicks)),
-          h("td", {}, percent(group.ctr)),
-        );
-      })),
+          {},
+          ["Platform", "Spend", "Revenue", "ROAS", "Conversions", "CPA", "Clicks", "CTR"].map((
+            text,
+          ) => h("th", { scope: "col" }, text)),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        groups.map((group) => {
+          const share = h("span", { class: "share" });
+          share.style.width = `${
+            totalSpend && !mixed ? Math.round(((group.cost ?? 0) / totalSpend) * 60) : 0
+          }px`;
+          return h(
+            "tr",
+            { "data-platform": group.platform },
+            h(
+              "td",
+              {},
+              h("span", { class: "platform-badge" }, platformName(group.platform)),
+              mixed && group.currency
+                ? h("span", { class: "muted small" }, ` ${group.currency}`)
+                : null,
+            ),
+            h("td", {}, share, money(group.cost, group.currency)),
+            h("td", {}, money(group.revenue, group.currency)),
+            h("td", {}, ratioText(group.roas)),
+            h("td", {}, decimal.format(group.conversions)),
+            h("td", {}, money(group.cpa, group.currency)),
+            h("td", {}, count(group.clicks)),
+            h("td", {}, percent(group.ctr)),
+          );
+        }),
+      ),
     );
   }
 
@@ -581,71 +682,104 @@
     const pages = Math.ceil(rows.length / PAGE_SIZE);
     state.page = Math.min(state.page, pages - 1);
     const visible = rows.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE);
-    const head = h("tr", {}, CAMPAIGN_COLUMNS.map((column) => {
-      const active = state.sort.key === column.key;
-      return h(
-        "th",
-        {
-          scope: "col",
-          class: column.left ? "left" : "",
-          "aria-sort": active ? (state.sort.order === "asc" ? "ascending" : "descending") : "none",
-        },
-        h(
-          "button",
+    const head = h(
+      "tr",
+      {},
+      CAMPAIGN_COLUMNS.map((column) => {
+        const active = state.sort.key === column.key;
+        return h(
+          "th",
           {
-            type: "button",
-            class: "sort",
-            "aria-pressed": active ? "true" : "false",
-            "data-sort": column.key,
-            onclick: () => {
-              state.sort = { key: column.key, order: active && state.sort.order === "desc" ? "asc" : active ? "desc" : column.left ? "asc" : "desc" };
-              state.page = 0;
-              renderCampaigns();
-              table.querySelector(`[data-sort="${column.key}"]`)?.focus();
+            scope: "col",
+            class: column.left ? "left" : "",
+            "aria-sort": active
+              ? (state.sort.order === "asc" ? "ascending" : "descending")
+              : "none",
+          },
+          h(
+            "button",
+            {
+              type: "button",
+              class: "sort",
+              "aria-pressed": active ? "true" : "false",
+              "data-sort": column.key,
+              onclick: () => {
+                state.sort = {
+                  key: column.key,
+                  order: active && state.sort.order === "desc"
+                    ? "asc"
+                    : active
+                    ? "desc"
+                    : column.left
+                    ? "asc"
+                    : "desc",
+                };
+                state.page = 0;
+                renderCampaigns();
+                table.querySelector(`[data-sort="${column.key}"]`)?.focus();
+              },
+            },
+            column.label,
+            active ? (state.sort.order === "asc" ? " ↑" : " ↓") : "",
+          ),
+        );
+      }),
+    );
+    const body = h(
+      "tbody",
+      {},
+      visible.map((row) => {
+        const href = hashFor(`campaign/${encodeURIComponent(row.campaign_id)}`);
+        return h(
+          "tr",
+          {
+            class: "clickable",
+            "data-testid": "campaign-row",
+            "data-campaign-id": row.campaign_id,
+            onclick: (event) => {
+              if (event.target.closest("a")) return;
+              location.hash = href;
             },
           },
-          column.label,
-          active ? (state.sort.order === "asc" ? " ↑" : " ↓") : "",
-        ),
-      );
-    }));
-    const body = h("tbody", {}, visible.map((row) => {
-      const href = hashFor(`campaign/${encodeURIComponent(row.campaign_id)}`);
-      return h(
-        "tr",
-        {
-          class: "clickable",
-          "data-testid": "campaign-row",
-          "data-campaign-id": row.campaign_id,
-          onclick: (event) => {
-            if (event.target.closest("a")) return;
-            location.hash = href;
-          },
-        },
-        CAMPAIGN_COLUMNS.map((column) => {
-          const value = row[column.key];
-          if (column.key === "campaign_name") {
-            return h("td", { class: "left wrap" }, h("a", { href }, value ?? row.campaign_id));
-          }
-          if (column.key === "platform") {
-            return h("td", { class: "left" }, h("span", { class: "platform-badge" }, platformName(value)));
-          }
-          return h("td", {}, column.money ? money(value, row.currency) : column.format(value));
-        }),
-      );
-    }));
+          CAMPAIGN_COLUMNS.map((column) => {
+            const value = row[column.key];
+            if (column.key === "campaign_name") {
+              return h("td", { class: "left wrap" }, h("a", { href }, value ?? row.campaign_id));
+            }
+            if (column.key === "platform") {
+              return h(
+                "td",
+                { class: "left" },
+                h("span", { class: "platform-badge" }, platformName(value)),
+              );
+            }
+            return h("td", {}, column.money ? money(value, row.currency) : column.format(value));
+          }),
+        );
+      }),
+    );
     table.replaceChildren(h("thead", {}, head), body);
     const pager = $("campaigns-pager");
     pager.replaceChildren(
-      h("button", { type: "button", class: "button", disabled: state.page === 0, onclick: () => {
-        state.page--;
-        renderCampaigns();
-      } }, "Previous"),
+      h("button", {
+        type: "button",
+        class: "button",
+        disabled: state.page === 0,
+        onclick: () => {
+          state.page--;
+          renderCampaigns();
+        },
+      }, "Previous"),
       h("span", { class: "muted small" }, `Page ${state.page + 1} of ${pages}`),
-      h("button", { type: "button", class: "button", disabled: state.page >= pages - 1, onclick: () => {
-        state.page++;
-        renderCampaigns();
-      } }, "Next"),
+      h("button", {
+        type: "button",
+        class: "button",
+        disabled: state.page >= pages - 1,
+        onclick: () => {
+          state.page++;
+          renderCampaigns();
+        },
+      }, "Next"),
     );
   }
 
@@ -654,7 +788,11 @@
   // ---------------------------------------------------------------------------
 
   function baseParams() {
-    return { tz: state.tz, platform: state.platform || undefined, currency: state.currency || undefined };
+    return {
+      tz: state.tz,
+      platform: state.platform || undefined,
+      currency: state.currency || undefined,
+    };
   }
 
   function updateCurrencies(current) {
@@ -691,34 +829,66 @@
       const currency = mixed
         ? [...current.by_currency].sort((a, b) => b.impressions - a.impressions)[0].currency
         : current.currency;
-      const series = await api(`/insights${query({ ...base, currency: mixed ? currency : base.currency, from, to, group_by: granularity, limit: 1000 })}`);
+      const series = await api(
+        `/insights${
+          query({
+            ...base,
+            currency: mixed ? currency : base.currency,
+            from,
+            to,
+            group_by: granularity,
+            limit: 1000,
+          })
+        }`,
+      );
       return { series, currency, mixed };
     });
     // The tables are not needed for the first paint: they queue behind the tiles and chart.
-    const platformsRequest = currentRequest.then(() => api(`/insights${query({ ...base, from, to, group_by: "platform", limit: 50 })}`));
-    const campaignsRequest = currentRequest.then(() => api(`/insights${query({ ...base, from, to, group_by: "campaign", order_by: "cost", limit: 1000 })}`));
+    const platformsRequest = currentRequest.then(() =>
+      api(`/insights${query({ ...base, from, to, group_by: "platform", limit: 50 })}`)
+    );
+    const campaignsRequest = currentRequest.then(() =>
+      api(
+        `/insights${
+          query({ ...base, from, to, group_by: "campaign", order_by: "cost", limit: 1000 })
+        }`,
+      )
+    );
     // Rejections are handled where each is awaited; these only keep them from going unheard.
     platformsRequest.catch(() => {});
     campaignsRequest.catch(() => {});
 
-    const [current, previous, chart] = await Promise.all([currentRequest, previousRequest, chartRequest]);
+    const [current, previous, chart] = await Promise.all([
+      currentRequest,
+      previousRequest,
+      chartRequest,
+    ]);
     if (seq !== state.loadSeq) return;
     const days = daysBetween(from, to) + 1;
-    $("overview-subtitle").textContent = `${dateLabel(from)} – ${dateLabel(to)} · ${days} day${days > 1 ? "s" : ""} · ${state.platform ? platformName(state.platform) : "all platforms"} · ${state.tz}`;
+    $("overview-subtitle").textContent = `${dateLabel(from)} – ${dateLabel(to)} · ${days} day${
+      days > 1 ? "s" : ""
+    } · ${state.platform ? platformName(state.platform) : "all platforms"} · ${state.tz}`;
     updateCurrencies(current);
     renderKpis($("kpis"), current, previous);
     $("chart-granularity").textContent = granularity === "hour" ? "by hour" : "by day";
     const note = $("chart-note");
     note.hidden = !chart.mixed;
-    note.textContent = chart.mixed ? `Several currencies: money is never added across them. The chart shows ${chart.currency} only; pick a currency above to see another.` : "";
-    $("chart-title").textContent = chart.mixed ? `Spend and revenue (${chart.currency})` : "Spend and revenue";
+    note.textContent = chart.mixed
+      ? `Several currencies: money is never added across them. The chart shows ${chart.currency} only; pick a currency above to see another.`
+      : "";
+    $("chart-title").textContent = chart.mixed
+      ? `Spend and revenue (${chart.currency})`
+      : "Spend and revenue";
     drawChart($("chart"), chart.series.groups ?? [], from, to, granularity, chart.currency);
     markReady();
 
     const [platforms, campaigns] = await Promise.all([platformsRequest, campaignsRequest]);
     if (seq !== state.loadSeq) return;
     renderPlatforms($("platforms-table"), platforms.groups ?? [], chart.mixed);
-    state.campaigns = (campaigns.groups ?? []).map((group) => ({ ...group, campaign_name: group.campaign_name ?? group.campaign_id }));
+    state.campaigns = (campaigns.groups ?? []).map((group) => ({
+      ...group,
+      campaign_name: group.campaign_name ?? group.campaign_id,
+    }));
     renderCampaigns();
   }
 
@@ -740,18 +910,34 @@
     if (seq !== state.loadSeq) return;
     $("campaign-title").textContent = current.campaign_name ?? id;
     $("campaign-back").href = hashFor("overview");
-    $("campaign-subtitle").textContent = `${id} · ${dateLabel(from)} – ${dateLabel(to)} · ${state.platform ? platformName(state.platform) : "all platforms"}`;
+    $("campaign-subtitle").textContent = `${id} · ${dateLabel(from)} – ${dateLabel(to)} · ${
+      state.platform ? platformName(state.platform) : "all platforms"
+    }`;
     renderKpis($("campaign-kpis"), current, previous, "campaign-kpi");
     $("campaign-chart-granularity").textContent = granularity === "hour" ? "by hour" : "by day";
     drawChart($("campaign-chart"), current.series ?? [], from, to, granularity, current.currency);
-    renderPlatforms($("campaign-platforms"), (current.by_platform ?? []).map((row) => ({ ...row, currency: current.currency })), current.currency === null);
+    renderPlatforms(
+      $("campaign-platforms"),
+      (current.by_platform ?? []).map((row) => ({ ...row, currency: current.currency })),
+      current.currency === null,
+    );
     const t = lifetime.totals;
     $("campaign-lifetime").replaceChildren(
       ...[
         ["First day", lifetime.from ?? "–"],
         ["Last day", lifetime.to ?? "–"],
-        ["Spend", lifetime.currency ? money(t.cost, lifetime.currency) : (lifetime.by_currency ?? []).map((r) => money(r.cost, r.currency)).join(" · ")],
-        ["Revenue", lifetime.currency ? money(t.revenue, lifetime.currency) : (lifetime.by_currency ?? []).map((r) => money(r.revenue, r.currency)).join(" · ")],
+        [
+          "Spend",
+          lifetime.currency
+            ? money(t.cost, lifetime.currency)
+            : (lifetime.by_currency ?? []).map((r) => money(r.cost, r.currency)).join(" · "),
+        ],
+        [
+          "Revenue",
+          lifetime.currency
+            ? money(t.revenue, lifetime.currency)
+            : (lifetime.by_currency ?? []).map((r) => money(r.revenue, r.currency)).join(" · "),
+        ],
         ["ROAS", ratioText(t.roas)],
         ["Conversions", decimal.format(t.conversions)],
         ["Clicks", count(t.clicks)],
@@ -763,23 +949,63 @@
     if (!entries.length) {
       emptyRow(table, "No catalog entry for this campaign.", 6);
     } else {
-      const syncs = (sources.sources ?? []).filter((source) => source.rows_accepted > 0 || source.configured);
+      const syncs = (sources.sources ?? []).filter((source) =>
+        source.rows_accepted > 0 || source.configured
+      );
       table.replaceChildren(
-        h("thead", {}, h("tr", {}, ["Platform", "Account", "Status", "Currency", "First seen", "Last seen"].map((text) => h("th", { scope: "col", class: "left" }, text)))),
-        h("tbody", {}, entries.map((entry) =>
+        h(
+          "thead",
+          {},
           h(
             "tr",
             {},
-            h("td", { class: "left" }, h("span", { class: "platform-badge" }, platformName(entry.platform))),
-            h("td", { class: "left" }, entry.account_id),
-            h("td", { class: "left" }, entry.status ?? "–"),
-            h("td", { class: "left" }, entry.currency ?? "–"),
-            h("td", { class: "left" }, entry.first_seen ? entry.first_seen.slice(0, 16).replace("T", " ") : "–"),
-            h("td", { class: "left" }, entry.last_seen ? entry.last_seen.slice(0, 16).replace("T", " ") : "–"),
-          )
-        )),
+            ["Platform", "Account", "Status", "Currency", "First seen", "Last seen"].map((text) =>
+              h("th", { scope: "col", class: "left" }, text)
+            ),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          entries.map((entry) =>
+            h(
+              "tr",
+              {},
+              h(
+                "td",
+                { class: "left" },
+                h("span", { class: "platform-badge" }, platformName(entry.platform)),
+              ),
+              h("td", { class: "left" }, entry.account_id),
+              h("td", { class: "left" }, entry.status ?? "–"),
+              h("td", { class: "left" }, entry.currency ?? "–"),
+              h(
+                "td",
+                { class: "left" },
+                entry.first_seen ? entry.first_seen.slice(0, 16).replace("T", " ") : "–",
+              ),
+              h(
+                "td",
+                { class: "left" },
+                entry.last_seen ? entry.last_seen.slice(0, 16).replace("T", " ") : "–",
+              ),
+            )
+          ),
+        ),
         syncs.length
-          ? h("tfoot", {}, h("tr", {}, h("td", { class: "left muted small", colspan: 6 }, `Ingested by: ${syncs.map((s) => s.source).join(", ")} (see Sources)`)))
+          ? h(
+            "tfoot",
+            {},
+            h(
+              "tr",
+              {},
+              h(
+                "td",
+                { class: "left muted small", colspan: 6 },
+                `Ingested by: ${syncs.map((s) => s.source).join(", ")} (see Sources)`,
+              ),
+            ),
+          )
           : null,
       );
     }
@@ -793,30 +1019,84 @@
     return `${Math.round(seconds / 86400)} d`;
   }
 
-  const stamp = (iso) => (iso ? new Date(iso).toLocaleString("en-GB", { timeZone: state.tz, dateStyle: "medium", timeStyle: "medium" }) : "–");
+  const stamp = (
+    iso,
+  ) => (iso
+    ? new Date(iso).toLocaleString("en-GB", {
+      timeZone: state.tz,
+      dateStyle: "medium",
+      timeStyle: "medium",
+    })
+    : "–");
 
   async function renderSources({ seq }) {
-    const [sources, rejects] = await Promise.all([api("/sources"), api("/sources/rejects?limit=100")]);
+    const [sources, rejects] = await Promise.all([
+      api("/sources"),
+      api("/sources/rejects?limit=100"),
+    ]);
     if (seq !== state.loadSeq) return;
     const table = $("sources-table");
     if (!sources.sources.length) {
       emptyRow(table, "No source has run yet.", 7);
     } else {
       table.replaceChildren(
-        h("thead", {}, h("tr", {}, ["Source", "Last sync", "Lag", "Rows accepted", "Rows rejected", "Running", "Last error"].map((text, i) => h("th", { scope: "col", class: i === 0 || i === 6 ? "left" : "" }, text)))),
-        h("tbody", {}, sources.sources.map((source) =>
+        h(
+          "thead",
+          {},
           h(
             "tr",
-            { "data-source": source.source },
-            h("td", { class: "left" }, h("strong", {}, source.source), source.configured ? "" : h("span", { class: "muted small" }, " (not run here)")),
-            h("td", {}, stamp(source.last_success_at)),
-            h("td", {}, lagText(source.lag_seconds)),
-            h("td", {}, count(source.rows_accepted)),
-            h("td", {}, count(source.rows_rejected)),
-            h("td", {}, source.running ? h("span", { class: "status-ok" }, `${source.running} running`) : "–"),
-            h("td", { class: "left wrap" }, source.last_error ? h("span", { class: "status-error" }, `${source.last_error} (${stamp(source.last_error_at)})`) : h("span", { class: "status-ok" }, "none")),
-          )
-        )),
+            {},
+            [
+              "Source",
+              "Last sync",
+              "Lag",
+              "Rows accepted",
+              "Rows rejected",
+              "Running",
+              "Last error",
+            ].map((text, i) =>
+              h("th", { scope: "col", class: i === 0 || i === 6 ? "left" : "" }, text)
+            ),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          sources.sources.map((source) =>
+            h(
+              "tr",
+              { "data-source": source.source },
+              h(
+                "td",
+                { class: "left" },
+                h("strong", {}, source.source),
+                source.configured ? "" : h("span", { class: "muted small" }, " (not run here)"),
+              ),
+              h("td", {}, stamp(source.last_success_at)),
+              h("td", {}, lagText(source.lag_seconds)),
+              h("td", {}, count(source.rows_accepted)),
+              h("td", {}, count(source.rows_rejected)),
+              h(
+                "td",
+                {},
+                source.running
+                  ? h("span", { class: "status-ok" }, `${source.running} running`)
+                  : "–",
+              ),
+              h(
+                "td",
+                { class: "left wrap" },
+                source.last_error
+                  ? h(
+                    "span",
+                    { class: "status-error" },
+                    `${source.last_error} (${stamp(source.last_error_at)})`,
+                  )
+                  : h("span", { class: "status-ok" }, "none"),
+              ),
+            )
+          ),
+        ),
       );
     }
     const rejectsTable = $("rejects-table");
@@ -824,20 +1104,36 @@
       emptyRow(rejectsTable, "No rejected rows.", 5);
     } else {
       rejectsTable.replaceChildren(
-        h("thead", {}, h("tr", {}, ["Received", "Source", "Row", "Field", "Reason"].map((text) => h("th", { scope: "col", class: "left" }, text)))),
-        h("tbody", {}, rejects.rejects.map((reject) => {
-          const payload = reject.payload && typeof reject.payload === "object" ? reject.payload : {};
-          const row = [payload.campaign_id, payload.ts].filter(Boolean).join(" · ");
-          return h(
+        h(
+          "thead",
+          {},
+          h(
             "tr",
-            { "data-testid": "reject-row" },
-            h("td", { class: "left" }, stamp(reject.received_at)),
-            h("td", { class: "left" }, reject.source),
-            h("td", { class: "left" }, `#${reject.row_index}${row ? ` (${row})` : ""}`),
-            h("td", { class: "left" }, h("code", {}, reject.field)),
-            h("td", { class: "left wrap" }, reject.reason),
-          );
-        })),
+            {},
+            ["Received", "Source", "Row", "Field", "Reason"].map((text) =>
+              h("th", { scope: "col", class: "left" }, text)
+            ),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          rejects.rejects.map((reject) => {
+            const payload = reject.payload && typeof reject.payload === "object"
+              ? reject.payload
+              : {};
+            const row = [payload.campaign_id, payload.ts].filter(Boolean).join(" · ");
+            return h(
+              "tr",
+              { "data-testid": "reject-row" },
+              h("td", { class: "left" }, stamp(reject.received_at)),
+              h("td", { class: "left" }, reject.source),
+              h("td", { class: "left" }, `#${reject.row_index}${row ? ` (${row})` : ""}`),
+              h("td", { class: "left" }, h("code", {}, reject.field)),
+              h("td", { class: "left wrap" }, reject.reason),
+            );
+          }),
+        ),
       );
     }
   }
@@ -880,12 +1176,18 @@
   function chipsFor(parsed) {
     const chips = [];
     if (parsed.intent && parsed.intent !== "unknown") chips.push(parsed.intent.replace("_", " "));
-    for (const metric of parsed.metrics ?? []) chips.push(metric.toUpperCase().length <= 4 ? metric.toUpperCase() : metric);
+    for (const metric of parsed.metrics ?? []) {
+      chips.push(metric.toUpperCase().length <= 4 ? metric.toUpperCase() : metric);
+    }
     for (const platform of parsed.platforms ?? []) chips.push(platformName(platform));
     if (parsed.date_range) chips.push(`${parsed.date_range.from} → ${parsed.date_range.to}`);
     if (parsed.compare_to) chips.push(`vs ${parsed.compare_to.from} → ${parsed.compare_to.to}`);
     if (parsed.campaign) {
-      chips.push(parsed.campaign.type === "latest" ? "latest campaign" : `campaign: ${parsed.campaign.value}`);
+      chips.push(
+        parsed.campaign.type === "latest"
+          ? "latest campaign"
+          : `campaign: ${parsed.campaign.value}`,
+      );
     }
     if (parsed.group_by) chips.push(`by ${parsed.group_by}`);
     return chips;
@@ -896,14 +1198,20 @@
     if (parsed.date_range) Object.assign(extra, parsed.date_range);
     else Object.assign(extra, { preset: state.preset, from: state.from, to: state.to });
     extra.platform = parsed.platforms?.length === 1 ? parsed.platforms[0] : "";
-    if (parsed.campaign?.type === "id") return hashFor(`campaign/${encodeURIComponent(parsed.campaign.value)}`, extra);
+    if (parsed.campaign?.type === "id") {
+      return hashFor(`campaign/${encodeURIComponent(parsed.campaign.value)}`, extra);
+    }
     return hashFor("overview", extra);
   }
 
   async function ask(prompt) {
     const log = $("ask-log");
     log.append(h("li", { class: "ask-q" }, prompt));
-    const answer = h("li", { class: "ask-a", "aria-busy": "true" }, h("p", { class: "ask-reply muted" }, "Thinking…"));
+    const answer = h(
+      "li",
+      { class: "ask-a", "aria-busy": "true" },
+      h("p", { class: "ask-reply muted" }, "Thinking…"),
+    );
     log.append(answer);
     answer.scrollIntoView({ block: "nearest" });
     $("ask-submit").disabled = true;
@@ -916,14 +1224,32 @@
       const chips = chipsFor(result.query ?? {});
       answer.replaceChildren(
         h("p", { class: "ask-reply", "data-testid": "ask-reply" }, result.reply),
-        chips.length ? h("ul", { class: "chips", "aria-label": "What was understood" }, chips.map((chip) => h("li", { class: "chip", "data-testid": "ask-chip" }, chip))) : null,
+        chips.length
+          ? h(
+            "ul",
+            { class: "chips", "aria-label": "What was understood" },
+            chips.map((chip) => h("li", { class: "chip", "data-testid": "ask-chip" }, chip)),
+          )
+          : null,
         result.query && result.query.intent !== "unknown"
-          ? h("a", { href: overviewLinkFor(result.query), "data-testid": "ask-open" }, "Open this selection in the dashboard →")
+          ? h(
+            "a",
+            { href: overviewLinkFor(result.query), "data-testid": "ask-open" },
+            "Open this selection in the dashboard →",
+          )
           : null,
       );
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return showSignIn("Your session has ended. Please sign in again.");
-      answer.replaceChildren(h("p", { class: "ask-reply form-error", "data-testid": "ask-reply" }, `No answer: ${error.message}`));
+      if (error instanceof ApiError && error.status === 401) {
+        return showSignIn("Your session has ended. Please sign in again.");
+      }
+      answer.replaceChildren(
+        h(
+          "p",
+          { class: "ask-reply form-error", "data-testid": "ask-reply" },
+          `No answer: ${error.message}`,
+        ),
+      );
     } finally {
       answer.removeAttribute("aria-busy");
       $("ask-submit").disabled = false;
@@ -1018,7 +1344,11 @@
   }
 
   function init() {
-    $("time-zone").replaceChildren(...ZONES.map((zone) => h("option", { value: zone }, zone === browserZone ? `${zone} (this device)` : zone)));
+    $("time-zone").replaceChildren(
+      ...ZONES.map((zone) =>
+        h("option", { value: zone }, zone === browserZone ? `${zone} (this device)` : zone)
+      ),
+    );
     $("signin-form").addEventListener("submit", signIn);
     $("signout").addEventListener("click", signOut);
     $("range-preset").addEventListener("change", (event) => {
@@ -1030,7 +1360,11 @@
       $(id).addEventListener("change", () => {
         const from = $("range-from").value;
         const to = $("range-to").value;
-        const problem = !isDay(from) || !isDay(to) ? "Enter both dates." : from > to ? "The start date is after the end date." : "";
+        const problem = !isDay(from) || !isDay(to)
+          ? "Enter both dates."
+          : from > to
+          ? "The start date is after the end date."
+          : "";
         $("range-error").textContent = problem;
         $("range-error").hidden = !problem;
         if (problem) return;

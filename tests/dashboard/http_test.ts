@@ -53,27 +53,30 @@ function pushRow(overrides: Record<string, unknown> = {}) {
 Deno.test("dashboard http", async (t) => {
   const { base } = await server();
   try {
-    await t.step("the page: strict CSP, no inline script or style, only its own assets", async () => {
-      const response = await fetch(`${base}/`);
-      assert.equal(response.status, 200);
-      const csp = response.headers.get("Content-Security-Policy") ?? "";
-      assert.match(csp, /script-src 'self'/);
-      assert.match(csp, /default-src 'none'/);
-      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
-      const html = await response.text();
-      assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, "no inline script");
-      assert.doesNotMatch(html, /<style|\sstyle=/, "no inline style");
-      assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//, "nothing from another origin");
-      const urls = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
-      assert.ok(urls.length >= 4, `asset URLs in the page: ${urls}`);
-      for (const url of new Set(urls)) {
-        const asset = await fetch(base + url, { headers: { "Accept-Encoding": "gzip" } });
-        assert.equal(asset.status, 200, url);
-        assert.equal(asset.headers.get("Cache-Control"), "public, max-age=31536000, immutable");
-        assert.equal(asset.headers.get("Content-Encoding"), "gzip", url);
-        await asset.arrayBuffer();
-      }
-    });
+    await t.step(
+      "the page: strict CSP, no inline script or style, only its own assets",
+      async () => {
+        const response = await fetch(`${base}/`);
+        assert.equal(response.status, 200);
+        const csp = response.headers.get("Content-Security-Policy") ?? "";
+        assert.match(csp, /script-src 'self'/);
+        assert.match(csp, /default-src 'none'/);
+        assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+        const html = await response.text();
+        assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, "no inline script");
+        assert.doesNotMatch(html, /<style|\sstyle=/, "no inline style");
+        assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//, "nothing from another origin");
+        const urls = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+        assert.ok(urls.length >= 4, `asset URLs in the page: ${urls}`);
+        for (const url of new Set(urls)) {
+          const asset = await fetch(base + url, { headers: { "Accept-Encoding": "gzip" } });
+          assert.equal(asset.status, 200, url);
+          assert.equal(asset.headers.get("Cache-Control"), "public, max-age=31536000, immutable");
+          assert.equal(asset.headers.get("Content-Encoding"), "gzip", url);
+          await asset.arrayBuffer();
+        }
+      },
+    );
 
     await t.step("an asset under another digest is not served", async () => {
       const asset = WEB_ASSETS.get("app.js")!;
@@ -104,28 +107,31 @@ Deno.test("dashboard http", async (t) => {
       assert.equal((await empty.json()).field, "token");
     });
 
-    await t.step("the session cookie: HttpOnly, SameSite=Strict, Secure only behind HTTPS", async () => {
-      const { response, body, setCookie } = await signIn(base);
-      assert.equal(response.status, 200);
-      assert.equal(body.tenant, TENANT_A);
-      assert.deepEqual(body.scopes, ["insights:read", "metrics:write"]);
-      assert.match(setCookie, new RegExp(`^${SESSION_COOKIE}=`));
-      assert.match(setCookie, /HttpOnly/);
-      assert.match(setCookie, /SameSite=Strict/);
-      assert.match(setCookie, /Path=\//);
-      assert.doesNotMatch(setCookie, /Secure/);
-      const maxAge = Number(/Max-Age=(\d+)/.exec(setCookie)?.[1]);
-      assert.ok(maxAge > 0 && maxAge <= 3600, `short-lived: ${maxAge}`);
-      const proxied = await signIn(base, KEY_A, { "X-Forwarded-Proto": "https" });
-      // The browser's origin behind the proxy is https: the Origin header says so too.
-      assert.equal(proxied.response.status, 403);
-      const https = await signIn(base, KEY_A, {
-        "X-Forwarded-Proto": "https",
-        Origin: base.replace("http:", "https:"),
-      });
-      assert.equal(https.response.status, 200);
-      assert.match(https.setCookie, /Secure/);
-    });
+    await t.step(
+      "the session cookie: HttpOnly, SameSite=Strict, Secure only behind HTTPS",
+      async () => {
+        const { response, body, setCookie } = await signIn(base);
+        assert.equal(response.status, 200);
+        assert.equal(body.tenant, TENANT_A);
+        assert.deepEqual(body.scopes, ["insights:read", "metrics:write"]);
+        assert.match(setCookie, new RegExp(`^${SESSION_COOKIE}=`));
+        assert.match(setCookie, /HttpOnly/);
+        assert.match(setCookie, /SameSite=Strict/);
+        assert.match(setCookie, /Path=\//);
+        assert.doesNotMatch(setCookie, /Secure/);
+        const maxAge = Number(/Max-Age=(\d+)/.exec(setCookie)?.[1]);
+        assert.ok(maxAge > 0 && maxAge <= 3600, `short-lived: ${maxAge}`);
+        const proxied = await signIn(base, KEY_A, { "X-Forwarded-Proto": "https" });
+        // The browser's origin behind the proxy is https: the Origin header says so too.
+        assert.equal(proxied.response.status, 403);
+        const https = await signIn(base, KEY_A, {
+          "X-Forwarded-Proto": "https",
+          Origin: base.replace("http:", "https:"),
+        });
+        assert.equal(https.response.status, 200);
+        assert.match(https.setCookie, /Secure/);
+      },
+    );
 
     await t.step("the cookie reads the API; without it the API answers 401", async () => {
       const { cookie } = await signIn(base);
@@ -279,7 +285,12 @@ Deno.test("dashboard http", async (t) => {
       const result = await push.json();
       assert.equal(result.rejected.length, 1);
       const { rejects } = await (await server()).apiJson("/sources/rejects?limit=5") as {
-        rejects: { field: string; reason: string; source: string; payload: { campaign_id: string } }[];
+        rejects: {
+          field: string;
+          reason: string;
+          source: string;
+          payload: { campaign_id: string };
+        }[];
       };
       assert.equal(rejects[0].source, "push");
       assert.equal(rejects[0].field, "impressions");

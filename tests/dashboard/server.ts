@@ -26,8 +26,18 @@ export const JWT_SECRET = "a-dashboard-test-secret-long-enough-0123456789";
  */
 export const PUSH_PATH = "/metrics";
 
+export interface SeenRequest {
+  method: string;
+  path: string;
+  origin: string | null;
+  sessionCookie: boolean;
+  status: number;
+}
+
 export interface DashboardServer {
   base: string;
+  /** Every request the server answered, in order (what the browser really sent). */
+  seen: SeenRequest[];
   store: SqlMetricsStore;
   /** GET with a bearer key: what any API client would see. */
   apiJson(path: string, key?: string): Promise<unknown>;
@@ -72,17 +82,31 @@ export async function startDashboardServer(
     clock: () => new Date(),
     extensions: () => [promptExtension()],
   });
+  const seen: SeenRequest[] = [];
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    app.fetch,
+    async (request) => {
+      const response = await app.fetch(request);
+      seen.push({
+        method: request.method,
+        path: new URL(request.url).pathname,
+        origin: request.headers.get("Origin"),
+        sessionCookie: (request.headers.get("Cookie") ?? "").includes("ca_session="),
+        status: response.status,
+      });
+      return response;
+    },
   );
   const base = `http://127.0.0.1:${server.addr.port}`;
   return {
     base,
+    seen,
     store,
     async apiJson(path, key = KEY_A) {
       const response = await fetch(base + path, { headers: { Authorization: `Bearer ${key}` } });
-      if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${await response.text()}`);
+      if (!response.ok) {
+        throw new Error(`${path}: HTTP ${response.status} ${await response.text()}`);
+      }
       return await response.json();
     },
     async close() {
