@@ -235,6 +235,8 @@
     campaigns: [],
     version: null,
     loadSeq: 0,
+    rendering: false,
+    refreshPending: false,
     signedIn: false,
   };
 
@@ -349,9 +351,13 @@
       }
       if (version === state.version) return;
       state.version = version;
-      // Several writes in a burst: one refresh.
+      // Several writes in a burst: one refresh. Data that changes faster than a view
+      // loads must not keep restarting it: a refresh waits for the load in flight.
       clearTimeout(refreshTimer);
-      refreshTimer = setTimeout(() => render({ quiet: true }), 100);
+      refreshTimer = setTimeout(() => {
+        if (state.rendering) state.refreshPending = true;
+        else render({ quiet: true });
+      }, 100);
     });
     events.addEventListener("error", () => {
       $("live-dot").classList.remove("on");
@@ -844,10 +850,10 @@
       return { series, currency, mixed };
     });
     // The tables are not needed for the first paint: they queue behind the tiles and chart.
-    const platformsRequest = currentRequest.then(() =>
+    const platformsRequest = chartRequest.then(() =>
       api(`/insights${query({ ...base, from, to, group_by: "platform", limit: 50 })}`)
     );
-    const campaignsRequest = currentRequest.then(() =>
+    const campaignsRequest = chartRequest.then(() =>
       api(
         `/insights${
           query({ ...base, from, to, group_by: "campaign", order_by: "cost", limit: 1000 })
@@ -1148,6 +1154,8 @@
   async function render({ quiet = false } = {}) {
     if (!state.signedIn) return;
     const seq = ++state.loadSeq;
+    state.rendering = true;
+    state.refreshPending = false;
     syncControls();
     for (const page of ["overview", "campaign", "sources"]) $(page).hidden = page !== state.route;
     try {
@@ -1166,6 +1174,14 @@
         return;
       }
       handleError(error);
+    } finally {
+      if (seq === state.loadSeq) {
+        state.rendering = false;
+        if (state.refreshPending) {
+          state.refreshPending = false;
+          render({ quiet: true });
+        }
+      }
     }
   }
 
