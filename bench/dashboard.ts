@@ -110,7 +110,7 @@ function countingProxy(target: URL) {
       // A side closed: the other copy ends too.
     } finally {
       try {
-        to.closeWrite();
+        await to.closeWrite();
       } catch {
         // already closed
       }
