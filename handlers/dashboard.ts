@@ -11,6 +11,7 @@ import type { AppExtension } from "./app.ts";
 import { type LiveVersions, registerLiveRoutes } from "./live.ts";
 import type { Operation } from "./openapi.ts";
 import { parseQuery } from "./params.ts";
+import { SessionRequestSchema } from "./session.ts";
 import { DASHBOARD_HTML, gzipOnce, WEB_ASSETS } from "./web_assets.ts";
 
 /**
@@ -113,6 +114,30 @@ export function dashboardHttp(deps: DashboardDeps): AppExtension {
 }
 
 const DASHBOARD_OPERATIONS: readonly Operation[] = [
+  {
+    method: "post",
+    path: "/session",
+    summary: "Dashboard sign-in: checks an API key or JWT and sets a short-lived HttpOnly, " +
+      "SameSite=Strict session cookie (DELETE /session signs out)",
+    tags: ["dashboard"],
+    body: [{ contentType: "application/json", schema: SessionRequestSchema }],
+    response: z.object({
+      signed_in: z.boolean(),
+      tenant: z.string(),
+      scopes: z.array(z.string()),
+      expires_at: z.string(),
+    }),
+    statuses: [400, 401, 403],
+  },
+  {
+    method: "get",
+    path: "/events",
+    summary: "Server-Sent Events: `version` events carrying the tenant's data version, sent " +
+      "when a write commits",
+    tags: ["dashboard"],
+    responseType: "text/event-stream",
+    scope: "insights:read",
+  },
   {
     method: "get",
     path: "/sources/rejects",

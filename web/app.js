@@ -408,21 +408,24 @@
         ? h(
           "span",
           { class: "kpi-value multi" },
-          byCurrency.map((row) =>
-            h(
+          // Each currency against the same currency of the previous period.
+          byCurrency.map((row) => {
+            const before = previous?.by_currency?.find((other) => other.currency === row.currency);
+            return h(
               "span",
               { class: "kpi-line" },
               kpi.kind === "ratio"
                 ? `${ratioText(row[kpi.key])} ${row.currency}`
                 : money(row[kpi.key], row.currency),
-            )
-          ),
+              previous ? delta(kpi, row[kpi.key], before?.[kpi.key] ?? null, false, true) : null,
+            );
+          }),
         )
         : h("span", { class: "kpi-value" }, formatKpi(kpi, value, current.currency));
       return h(
         "div",
         {
-          class: "kpi",
+          class: mixed && byCurrency.length > 1 ? "kpi wide" : "kpi",
           "data-testid": `${prefix}-${kpi.id}`,
           "data-value": value === null || value === undefined ? "" : String(value),
           role: "group",
@@ -430,7 +433,7 @@
         },
         h("span", { class: "kpi-label" }, kpi.label),
         display,
-        previous
+        previous && !(mixed && byCurrency.length)
           ? delta(
             kpi,
             value,
@@ -443,14 +446,17 @@
     container.classList.remove("loading");
   }
 
-  function delta(kpi, now, before, incomparable) {
+  /** The change against the previous period (`inline`: beside one currency's value). */
+  function delta(kpi, now, before, incomparable, inline = false) {
+    const tag = inline ? "small" : "span";
+    const className = inline ? "kpi-delta inline" : "kpi-delta";
     if (
       incomparable || now === null || before === null || now === undefined || before === undefined
     ) {
-      return h("span", { class: "kpi-delta" }, "no comparison");
+      return h(tag, { class: className }, inline ? "" : "no comparison");
     }
     if (before === 0) {
-      return h("span", { class: "kpi-delta" }, now === 0 ? "no change" : "new vs previous period");
+      return h(tag, { class: className }, now === 0 ? "no change" : "new");
     }
     const change = (now - before) / Math.abs(before);
     const arrow = change > 0 ? "▲" : change < 0 ? "▼" : "";
@@ -460,9 +466,15 @@
       ? "good"
       : "bad";
     return h(
-      "span",
-      { class: `kpi-delta ${tone}`, title: `previous period: ${formatKpi(kpi, before, null)}` },
-      `${arrow} ${Math.abs(change * 100).toFixed(1)}% vs previous`,
+      tag,
+      {
+        class: `${className} ${tone}`,
+        title: `previous period: ${formatKpi(kpi, before, null)}`,
+        "aria-label": `${change >= 0 ? "up" : "down"} ${
+          Math.abs(change * 100).toFixed(1)
+        } percent on the previous period`,
+      },
+      `${arrow} ${Math.abs(change * 100).toFixed(1)}%`,
     );
   }
 
@@ -871,9 +883,11 @@
     ]);
     if (seq !== state.loadSeq) return;
     const days = daysBetween(from, to) + 1;
-    $("overview-subtitle").textContent = `${dateLabel(from)} – ${dateLabel(to)} · ${days} day${
-      days > 1 ? "s" : ""
-    } · ${state.platform ? platformName(state.platform) : "all platforms"} · ${state.tz}`;
+    $("overview-subtitle").textContent = `${dateLabel(from)} – ${dateLabel(to)} · ${
+      state.platform ? platformName(state.platform) : "all platforms"
+    } · ${state.tz} · changes against the previous ${days} day${days > 1 ? "s" : ""} (${
+      dateLabel(prev.from)
+    } – ${dateLabel(prev.to)})`;
     updateCurrencies(current);
     renderKpis($("kpis"), current, previous);
     $("chart-granularity").textContent = granularity === "hour" ? "by hour" : "by day";
