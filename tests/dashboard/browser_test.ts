@@ -280,6 +280,55 @@ Deno.test({
         assert.ok(Date.parse(asOfAfter!) > Date.parse(asOfBefore!), "data-as-of moved on");
       });
 
+      await t.step("the campaigns table sorts from the keyboard", async () => {
+        const header = page.locator('[data-testid="campaigns-table"] button[data-sort="clicks"]');
+        await header.focus();
+        await page.keyboard.press("Enter");
+        await page.waitForSelector('th[aria-sort="descending"] button[data-sort="clicks"]');
+        const clicks = await page.locator('[data-testid="campaign-row"] td:nth-child(8)')
+          .allTextContents();
+        const numbers = clicks.map((text) => Number(text.replace(/[^\d.]/g, "")));
+        assert.deepEqual(
+          numbers,
+          [...numbers].sort((a, b) => b - a),
+          "sorted by clicks, descending",
+        );
+        await page.keyboard.press("Enter");
+        await page.waitForSelector('th[aria-sort="ascending"] button[data-sort="clicks"]');
+      });
+
+      await t.step("an API 503 shows a banner and keeps the numbers", async () => {
+        const before = await page.getAttribute('[data-testid="kpi-impressions"]', "data-value");
+        await page.route("**/insights?*", (route) =>
+          route.fulfill({
+            status: 503,
+            contentType: "application/json",
+            headers: { "Retry-After": "5" },
+            body: JSON.stringify({ error: "database unavailable, retry later" }),
+          }));
+        await page.selectOption('[data-testid="platform-filter"]', "meta");
+        const banner = page.locator("#banner");
+        await banner.waitFor({ state: "visible" });
+        assert.match(await banner.textContent() ?? "", /unavailable/);
+        assert.equal(
+          await page.getAttribute('[data-testid="kpi-impressions"]', "data-value"),
+          before,
+          "the last numbers stay",
+        );
+        await page.unroute("**/insights?*");
+        // The browser logs each failed fetch: those 503s are this step's own doing.
+        const expected = consoleErrors.filter((text) => /status of 503/.test(text));
+        assert.ok(expected.length > 0);
+        consoleErrors.splice(
+          0,
+          consoleErrors.length,
+          ...consoleErrors.filter((text) => !expected.includes(text)),
+        );
+        await page.selectOption('[data-testid="platform-filter"]', "");
+        await banner.waitFor({ state: "hidden" });
+        await page.waitForSelector('[data-testid="campaign-row"]');
+      });
+
       await t.step("a campaign row opens the campaign", async () => {
         const row = page.locator('[data-testid="campaign-row"]').first();
         const id = await row.getAttribute("data-campaign-id");
