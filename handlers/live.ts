@@ -121,7 +121,13 @@ function versionEtag(version: string): string {
 /** `GET /events` (SSE) and `GET /data-version` (ETag polling). */
 export function registerLiveRoutes(app: Hono<AppEnv>, versions: LiveVersions): void {
   app.get("/data-version", requireScope<AppEnv>("insights:read"), async (c: Context<AppEnv>) => {
-    const version = await versions.current(c.get("principal").tenant);
+    let version: string;
+    try {
+      version = await versions.current(c.get("principal").tenant);
+    } catch {
+      c.header("Retry-After", "5");
+      return c.json({ error: "data version unavailable (cache unreachable), retry later" }, 503);
+    }
     const etag = versionEtag(version);
     c.header("ETag", etag);
     c.header("Cache-Control", "no-cache");
@@ -155,7 +161,9 @@ export function registerLiveRoutes(app: Hono<AppEnv>, versions: LiveVersions): v
           close();
         }
       };
-      const first = await versions.current(tenant);
+      // The cache may be unreachable: the stream still opens, and the watcher announces
+      // the version once it can read one (the page then refreshes once).
+      const first = await versions.current(tenant).catch(() => "unavailable");
       await send(first);
       const unsubscribe = versions.subscribe(tenant, (version) => void send(version), first);
       const heartbeat = setInterval(() => {
