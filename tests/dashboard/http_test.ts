@@ -4,6 +4,7 @@
  * limits, live updates (SSE and ETag polling) and the dead-letter route.
  */
 import assert from "node:assert/strict";
+import { LiveVersions } from "../../handlers/live.ts";
 import { createSessions, SESSION_COOKIE } from "../../handlers/session.ts";
 import { WEB_ASSETS } from "../../handlers/web_assets.ts";
 import {
@@ -248,6 +249,13 @@ Deno.test("dashboard http", async (t) => {
         const ms = performance.now() - started;
         assert.notEqual(versions[1], versions[0]);
         assert.ok(ms < 2000, `announced after ${ms} ms`);
+        // A write this process did not make (another replica, the streamer): the watcher
+        // reads the shared version and announces it too.
+        const elsewhere = performance.now();
+        const bumped = await (await server()).bumpElsewhere(TENANT_A);
+        assert.equal(await nextVersion(), bumped);
+        const polledMs = performance.now() - elsewhere;
+        assert.ok(polledMs < 2000, `announced after ${polledMs} ms`);
       } finally {
         await reader.cancel();
       }
@@ -334,3 +342,43 @@ Deno.test("sessions expire, and never outlive the token they came from", async (
   const fresh = await sessions.issue(principal);
   await assert.rejects(other.verify(fresh.token), /invalid session/);
 });
+
+Deno.test("live versions: one read per tenant per interval, and recovery after a failed read", async () => {
+  let reads = 0;
+  let failing = true;
+  let version = "v1";
+  const versions = new LiveVersions({
+    pollMs: 20,
+    read: () => {
+      reads++;
+      return failing ? Promise.reject(new Error("cache down")) : Promise.resolve(version);
+    },
+  });
+  const seen: string[][] = [[], [], []];
+  const stops = seen.map((list) => versions.subscribe("t1", (v) => list.push(v), "unavailable"));
+  await new Promise((resolve) => setTimeout(resolve, 70));
+  assert.deepEqual(seen, [[], [], []], "nothing announced while the version cannot be read");
+  const readsWhileDown = reads;
+  // Three listeners, one read per interval (timers may run late, never early).
+  assert.ok(readsWhileDown >= 1 && readsWhileDown <= 4, `reads: ${readsWhileDown}`);
+  failing = false;
+  await until(() => seen.every((list) => list.length === 1));
+  assert.deepEqual(seen, [["v1"], ["v1"], ["v1"]], "announced once the cache answers");
+  version = "v2";
+  versions.notify("t1");
+  await until(() => seen[0].length === 2);
+  assert.deepEqual(seen[0], ["v1", "v2"], "a local write is announced");
+  for (const stop of stops) stop();
+  assert.equal(versions.watchedTenants, 0);
+  const after = reads;
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.equal(reads, after, "no reads once nobody listens");
+});
+
+async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

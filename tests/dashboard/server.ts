@@ -39,6 +39,11 @@ export interface DashboardServer {
   /** Every request the server answered, in order (what the browser really sent). */
   seen: SeenRequest[];
   store: SqlMetricsStore;
+  /**
+   * Replaces the tenant's data version in the shared cache without telling this process,
+   * as a write committed by another replica (or the ingestion streamer) does.
+   */
+  bumpElsewhere(tenant: string): Promise<string>;
   /** GET with a bearer key: what any API client would see. */
   apiJson(path: string, key?: string): Promise<unknown>;
   close(): Promise<void>;
@@ -102,6 +107,7 @@ export async function startDashboardServer(
     base,
     seen,
     store,
+    bumpElsewhere: (tenant) => reader.cache.bumpDataVersion(tenant),
     async apiJson(path, key = KEY_A) {
       const response = await fetch(base + path, { headers: { Authorization: `Bearer ${key}` } });
       if (!response.ok) {
