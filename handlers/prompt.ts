@@ -39,6 +39,7 @@ import {
 import type { AppDeps, AppEnv } from "./context.ts";
 import type { Operation } from "./openapi.ts";
 import { BadRequest } from "./params.ts";
+import { sessionToken } from "./session.ts";
 
 export const MAX_PROMPT_CHARACTERS = 1000;
 
@@ -142,7 +143,8 @@ export function promptExtension(options: PromptExtensionOptions = {}): AppExtens
         const conversationId = request.conversation_id ?? newConversationId();
         const client = createInProcessAnalyticsClient({
           request: (request) => Promise.resolve(app.request(request)),
-          token: bearerToken(c) ?? "",
+          // A dashboard caller has a session cookie, not a token: the bot reads with it.
+          token: bearerToken(c) ?? sessionToken(c) ?? "",
           tenant,
           catalogCache,
         });

@@ -3,7 +3,8 @@
  * when a KPI is null, its direction), so the bot explains exactly what the API computes.
  * No data is read.
  */
-import { type Measure, type MeasureFacts, measureFacts, type MeasureSums } from "../kpi.ts";
+import { type MeasureFacts, measureFacts, type MeasureSums } from "../kpi.ts";
+import type { MetricName } from "../schema.ts";
 import { apiMetric, BOT_METRICS, type BotMetric } from "./query.ts";
 
 export interface Definition extends MeasureFacts {
@@ -20,7 +21,7 @@ function term(measure: keyof MeasureSums): string {
   return measure === "cost" ? "spend" : measure;
 }
 
-const PERCENTAGES: ReadonlySet<Measure> = new Set(["ctr", "cvr"]);
+const PERCENTAGES: ReadonlySet<MetricName> = new Set(["ctr", "cvr"]);
 
 export function describeDefinition(definition: Definition): string {
   const { name, meaning, ratio, nullWhenZero, higherIsBetter } = definition;
