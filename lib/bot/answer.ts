@@ -32,5 +32,10 @@ export async function answerPrompt(prompt: string, options: AnswerOptions): Prom
     previous: options.previous,
   });
   const data = await execute(query, options.client, { ...options, now });
-  return { reply: formatReply(data, { now }), query, data, view_url: viewUrl(query, data) };
+  return {
+    reply: formatReply(data, { now }),
+    query,
+    data,
+    view_url: viewUrl(query, data, { timeZone: options.timeZone }),
+  };
 }

@@ -1,11 +1,15 @@
 /**
- * The dashboard selection that shows the numbers of an answer: a link the reply carries
- * as `view_url`. The dashboard at `/` reads its selection from the URL fragment
- * (docs/bot.md, "Answers link to the dashboard"):
+ * The dashboard view that shows the numbers of an answer: a link the reply carries as
+ * `view_url`. The dashboard at `/` (web/app.js) reads its selection from the URL
+ * fragment: a route (`overview`, or `campaign/<id>`) and the filters it knows,
  *
- *   /#from=YYYY-MM-DD&to=YYYY-MM-DD&platform=meta,google&campaign=ID&metric=roas
- *     [&compare_from=…&compare_to=…][&group=platform|campaign|day|week|month][&currency=EUR]
+ *   /#/overview?preset=custom&from=YYYY-MM-DD&to=YYYY-MM-DD&platform=meta&tz=UTC&currency=EUR
+ *   /#/campaign/cmp-42?preset=custom&from=…&to=…
+ *
+ * It filters on one platform at a time, so a platform is linked only when the answer is
+ * about exactly one.
  */
+import type { Platform } from "../schema.ts";
 import type { Outcome, Period } from "./outcome.ts";
 import type { ParsedQuery } from "./query.ts";
 
@@ -13,40 +17,35 @@ import type { ParsedQuery } from "./query.ts";
 export const DASHBOARD_PATH = "/";
 
 /** The link, or null when the answer shows no numbers (a definition, an unknown question, an error). */
-export function viewUrl(query: ParsedQuery, outcome: Outcome): string | null {
+export function viewUrl(
+  query: ParsedQuery,
+  outcome: Outcome,
+  options: { timeZone?: string } = {},
+): string | null {
+  if (!SHOWS_NUMBERS.has(outcome.kind)) return null;
   const selection = new URLSearchParams();
-  const period = periodOf(outcome);
+  const period = "period" in outcome ? outcome.period as Period | null : null;
   const from = period?.from ?? query.date_range?.from;
   const to = period?.to ?? query.date_range?.to;
-  if (from) selection.set("from", from);
-  if (to) selection.set("to", to);
-  const platforms = "platforms" in outcome
-    ? outcome.platforms
-    : "subject" in outcome
-    ? outcome.subject.platforms
-    : query.platforms;
-  if (platforms.length > 0) selection.set("platform", platforms.join(","));
-  if ("subject" in outcome && outcome.subject.type === "campaign") {
-    selection.set("campaign", outcome.subject.campaign_id);
+  if (from && to) {
+    selection.set("preset", "custom");
+    selection.set("from", from);
+    selection.set("to", to);
   }
-  const metrics = "metric" in outcome ? [outcome.metric] : query.metrics;
-  if (metrics.length > 0) selection.set("metric", metrics.join(","));
-  if (outcome.kind === "compare_periods") {
-    if (outcome.previous_period.from) selection.set("compare_from", outcome.previous_period.from);
-    if (outcome.previous_period.to) selection.set("compare_to", outcome.previous_period.to);
-  }
-  const group = outcome.kind === "trend"
-    ? outcome.granularity
-    : outcome.kind === "rank"
-    ? outcome.group_by
-    : outcome.kind === "compare_platforms"
-    ? "platform"
-    : null;
-  if (group) selection.set("group", group);
+  const platforms = platformsOf(query, outcome);
+  if (platforms.length === 1) selection.set("platform", platforms[0]);
+  if (options.timeZone) selection.set("tz", options.timeZone);
   if (query.currency) selection.set("currency", query.currency);
-  if (!SHOWS_NUMBERS.has(outcome.kind)) return null;
-  // Commas stay readable: they separate values inside one key.
-  return `${DASHBOARD_PATH}#${selection.toString().replaceAll("%2C", ",")}`;
+  const route = "subject" in outcome && outcome.subject.type === "campaign"
+    ? `campaign/${encodeURIComponent(outcome.subject.campaign_id)}`
+    : "overview";
+  return `${DASHBOARD_PATH}#/${route}?${selection}`;
+}
+
+function platformsOf(query: ParsedQuery, outcome: Outcome): readonly Platform[] {
+  if ("subject" in outcome) return outcome.subject.platforms;
+  if ("platforms" in outcome) return outcome.platforms;
+  return query.platforms;
 }
 
 const SHOWS_NUMBERS: ReadonlySet<Outcome["kind"]> = new Set([
@@ -57,7 +56,3 @@ const SHOWS_NUMBERS: ReadonlySet<Outcome["kind"]> = new Set([
   "rank",
   "list_campaigns",
 ]);
-
-function periodOf(outcome: Outcome): Period | null {
-  return "period" in outcome ? outcome.period : null;
-}

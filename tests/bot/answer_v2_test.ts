@@ -116,7 +116,7 @@ Deno.test("view_url: the dashboard selection of the same numbers", async () => {
   });
   assert.equal(
     answer.view_url,
-    "/#from=2024-04-15&to=2024-04-21&platform=google,meta&metric=roas&currency=GBP",
+    "/#/overview?preset=custom&from=2024-04-15&to=2024-04-21&currency=GBP",
   );
   const compare = parsePrompt("spend this month vs last month", { now: NOW });
   const outcome = {
@@ -129,9 +129,19 @@ Deno.test("view_url: the dashboard selection of the same numbers", async () => {
   } as unknown as Outcome;
   assert.equal(
     viewUrl(compare, outcome),
-    "/#from=2024-04-01&to=2024-04-24&metric=spend&compare_from=2024-03-01&compare_to=2024-03-31",
+    "/#/overview?preset=custom&from=2024-04-01&to=2024-04-24",
   );
   assert.equal(viewUrl(parsePrompt("hi", { now: NOW }), { kind: "unknown", requests: [] }), null);
+  const campaign = {
+    kind: "metric",
+    subject: { type: "campaign", via: "id", campaign_id: "cmp-42", platforms: ["google"] },
+    period: { from: "2024-03-03", to: "2024-04-23", basis: "lifetime" },
+    requests: [],
+  } as unknown as Outcome;
+  assert.equal(
+    viewUrl(parsePrompt("roas for cmp-42 on google", { now: NOW }), campaign, { timeZone: "UTC" }),
+    "/#/campaign/cmp-42?preset=custom&from=2024-03-03&to=2024-04-23&platform=google&tz=UTC",
+  );
 });
 
 Deno.test({
