@@ -456,6 +456,12 @@ export const DATE_RULES: readonly DateRule[] = [
     read: (_, today) => period(trailingDays(today, 14), null),
   },
   {
+    // the previous calendar month: the whole unit before this one
+    pattern:
+      /\b(?:the )?(?:previous|prior|last) (?:full |whole |complete )?calendar (week|month|quarter|year)\b/g,
+    read: ([, unit], today) => period(previousUnits(today, unit as Unit, 1), unit as Unit),
+  },
+  {
     // last week, last week's, last month, last year
     pattern: /\blast (week|month|quarter|year)\b/g,
     read: ([, unit], today) => period(previousUnits(today, unit as Unit, 1), unit as Unit),

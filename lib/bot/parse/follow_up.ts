@@ -26,7 +26,7 @@ const COUNT = `(\\d+|${COUNT_WORDS.join("|")})`;
 /** Words a follow-up opens with: it leans on the question before it. */
 const OPENER = new RegExp(
   String
-    .raw`^(?:(?:ok|okay|cool|great|nice|thanks|thank you|thx|ty|right|alright|got it|perfect|hmm|so|oh|and|but)\s+)*(?:and|also|plus|what about|how about|what of|same|only|just|now|instead|vs|versus|compared? (?:with|to)|against|break (?:that|it|this|those) down|split (?:that|it|this|those)|as a trend|then|ditto)\b`,
+    .raw`^(?:(?:ok|okay|k|kk|cool|great|nice|thanks|thank you|thx|ty|ta|cheers|lovely|brilliant|awesome|sweet|sure|yes|yeah|yep|right|alright|got it|perfect|hmm|hm|so|oh|and|but)\s+)*(?:and|also|plus|what about|how about|what of|same|only|just|now|instead|vs|versus|compared? (?:with|to)|against|break (?:that|it|this|those) down|split (?:that|it|this|those)|as a trend|then|ditto)\b`,
 );
 
 /** Words that may sit around the slots of a follow-up without making it a new question. */
