@@ -66,7 +66,6 @@ export {
   MissingRateError,
   RateBook,
 } from "./lib/fx/convert.ts";
-export { type FxStore, SqlFxStore } from "./lib/store/fx_store.ts";
 
 // The bot's language layer.
 export { type ParseOptions, parsePrompt } from "./lib/bot/parse/parse.ts";
@@ -74,7 +73,6 @@ export { type ParsedQuery, ParsedQuerySchema } from "./lib/bot/query.ts";
 export { cosineSimilarity, type SparseVector, TfidfModel, tokenize } from "./lib/bot/embeddings.ts";
 export { type Match, VectorIndex, type VectorSearch } from "./lib/bot/vector_search.ts";
 export { CampaignResolver, resolveCampaignName } from "./lib/bot/resolve.ts";
-export { PgVectorIndex } from "./lib/bot/pg_vector.ts";
 export {
   type AnalyticsClient,
   createHttpAnalyticsClient,
@@ -92,27 +90,3 @@ export {
   type Insights,
   InsightsSchema,
 } from "./lib/api.ts";
-
-// Storage: one SQL implementation over PGlite or postgres.js.
-export {
-  pgliteDriver,
-  postgresDriver,
-  type SqlDriver,
-  type SqlExecutor,
-} from "./lib/store/driver.ts";
-export { migrate, type Migration } from "./lib/store/migrate.ts";
-export type {
-  CampaignSummary,
-  MetricsStore,
-  Selection,
-  SumsRow,
-} from "./lib/store/metrics_store.ts";
-export { SqlMetricsStore } from "./lib/store/sql_store.ts";
-export { IngestJournal } from "./lib/store/ingest_journal.ts";
-
-// Cache: versioned, never-stale read-through over memory, Redis or Upstash.
-export { type Cache, CachedReader } from "./lib/cache/cache.ts";
-export { MemoryCache } from "./lib/cache/memory.ts";
-export { redisCache } from "./lib/cache/redis.ts";
-export { createUpstashClient, upstashCache } from "./lib/cache/upstash.ts";
-export { cacheSettingsFromEnv } from "./lib/cache/settings.ts";

@@ -1,0 +1,23 @@
+/**
+ * The versioned, never-stale read-through cache of Campaign Analytics, over memory,
+ * Redis (node-redis) or Upstash (HTTP). Answers are keyed by tenant and a data version
+ * that every committed write bumps, so the first read after a write sees it.
+ *
+ * Portability: {@linkcode MemoryCache} and the Upstash adapter (HTTP `fetch`) run on
+ * Deno, Node, Bun and edge runtimes; the Redis adapter needs TCP sockets.
+ *
+ * @example Read through a memory cache
+ * ```ts
+ * import { CachedReader, MemoryCache } from "@campaign-analytics/core/cache";
+ *
+ * const reader = new CachedReader(new MemoryCache());
+ * ```
+ *
+ * @module
+ */
+// Cache: versioned, never-stale read-through over memory, Redis or Upstash.
+export { type Cache, CachedReader } from "./lib/cache/cache.ts";
+export { MemoryCache } from "./lib/cache/memory.ts";
+export { redisCache } from "./lib/cache/redis.ts";
+export { createUpstashClient, upstashCache } from "./lib/cache/upstash.ts";
+export { cacheSettingsFromEnv } from "./lib/cache/settings.ts";
