@@ -10,7 +10,11 @@
  * ```ts
  * import { CachedReader, MemoryCache } from "@campaign-analytics/core/cache";
  *
- * const reader = new CachedReader(new MemoryCache());
+ * const reader = new CachedReader({ cache: new MemoryCache(), ttlSeconds: 60 });
+ * const answer = await reader.read("acme", "totals", async () => ({ clicks: 40 }));
+ * console.log(answer.clicks); // 40, computed once, then served from the cache
+ * await reader.bumpDataVersion("acme"); // after a write: the next read recomputes
+ * await reader.close();
  * ```
  *
  * @module
