@@ -48,7 +48,9 @@ function templateLiteral(text: string): string {
 }
 
 function constantName(file: MigrationFile): string {
-  return `SQL_${String(file.version).padStart(3, "0")}_${file.name.replaceAll(" ", "_").toUpperCase()}`;
+  return `SQL_${String(file.version).padStart(3, "0")}_${
+    file.name.replaceAll(" ", "_").toUpperCase()
+  }`;
 }
 
 /** The generated module's source text. */
