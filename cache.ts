@@ -19,9 +19,20 @@
  *
  * @module
  */
-// Cache: versioned, never-stale read-through over memory, Redis or Upstash.
-export { type Cache, CachedReader } from "./lib/cache/cache.ts";
-export { MemoryCache } from "./lib/cache/memory.ts";
-export { redisCache } from "./lib/cache/redis.ts";
-export { createUpstashClient, upstashCache } from "./lib/cache/upstash.ts";
-export { cacheSettingsFromEnv } from "./lib/cache/settings.ts";
+export {
+  type Cache,
+  type CacheBackend,
+  type CacheCounters,
+  CachedReader,
+  type CachedReaderOptions,
+  type CacheHealth,
+  type VersionedLookup,
+} from "./lib/cache/cache.ts";
+export { MemoryCache, type MemoryCacheOptions } from "./lib/cache/memory.ts";
+export { redisCache, type RedisCacheOptions, type RedisCommandClient } from "./lib/cache/redis.ts";
+export {
+  createUpstashClient,
+  upstashCache,
+  type UpstashCommandClient,
+} from "./lib/cache/upstash.ts";
+export type { Logger } from "./lib/log.ts";

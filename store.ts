@@ -34,11 +34,13 @@ export {
   type OpenMetricsStoreOptions,
 } from "./lib/store/open.ts";
 export { MIGRATIONS } from "./sql/migrations.generated.ts";
-export { migrate, type Migration, MigrationSchema } from "./lib/store/migrate.ts";
+export { migrate, type Migration } from "./lib/store/migrate.ts";
 
 // Drivers: the narrow SQL surface, over PGlite or postgres.js.
 export {
+  type PGliteConnection,
   pgliteDriver,
+  type PGliteQueryRunner,
   postgresDriver,
   type PostgresDriverOptions,
   QueryTimeoutError,
@@ -47,8 +49,30 @@ export {
   type SqlParam,
 } from "./lib/store/driver.ts";
 
-// Stores.
-export { SqlMetricsStore } from "./lib/store/sql_store.ts";
-export { IngestJournal } from "./lib/store/ingest_journal.ts";
-export { type FxStore, SqlFxStore } from "./lib/store/fx_store.ts";
-export { PgVectorIndex } from "./lib/bot/pg_vector.ts";
+// The store's operations and data.
+export type {
+  CampaignMetadata,
+  CampaignPage,
+  CampaignQuery,
+  CampaignSort,
+  CampaignSummary,
+  MetricsStore,
+  PlatformSumsRow,
+  RankOptions,
+  RankRow,
+  Selection,
+  SeriesRow,
+  SumsRow,
+  TotalsResult,
+  UpsertOptions,
+  UpsertResult,
+} from "./lib/store/store_api.ts";
+
+// Campaign-name search in PostgreSQL with pgvector.
+export { PgVectorIndex, type PgVectorOptions } from "./lib/bot/pg_vector.ts";
+export type { IndexItem, Match, VectorSearch } from "./lib/bot/vector_search.ts";
+
+// Shared with the main entry point, named by the store's signatures.
+export type { MeasureSumsText } from "./lib/kpi.ts";
+export type { TfidfOptions, TokenizerOptions } from "./lib/bot/embeddings.ts";
+export type { MetricName, MetricRowInput, Platform, RowRejection } from "./lib/schema.ts";

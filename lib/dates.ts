@@ -18,6 +18,7 @@ export function isCalendarDate(text: string): boolean {
     date.getUTCDate() === day;
 }
 
+/** Whether `zone` is an IANA time zone the runtime knows ("Europe/Paris", "UTC"). */
 export function isValidTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });

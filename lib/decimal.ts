@@ -7,12 +7,15 @@
 
 /** A decimal as an integer `units` scaled by 10^-scale: 12.30 = { units: 1230n, scale: 2 }. */
 export interface Decimal {
+  /** The digits as an integer. */
   readonly units: bigint;
+  /** How many of them are fraction digits. */
   readonly scale: number;
 }
 
 const DECIMAL_TEXT = /^([+-])?(\d+)(?:\.(\d+))?$/;
 
+/** Parses decimal text ("-12.30") exactly; throws a RangeError on anything else. */
 export function parseDecimal(text: string): Decimal {
   const match = DECIMAL_TEXT.exec(text.trim());
   if (!match) throw new RangeError(`not a decimal: "${text}"`);
@@ -75,6 +78,7 @@ export function normalizeDecimal(text: string): string {
   return canonical.includes(".") ? canonical.replace(/\.?0+$/, "") : canonical;
 }
 
+/** Compares two decimal texts exactly: negative, zero or positive, like a sort comparator. */
 export function compareDecimals(a: string, b: string): number {
   const left = parseDecimal(a);
   const right = parseDecimal(b);

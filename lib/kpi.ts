@@ -6,13 +6,20 @@
 import { z } from "zod";
 import { roundDecimal, sumDecimals } from "./decimal.ts";
 
-type Quantity = number | string | bigint;
+/** A count or amount: a number, exact decimal text, or a bigint. */
+export type Quantity = number | string | bigint;
 
+/** Sums of the additive measures over some rows, all in one currency. */
 export interface MeasureSums {
+  /** Times an ad was shown. */
   impressions: Quantity;
+  /** Clicks on an ad. */
   clicks: Quantity;
+  /** Conversions the platform attributed (may be fractional). */
   conversions: Quantity;
+  /** Money spent. */
   cost: Quantity;
+  /** Conversion value the platform reported. */
   revenue: Quantity;
 }
 
@@ -24,7 +31,21 @@ export const RatiosSchema = z.object({
   cpm: z.number().nullable(),
   cvr: z.number().nullable(),
 });
-export type Ratios = z.infer<typeof RatiosSchema>;
+/** The KPIs, each a ratio of sums; null where the denominator is zero. */
+export type Ratios = {
+  /** Click-through rate: clicks / impressions. */
+  ctr: number | null;
+  /** Return on ad spend: revenue / cost. */
+  roas: number | null;
+  /** Cost per acquisition: cost / conversions. */
+  cpa: number | null;
+  /** Cost per click: cost / clicks. */
+  cpc: number | null;
+  /** Cost per mille: cost / impressions × 1000. */
+  cpm: number | null;
+  /** Conversion rate: conversions / clicks. */
+  cvr: number | null;
+};
 
 function toNumber(value: Quantity): number {
   const number = typeof value === "number" ? value : Number(value);
@@ -163,7 +184,19 @@ export const TotalsSchema = z.object({
   revenue: z.number().nullable(),
   ...RatiosSchema.shape,
 });
-export type Totals = z.infer<typeof TotalsSchema>;
+/** Totals as reported: sums rounded for output plus the KPIs. */
+export type Totals = Ratios & {
+  /** Times an ad was shown. */
+  impressions: number;
+  /** Clicks. */
+  clicks: number;
+  /** Conversions, to six decimal places. */
+  conversions: number;
+  /** Money spent, rounded to the currency's minor unit; null across several currencies. */
+  cost: number | null;
+  /** Conversion value, rounded likewise; null across several currencies. */
+  revenue: number | null;
+};
 
 const CONVERSION_DIGITS = 6;
 
@@ -197,7 +230,19 @@ export const MeasureSumsTextSchema = z.object({
   cost: z.string(),
   revenue: z.string(),
 });
-export type MeasureSumsText = z.infer<typeof MeasureSumsTextSchema>;
+/** Exact sums as the store returns them: integer and decimal text, never floats. */
+export interface MeasureSumsText {
+  /** Times an ad was shown (integer text). */
+  impressions: string;
+  /** Clicks (integer text). */
+  clicks: string;
+  /** Conversions (decimal text). */
+  conversions: string;
+  /** Money spent (decimal text). */
+  cost: string;
+  /** Conversion value (decimal text). */
+  revenue: string;
+}
 
 export const ZERO_SUMS: MeasureSumsText = {
   impressions: "0",
@@ -211,6 +256,7 @@ export const ZERO_SUMS: MeasureSumsText = {
 export interface CurrencyReport {
   /** The one currency of the money fields, or null when the sums span several. */
   currency: string | null;
+  /** The totals: money included only when there is one currency. */
   totals: Totals;
   /** Present only when several currencies are involved: each one's own totals. */
   by_currency?: (Totals & { currency: string })[];

@@ -6,7 +6,7 @@
 import { postgresClient } from "./postgres.ts";
 import { lockDataDir } from "./data_dir_lock.ts";
 import { pgliteDriver, postgresDriver, type SqlDriver } from "../lib/store/driver.ts";
-import { openMetricsStore } from "../lib/store/open.ts";
+import { openStores } from "../lib/store/open.ts";
 import type { SqlMetricsStore } from "../lib/store/sql_store.ts";
 import type { IngestJournal } from "../lib/store/ingest_journal.ts";
 import type { SqlFxStore } from "../lib/store/fx_store.ts";
@@ -43,7 +43,7 @@ export async function openDatabase(options: DatabaseOptions, logger: Logger): Pr
       queryTimeoutMs: QUERY_TIMEOUT_MS,
     })
     : await openPglite(options.dataDir, logger);
-  const { store, journal, fx, appliedMigrations } = await openMetricsStore(driver, {
+  const { store, journal, fx, appliedMigrations } = await openStores(driver, {
     migrate: options.migrate,
   });
   if (appliedMigrations.length) logger.info("migrations applied", { versions: appliedMigrations });

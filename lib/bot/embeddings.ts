@@ -7,6 +7,7 @@
  * plenty for short texts such as campaign names and example phrasings.
  */
 
+/** How `tokenize` splits text into terms. */
 export interface TokenizerOptions {
   /** Length of character n-grams; 0 turns them off. Default 3. */
   readonly ngramSize?: number;
@@ -16,7 +17,9 @@ export interface TokenizerOptions {
 
 /** A sparse vector: `indices` strictly increasing, `values` aligned with them. */
 export interface SparseVector {
+  /** Term indices, strictly increasing. */
   readonly indices: readonly number[];
+  /** The weight of each term in `indices`, aligned with it. */
   readonly values: readonly number[];
 }
 
@@ -60,6 +63,7 @@ export function tokenize(text: string, options: TokenizerOptions = {}): string[]
   return tokens;
 }
 
+/** Tokenizer settings and term-frequency scaling of a `TfidfModel`. */
 export interface TfidfOptions extends TokenizerOptions {
   /** Use 1 + ln(tf) instead of raw counts, so a repeated token does not dominate. Default true. */
   readonly sublinearTf?: boolean;
@@ -83,10 +87,21 @@ export class TfidfModel {
   #idf: number[] = [];
   #documentCount = 0;
 
+  /**
+   * A model with no vocabulary yet; call `fit` before `transform`.
+   *
+   * @param options Tokenizer settings and whether term frequency is sublinear.
+   */
   constructor(options: TfidfOptions = {}) {
     this.#options = options;
   }
 
+  /**
+   * Learns the vocabulary and idf weights from `documents` (replacing any earlier fit).
+   *
+   * @param documents The corpus, e.g. campaign names.
+   * @returns This model, for chaining.
+   */
   fit(documents: readonly string[]): this {
     const documentFrequency = new Map<string, number>();
     for (const document of documents) {
@@ -109,6 +124,7 @@ export class TfidfModel {
     return this.#vocabulary.size;
   }
 
+  /** Number of documents the model was fitted on. */
   get documentCount(): number {
     return this.#documentCount;
   }
@@ -119,10 +135,15 @@ export class TfidfModel {
     return index === undefined ? undefined : this.#idf[index];
   }
 
+  /** The terms of `text` under this model's tokenizer settings. */
   tokenize(text: string): string[] {
     return tokenize(text, this.#options);
   }
 
+  /**
+   * The L2-normalized TF-IDF vector of `text`; terms never seen get a hashed index
+   * and the largest idf, so typos still count a little.
+   */
   transform(text: string): SparseVector {
     const counts = new Map<number, number>();
     for (const term of this.tokenize(text)) {
@@ -139,6 +160,7 @@ export class TfidfModel {
     return normalizeVector({ indices, values });
   }
 
+  /** Fits on `documents` and returns each document's vector. */
   fitTransform(documents: readonly string[]): SparseVector[] {
     this.fit(documents);
     return documents.map((document) => this.transform(document));

@@ -67,9 +67,11 @@ export async function pgvectorAvailable(
   }
 }
 
+/** Which namespace a `PgVectorIndex` is, its dimensions, and its TF-IDF settings. */
 export interface PgVectorOptions extends TfidfOptions {
   /** Which index of the table this is (a tenant key); rows of other namespaces are untouched. */
   namespace: string;
+  /** Slots of the stored vectors (1 to 16000); default 1024. */
   dimensions?: number;
 }
 
@@ -111,14 +113,17 @@ export class PgVectorIndex<T> implements VectorSearch<T> {
     return index;
   }
 
+  /** The table the embeddings live in. */
   get table(): string {
     return this.#table;
   }
 
+  /** The dense (hashed TF-IDF) embedding of `text` this index stores and searches with. */
   embed(text: string): number[] {
     return hashEmbedding(this.#model.transform(text), this.#dimensions);
   }
 
+  /** Replaces this namespace's items with `items` (refitting the model) in one transaction. */
   async replace(items: readonly IndexItem<T>[]): Promise<void> {
     this.#model.fit(items.map((item) => item.text));
     const ids = items.map((item) => item.id);
@@ -138,6 +143,7 @@ export class PgVectorIndex<T> implements VectorSearch<T> {
     });
   }
 
+  /** The `k` items nearest to `query` by cosine distance, best first. */
   async search(query: string, k: number): Promise<Match<T>[]> {
     if (k <= 0) return [];
     const embedding = this.embed(query);

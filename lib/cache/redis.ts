@@ -30,6 +30,7 @@ export interface RedisCommandClient {
   close(): Promise<void>;
 }
 
+/** Key prefix and per-operation timeout of the Redis and Upstash caches. */
 export interface RedisCacheOptions {
   /** Prefix of every key, so several apps or test runs can share one Redis. */
   keyPrefix?: string;

@@ -20,6 +20,22 @@ export interface UpstashCommandClient {
   exec(args: [command: string, ...args: string[]]): Promise<unknown>;
 }
 
+/**
+ * The cache over Upstash (Redis over HTTPS), for runtimes without TCP sockets. Same
+ * commands and Lua scripts as `redisCache`, so the behaviour is identical.
+ *
+ * @example
+ * ```ts ignore
+ * import { CachedReader, createUpstashClient, upstashCache } from "@campaign-analytics/core/cache";
+ *
+ * const client = createUpstashClient("https://example.upstash.io", "token", 1000);
+ * const reader = new CachedReader({ cache: upstashCache(client, { keyPrefix: "ca:" }) });
+ * ```
+ *
+ * @param client A client from `createUpstashClient` (or any with the same `exec`).
+ * @param options Key prefix and per-operation timeout (default 1000 ms).
+ * @returns The cache.
+ */
 export function upstashCache(client: UpstashCommandClient, options: RedisCacheOptions = {}): Cache {
   return new RedisProtocolCache(
     "upstash",

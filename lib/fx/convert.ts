@@ -68,8 +68,11 @@ export interface StoredRate {
   source: string;
 }
 
+/** No exchange rate converts `from` into `to` on `day` (nor within the days before). */
 export class MissingRateError extends Error {
+  /** The request field at fault, for error answers. */
   readonly field = "currency";
+  /** The error for converting `from` into `to` on `day`. */
   constructor(readonly from: string, readonly to: string, readonly day: string) {
     super(
       `no ${from}→${to} exchange rate for ${day} (nor in the ${MAX_RATE_AGE_DAYS} days before; ` +

@@ -45,8 +45,11 @@ export type FxRateInput = z.input<typeof FxRateInputSchema>;
 
 /** A validated rate. */
 export interface FxRate {
+  /** The calendar day the rate is for (YYYY-MM-DD). */
   day: string;
+  /** The currency of which one unit is priced. */
   base: string;
+  /** The currency the price is in. */
   quote: string;
   /** Exact decimal text. */
   rate: string;
@@ -62,8 +65,11 @@ export const StoredFxRateSchema = z.object({
 });
 export type StoredFxRate = z.infer<typeof StoredFxRateSchema>;
 
+/** Validated rates and the refused ones, each with its index (or CSV line number). */
 export interface ParsedRates {
+  /** The valid rates. */
   rates: FxRate[];
+  /** The refused rows, with why. */
   rejected: RowRejection[];
 }
 

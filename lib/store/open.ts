@@ -1,7 +1,8 @@
 /**
  * One call from a driver to a ready store: pending migrations applied (under the
  * migration advisory lock, so replicas starting together apply each one once), then
- * the metrics store, the ingest journal and the exchange-rate store over that driver.
+ * the stores over that driver. `openMetricsStore` is the library's documented call;
+ * `openStores` also hands the app its ingest journal and exchange-rate store.
  */
 import type { SqlDriver } from "./driver.ts";
 import { migrate, type Migration } from "./migrate.ts";
@@ -9,6 +10,7 @@ import { SqlMetricsStore } from "./sql_store.ts";
 import { IngestJournal } from "./ingest_journal.ts";
 import { SqlFxStore } from "./fx_store.ts";
 import { MIGRATIONS } from "../../sql/migrations.generated.ts";
+import type { MetricsStore } from "./store_api.ts";
 
 /** How {@linkcode openMetricsStore} prepares the database. */
 export interface OpenMetricsStoreOptions {
@@ -22,27 +24,48 @@ export interface OpenMetricsStoreOptions {
   migrations?: readonly Migration[];
 }
 
-/** A ready database: the stores over one driver, and what the set-up applied. */
+/** A ready database: the metrics store over one driver, and what the set-up applied. */
 export interface MetricsDatabase {
   /** The driver the caller passed in (for its own queries or transactions). */
   readonly driver: SqlDriver;
   /** Metric rows: upserts, totals, series, rankings and the campaign catalog. */
-  readonly store: SqlMetricsStore;
-  /** Ingestion bookkeeping: sync runs, dead letters, per-account sync state. */
-  readonly journal: IngestJournal;
-  /** Exchange rates and per-currency day sums, for reporting in one currency. */
-  readonly fx: SqlFxStore;
+  readonly store: MetricsStore;
   /** The migration versions this call applied (empty when the schema was current). */
   readonly appliedMigrations: readonly number[];
   /** Closes the driver (and with it the connection or embedded engine). */
   close(): Promise<void>;
 }
 
+/** The app's stores over one driver: the metrics store, ingest journal and rates. */
+export interface Stores {
+  driver: SqlDriver;
+  store: SqlMetricsStore;
+  journal: IngestJournal;
+  fx: SqlFxStore;
+  appliedMigrations: number[];
+}
+
+/** Migrates (unless told not to) and opens every store the app uses over `driver`. */
+export async function openStores(
+  driver: SqlDriver,
+  options: OpenMetricsStoreOptions = {},
+): Promise<Stores> {
+  const appliedMigrations = options.migrate === false
+    ? []
+    : await migrate(driver, options.migrations ?? MIGRATIONS);
+  return {
+    driver,
+    store: new SqlMetricsStore(driver),
+    journal: new IngestJournal(driver),
+    fx: new SqlFxStore(driver),
+    appliedMigrations,
+  };
+}
+
 /**
  * Opens a ready store on a driver the caller made: applies the pending migrations
  * (each once, in order, in its own transaction, serialized across processes by an
- * advisory lock) and returns the metrics store, ingest journal and exchange-rate
- * store over that driver. Works the same on embedded PGlite and on PostgreSQL
+ * advisory lock) and returns the metrics store over that driver. Works the same on embedded PGlite and on PostgreSQL
  * through postgres.js; calling it again on a migrated database applies nothing.
  *
  * @example An embedded store (PGlite, in memory)
@@ -77,15 +100,6 @@ export async function openMetricsStore(
   driver: SqlDriver,
   options: OpenMetricsStoreOptions = {},
 ): Promise<MetricsDatabase> {
-  const appliedMigrations = options.migrate === false
-    ? []
-    : await migrate(driver, options.migrations ?? MIGRATIONS);
-  return {
-    driver,
-    store: new SqlMetricsStore(driver),
-    journal: new IngestJournal(driver),
-    fx: new SqlFxStore(driver),
-    appliedMigrations,
-    close: () => driver.close(),
-  };
+  const { store, appliedMigrations } = await openStores(driver, options);
+  return { driver, store, appliedMigrations, close: () => driver.close() };
 }

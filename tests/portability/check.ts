@@ -6,7 +6,7 @@
  */
 import { PGlite } from "@electric-sql/pglite";
 import { computeMetrics, cosineSimilarity, parsePrompt, TfidfModel } from "../../mod.ts";
-import { openMetricsStore, pgliteDriver } from "../../store.ts";
+import { MIGRATIONS, openMetricsStore, pgliteDriver } from "../../store.ts";
 import { CachedReader, MemoryCache } from "../../cache.ts";
 
 const kpis = computeMetrics({
@@ -57,7 +57,7 @@ console.log(JSON.stringify({
   kpis,
   parsed: { metrics: parsed.metrics, platforms: parsed.platforms, date_range: parsed.date_range },
   nearest,
-  appliedMigrations: db.appliedMigrations,
+  appliedEveryMigration: db.appliedMigrations.length === MIGRATIONS.length,
   reappliedMigrations: reopened.appliedMigrations,
   accepted: upserted.accepted,
   totals: totals.map((t) => ({
