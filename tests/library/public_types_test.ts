@@ -23,7 +23,7 @@ import type { MeasureSumsText, Ratios, Totals } from "../../lib/kpi.ts";
 import type { MeasureSumsTextSchema, RatiosSchema, TotalsSchema } from "../../lib/kpi.ts";
 
 import type { Migration } from "../../lib/store/migrate.ts";
-import { MigrationSchema } from "../../lib/store/migrate.ts";
+import type { MigrationSchema } from "../../lib/store/migrate.ts";
 import type * as PublicQuery from "../../lib/public/query.ts";
 import type * as ParserQuery from "../../lib/bot/query.ts";
 import type { ParseOptions as ParserOptions } from "../../lib/bot/parse/parse.ts";
