@@ -7,13 +7,33 @@ import { z } from "zod";
 import { EARLIEST_DATE, EARLIEST_INSTANT, latestRowInstant, parseInstant } from "./dates.ts";
 import { numberToDecimalText } from "./decimal.ts";
 
-/** The ad platforms the system reads, by their canonical ids. */
+/**
+ * The ad platforms the system reads, by their canonical ids.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PLATFORMS } from "@campaign-analytics/core";
+ *
+ * assert.ok(PLATFORMS.includes("linkedin"));
+ * ```
+ */
 export const PLATFORMS = ["meta", "google", "linkedin", "tiktok"] as const;
 export const PlatformSchema = z.enum(PLATFORMS);
 /** One of {@linkcode PLATFORMS}. */
 export type Platform = "meta" | "google" | "linkedin" | "tiktok";
 
-/** Names people use for the platforms, lower-cased; the canonical ids map to themselves. */
+/**
+ * Names people use for the platforms, lower-cased; the canonical ids map to themselves.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PLATFORM_ALIASES } from "@campaign-analytics/core";
+ *
+ * assert.equal(PLATFORM_ALIASES["facebook"], "meta");
+ * ```
+ */
 export const PLATFORM_ALIASES: Readonly<Record<string, Platform>> = {
   meta: "meta",
   facebook: "meta",
@@ -32,7 +52,18 @@ export const PLATFORM_ALIASES: Readonly<Record<string, Platform>> = {
   "tik tok": "tiktok",
 };
 
-/** Resolves a platform name or alias, case-insensitively; undefined when unknown. */
+/**
+ * Resolves a platform name or alias, case-insensitively; undefined when unknown.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { platformFromAlias } from "@campaign-analytics/core";
+ *
+ * assert.equal(platformFromAlias("Tik Tok"), "tiktok");
+ * assert.equal(platformFromAlias("myspace"), undefined);
+ * ```
+ */
 export function platformFromAlias(name: string): Platform | undefined {
   const key = name.trim().toLowerCase().replace(/[\s_-]+/g, " ");
   return PLATFORM_ALIASES[key] ?? PLATFORM_ALIASES[key.replace(/ /g, "")];
@@ -267,6 +298,22 @@ export function rowShapeProblem(item: unknown): { field: string; error: string }
 /**
  * Validates raw rows one by one; bad rows are reported, never thrown away silently.
  * `now` bounds timestamps from above (a year ahead at most); the real clock by default.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { validateRows } from "@campaign-analytics/core";
+ *
+ * const { rows, rejected } = validateRows([
+ *   { platform: "Facebook", account_id: "a", campaign_id: "c", ts: "2024-05-01T00:00:00Z",
+ *     impressions: 10, clicks: 1, conversions: 0, cost: 1.5, revenue: 0, currency: "usd" },
+ *   { platform: "google", account_id: "a", campaign_id: "c", ts: "yesterday" },
+ * ]);
+ * assert.equal(rows[0].platform, "meta");
+ * assert.equal(rows[0].cost, "1.5"); // exact decimal text
+ * assert.equal(rows[0].currency, "USD");
+ * assert.deepEqual(rejected.map((r) => [r.index, r.field]), [[1, "ts"]]);
+ * ```
  */
 export function validateRows(
   raw: readonly unknown[],
@@ -325,7 +372,17 @@ export type Granularity = z.infer<typeof GranularitySchema>;
 /** The additive measures; every ratio is derived from their sums. */
 export const MEASURES = ["impressions", "clicks", "conversions", "cost", "revenue"] as const;
 export const RATIOS = ["ctr", "roas", "cpa", "cpc", "cpm", "cvr"] as const;
-/** Every metric a question may ask about: the additive measures, then the ratios. */
+/**
+ * Every metric a question may ask about: the additive measures, then the ratios.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { METRIC_NAMES } from "@campaign-analytics/core";
+ *
+ * assert.deepEqual(METRIC_NAMES.slice(0, 2), ["impressions", "clicks"]);
+ * ```
+ */
 export const METRIC_NAMES = [...MEASURES, ...RATIOS] as const;
 export const MetricNameSchema = z.enum(METRIC_NAMES);
 /** One of {@linkcode METRIC_NAMES}. */

@@ -50,7 +50,18 @@ export function charNgrams(word: string, size = 3): string[] {
   return grams;
 }
 
-/** Word tokens followed by the (prefixed) character n-grams of every word. */
+/**
+ * Word tokens followed by the (prefixed) character n-grams of every word.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tokenize } from "@campaign-analytics/core";
+ *
+ * assert.deepEqual(tokenize("Big Sale", { ngramSize: 0 }), ["big", "sale"]);
+ * assert.ok(tokenize("Promoción").includes("promocion")); // diacritics folded
+ * ```
+ */
 export function tokenize(text: string, options: TokenizerOptions = {}): string[] {
   const { ngramSize = 3, words: includeWords = true } = options;
   const words = wordTokens(text);
@@ -80,6 +91,17 @@ export interface TfidfOptions extends TokenizerOptions {
  * query over the few terms it shares with the corpus and inflate its similarity
  * ("holiday" would look like "Friday" because of "ida", "day", "ay>"). The hash keeps
  * the same unseen term at the same index, so identical texts still score 1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cosineSimilarity, TfidfModel } from "@campaign-analytics/core";
+ *
+ * const model = new TfidfModel().fit(["Spring Promo", "Summer Sale", "Brand Awareness"]);
+ * const query = model.transform("sprng promo"); // a typo still lands near
+ * const score = (name: string) => cosineSimilarity(query, model.transform(name));
+ * assert.ok(score("Spring Promo") > score("Summer Sale"));
+ * ```
  */
 export class TfidfModel {
   readonly #options: TfidfOptions;
@@ -206,7 +228,19 @@ export function dotProduct(a: SparseVector, b: SparseVector): number {
   return sum;
 }
 
-/** Cosine similarity in [0, 1] for TF-IDF vectors; 0 when either vector is zero. */
+/**
+ * Cosine similarity in [0, 1] for TF-IDF vectors; 0 when either vector is zero.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cosineSimilarity } from "@campaign-analytics/core";
+ *
+ * const a = { indices: [0, 2], values: [0.6, 0.8] };
+ * assert.equal(cosineSimilarity(a, a), 1);
+ * assert.equal(cosineSimilarity(a, { indices: [1], values: [1] }), 0);
+ * ```
+ */
 export function cosineSimilarity(a: SparseVector, b: SparseVector): number {
   const norms = vectorNorm(a) * vectorNorm(b);
   if (norms === 0) return 0;

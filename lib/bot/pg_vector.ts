@@ -78,6 +78,26 @@ export interface PgVectorOptions extends TfidfOptions {
 /**
  * One namespace of the shared table. `replace` fits the TF-IDF model and rewrites the
  * namespace's rows in one transaction; `search` embeds the query with that model.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PGlite } from "@electric-sql/pglite";
+ * import { vector } from "@electric-sql/pglite-pgvector";
+ * import { PgVectorIndex, pgliteDriver } from "@campaign-analytics/core/store";
+ *
+ * const driver = pgliteDriver(new PGlite({ extensions: { vector } }));
+ * await driver.query("CREATE EXTENSION IF NOT EXISTS vector");
+ * const index = await PgVectorIndex.open<{ platform: string }>(driver, { namespace: "acme" });
+ * await index.replace([
+ *   { id: "c1", text: "Spring Promo 2024", payload: { platform: "meta" } },
+ *   { id: "c2", text: "Black Friday Blitz", payload: { platform: "tiktok" } },
+ * ]);
+ * const [best] = await index.search("black friday", 1);
+ * assert.equal(best.id, "c2");
+ * assert.equal(best.payload.platform, "tiktok");
+ * await driver.close();
+ * ```
  */
 export class PgVectorIndex<T> implements VectorSearch<T> {
   readonly #db: SqlDriver;

@@ -47,6 +47,19 @@ interface StoredItem<T> extends IndexItem<T> {
  * Items are vectorized with a TF-IDF model fitted on the items themselves. Adding an
  * item marks the index stale; the model is refitted once, on the next search, since
  * idf depends on the whole collection.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { VectorIndex } from "@campaign-analytics/core";
+ *
+ * const index = new VectorIndex<{ platform: string }>()
+ *   .add("c1", "Spring Promo 2024", { platform: "meta" })
+ *   .add("c2", "Black Friday Blitz", { platform: "tiktok" });
+ * const [best] = index.searchSync("black friday", 1);
+ * assert.equal(best.id, "c2");
+ * assert.equal(best.payload.platform, "tiktok");
+ * ```
  */
 export class VectorIndex<T = undefined> implements VectorSearch<T> {
   readonly #model: TfidfModel;

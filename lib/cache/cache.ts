@@ -167,6 +167,21 @@ interface PendingBump {
  *   process run `compute` once and share its result; treat results as immutable.
  * - A cache failure never fails a read: it is counted, logged once per change of
  *   state, and the answer is computed from the database.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CachedReader, MemoryCache } from "@campaign-analytics/core/cache";
+ *
+ * const reader = new CachedReader({ cache: new MemoryCache(), ttlSeconds: 60 });
+ * let computed = 0;
+ * const totals = () => reader.read("acme", "totals", () => Promise.resolve(++computed));
+ * assert.equal(await totals(), 1);
+ * assert.equal(await totals(), 1); // a hit
+ * await reader.bumpDataVersion("acme"); // a write committed
+ * assert.equal(await totals(), 2); // never stale
+ * await reader.close();
+ * ```
  */
 export class CachedReader {
   readonly #cache: Cache;

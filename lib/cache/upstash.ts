@@ -46,7 +46,17 @@ export function upstashCache(client: UpstashCommandClient, options: RedisCacheOp
   );
 }
 
-/** An @upstash/redis client set up for the cache (see lib/cache/upstash.ts for why). */
+/**
+ * An @upstash/redis client set up for the cache (see lib/cache/upstash.ts for why).
+ *
+ * @example
+ * ```ts ignore
+ * import { createUpstashClient, upstashCache } from "@campaign-analytics/core/cache";
+ *
+ * const client = createUpstashClient("https://example.upstash.io", "token", 1000);
+ * const cache = upstashCache(client);
+ * ```
+ */
 export function createUpstashClient(
   url: string,
   token: string,

@@ -48,7 +48,18 @@ export interface PostgresDriverOptions {
   queryTimeoutMs?: number;
 }
 
-/** A pooled query that missed its deadline (the database is unreachable or overloaded). */
+/**
+ * A pooled query that missed its deadline (the database is unreachable or overloaded).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { QueryTimeoutError } from "@campaign-analytics/core/store";
+ *
+ * const error = new QueryTimeoutError(15_000);
+ * assert.equal(error.code, "QUERY_TIMEOUT");
+ * ```
+ */
 export class QueryTimeoutError extends Error {
   /** Always "QUERY_TIMEOUT". */
   readonly code = "QUERY_TIMEOUT";
