@@ -18,6 +18,7 @@ import { registerOpsRoutes } from "./health.ts";
 import { registerInsightsRoutes } from "./insights.ts";
 import { registerCampaignRoutes } from "./campaigns.ts";
 import { MCP_OPERATION, registerMcpRoute } from "./mcp.ts";
+import { registerSessionRoutes, sessionAuth } from "./session.ts";
 import { BadRequest, NotFound } from "./params.ts";
 import { API_OPERATIONS } from "./api_operations.ts";
 import type { Operation } from "./openapi.ts";
@@ -29,6 +30,10 @@ export const API_VERSION = "0.1.0";
  * (Slack signs its requests instead; handlers/slack_command.ts verifies the signature).
  */
 const PUBLIC_PATHS = new Set(["/healthz", "/readyz", "/openapi.json", "/docs", "/slack/command"]);
+/** The dashboard page, its files and its sign-in: the page authenticates itself. */
+const DASHBOARD_PUBLIC_PATHS = new Set(["/", "/favicon.ico", "/session"]);
+const isPublic = (path: string) =>
+  PUBLIC_PATHS.has(path) || DASHBOARD_PUBLIC_PATHS.has(path) || path.startsWith("/assets/");
 
 /** Seconds a client should wait before retrying while the database is down. */
 const RETRY_AFTER_SECONDS = 5;
@@ -130,12 +135,15 @@ export function createApp(deps: AppDeps, extensions: readonly AppExtension[] = [
 
   const authenticate = requireAuth<AppEnv>(deps.authenticator);
   const operator = requireOperator<AppEnv>(deps.authenticator, deps.metricsToken);
+  // A browser session (cookie) instead of a bearer token, when the request carries one.
+  const bySession = deps.sessions ? sessionAuth<AppEnv>(deps.sessions) : () => undefined;
   app.use(async (c, next) => {
-    if (PUBLIC_PATHS.has(c.req.path) || c.req.method === "OPTIONS") return await next();
+    if (isPublic(c.req.path) || c.req.method === "OPTIONS") return await next();
     // Prometheus metrics are deployment-wide: operators only (POST /metrics is a push).
     if (c.req.path === "/metrics" && c.req.method === "GET") return await operator(c, next);
-    return await authenticate(c, next);
+    return await (bySession(c) ?? authenticate)(c, next);
   });
+  if (deps.sessions) registerSessionRoutes(app, deps.authenticator, deps.sessions);
   app.use("/campaign/*", requireScope<AppEnv>("insights:read"));
   app.use("/campaigns", requireScope<AppEnv>("insights:read"));
   app.use("/insights", requireScope<AppEnv>("insights:read"));

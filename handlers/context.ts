@@ -8,6 +8,7 @@ import type { MetricsStore } from "../lib/store/metrics_store.ts";
 import type { FxStore } from "../lib/store/fx_store.ts";
 import type { Registry } from "../lib/telemetry.ts";
 import type { Authenticator, AuthVariables } from "./auth.ts";
+import type { Sessions } from "./session.ts";
 
 /** A read-through cache of computed answers (JSON text), scoped by tenant and data version. */
 export interface ResponseCache {
@@ -18,6 +19,11 @@ export interface ResponseCache {
 export interface ReadinessCheck {
   name: string;
   check(): Promise<void>;
+  /**
+   * The instance still serves every request without it (the cache: reads fall through to
+   * the database). Its outage is reported as "degraded" but keeps the instance in rotation.
+   */
+  optional?: boolean;
 }
 
 export interface AppDeps {
@@ -37,6 +43,8 @@ export interface AppDeps {
   fx?: FxStore;
   /** The currency answers report in when a request names none (REPORTING_CURRENCY). */
   reportingCurrency?: string;
+  /** Browser sessions of the dashboard (cookie sign-in); absent = bearer tokens only. */
+  sessions?: Sessions;
 }
 
 export type AppEnv = { Variables: AuthVariables & { requestId: string } };

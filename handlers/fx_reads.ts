@@ -44,7 +44,17 @@ export function readingFor(
     target,
     reader: {
       totals: (selection) => converted.totals(selection),
-      series: (selection, granularity) => converted.series(selection, granularity),
+      series: (selection, granularity) => {
+        // Conversion works on per-day sums (one rate a day): an hour bucket has no sums of
+        // its own there, so it is refused rather than answered from the wrong grain.
+        if (granularity === "hour") {
+          throw new BadRequest(
+            "granularity",
+            "hourly buckets are not available with currency conversion: use day, week or month",
+          );
+        }
+        return converted.series(selection, granularity);
+      },
       rank: (selection, options) => converted.rank(selection, options),
     },
     fx: () => converted.info(),

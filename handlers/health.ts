@@ -56,13 +56,14 @@ export function registerOpsRoutes(
 ): void {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
 
-  const probes = deps.readiness.map(({ name, check }) => ({
+  const probes = deps.readiness.map(({ name, check, optional }) => ({
     name,
+    optional: optional ?? false,
     probe: singleFlightProbe(check),
   }));
   app.get("/readyz", async (c) => {
     const results = await Promise.all(
-      probes.map(async ({ name, probe }) => ({ name, error: await probe() })),
+      probes.map(async ({ name, optional, probe }) => ({ name, optional, error: await probe() })),
     );
     const down = results.filter((result) => result.error !== null);
     const checks = Object.fromEntries(
@@ -72,6 +73,15 @@ export function registerOpsRoutes(
     deps.logger.warn("not ready", {
       down: Object.fromEntries(down.map(({ name, error }) => [name, error])),
     });
+    // Only what requests cannot do without takes the instance out of rotation: with the
+    // cache down every read still answers from the database, just slower.
+    if (down.every((result) => result.optional)) {
+      return c.json({
+        status: "degraded",
+        error: `degraded: ${down.map((d) => d.name).join(", ")} unavailable`,
+        checks,
+      });
+    }
     return c.json({
       status: "unavailable",
       error: `not ready: ${down.map((d) => d.name).join(", ")} unavailable`,

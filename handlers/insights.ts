@@ -174,7 +174,7 @@ async function groupsFor(
 ): Promise<Group[] | undefined> {
   const groupBy = query.group_by;
   if (!groupBy) return undefined;
-  if (groupBy === "day" || groupBy === "week" || groupBy === "month") {
+  if (groupBy === "hour" || groupBy === "day" || groupBy === "week" || groupBy === "month") {
     const series = await reader.series(selection, groupBy, timeZone);
     return reportBy(series, "bucket", target).map((point) => ({
       bucket: point.key,

@@ -3,6 +3,7 @@
  * requests (zod's JSON Schema output is the 2020-12 dialect OpenAPI 3.1 uses).
  */
 import { z } from "zod";
+import { assetUrl } from "./web_assets.ts";
 
 export interface Operation {
   method: "get" | "post";
@@ -158,19 +159,20 @@ export function buildOpenApi(operations: readonly Operation[], version: string) 
 
 /** An interactive page over /openapi.json (Swagger UI, loaded by the reader's browser). */
 export function docsPage(specUrl: string): string {
+  // Swagger UI is served by this app (vendored from npm): the page loads nothing from
+  // another origin, and its start-up script is a file, not inline.
   return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <title>Campaign Analytics API</title>
-  <link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5.17.14/swagger-ui.css">
+  <link rel="icon" href="${assetUrl("favicon.svg")}">
+  <link rel="stylesheet" href="${assetUrl("swagger-ui.css")}">
 </head>
 <body>
-  <div id="docs"></div>
-  <script src="https://unpkg.com/swagger-ui-dist@5.17.14/swagger-ui-bundle.js" crossorigin></script>
-  <script>
-    window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specUrl)}, dom_id: "#docs" });
-  </script>
+  <div id="docs" data-spec-url="${specUrl.replace(/[&"<>]/g, "")}"></div>
+  <script src="${assetUrl("swagger-ui-bundle.js")}"></script>
+  <script src="${assetUrl("docs.js")}"></script>
 </body>
 </html>`;
 }

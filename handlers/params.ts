@@ -118,7 +118,7 @@ export const CampaignsQuery = z.object({
   currency: ReportingCurrencyParam.optional(),
 });
 
-export const GROUP_BYS = ["platform", "campaign", "day", "week", "month"] as const;
+export const GROUP_BYS = ["platform", "campaign", "hour", "day", "week", "month"] as const;
 
 export const InsightsQuery = z.object({
   from: DateOrInstantParam.optional(),

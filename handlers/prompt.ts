@@ -32,6 +32,7 @@ import {
 import type { AppDeps, AppEnv } from "./context.ts";
 import type { Operation } from "./openapi.ts";
 import { BadRequest } from "./params.ts";
+import { sessionToken } from "./session.ts";
 
 export const MAX_PROMPT_CHARACTERS = 1000;
 
@@ -121,7 +122,8 @@ export function promptExtension(options: PromptExtensionOptions = {}): AppExtens
         const prompt = await readPrompt(c);
         const client = createInProcessAnalyticsClient({
           request: (request) => Promise.resolve(app.request(request)),
-          token: bearerToken(c) ?? "",
+          // A dashboard caller has a session cookie, not a token: the bot reads with it.
+          token: bearerToken(c) ?? sessionToken(c) ?? "",
           tenant: c.get("principal").tenant,
           catalogCache,
         });

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { roundDecimal, sumDecimals } from "./decimal.ts";
+import type { MetricName } from "./schema.ts";
 
 /** A count or amount: a number, exact decimal text, or a bigint. */
 export type Quantity = number | string | bigint;
@@ -401,24 +402,8 @@ export function combineSums(rows: readonly MeasureSumsText[]): MeasureSumsText {
   };
 }
 
-/** The measures of a set of totals and the KPIs derived from them, by their API names. */
-export const MEASURES = [
-  "impressions",
-  "clicks",
-  "conversions",
-  "cost",
-  "revenue",
-  "ctr",
-  "roas",
-  "cpa",
-  "cpc",
-  "cpm",
-  "cvr",
-] as const;
-export type Measure = typeof MEASURES[number];
-
 /** Amounts in a currency: never summed or compared across currencies. */
-export const MONEY_MEASURES: ReadonlySet<Measure> = new Set([
+export const MONEY_MEASURES: ReadonlySet<MetricName> = new Set([
   "cost",
   "revenue",
   "cpa",
@@ -427,21 +412,24 @@ export const MONEY_MEASURES: ReadonlySet<Measure> = new Set([
 ]);
 
 /** Measures where less is better (they are prices): "best" sorts them ascending. */
-export const LOWER_IS_BETTER: ReadonlySet<Measure> = new Set(["cost", "cpa", "cpc", "cpm"]);
+export const LOWER_IS_BETTER: ReadonlySet<MetricName> = new Set(["cost", "cpa", "cpc", "cpm"]);
 
 /** Whole counts of events. */
-export const COUNT_MEASURES: ReadonlySet<Measure> = new Set([
+export const COUNT_MEASURES: ReadonlySet<MetricName> = new Set([
   "impressions",
   "clicks",
   "conversions",
 ]);
 
 /** Money amounts and ratios of them (ROAS): only meaningful within one currency. */
-export const CURRENCY_BOUND_MEASURES: ReadonlySet<Measure> = new Set([...MONEY_MEASURES, "roas"]);
+export const CURRENCY_BOUND_MEASURES: ReadonlySet<MetricName> = new Set([
+  ...MONEY_MEASURES,
+  "roas",
+]);
 
 /** The price of one of each count: cost per click, per conversion, per thousand impressions. */
 export const PRICE_OF_COUNT = {
   impressions: "cpm",
   clicks: "cpc",
   conversions: "cpa",
-} as const satisfies Readonly<Record<string, Measure>>;
+} as const satisfies Readonly<Record<string, MetricName>>;

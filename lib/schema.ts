@@ -365,7 +365,7 @@ export const CampaignInfoSchema = z.object({
 });
 export type CampaignInfo = z.infer<typeof CampaignInfoSchema>;
 
-export const GRANULARITIES = ["day", "week", "month"] as const;
+export const GRANULARITIES = ["hour", "day", "week", "month"] as const;
 export const GranularitySchema = z.enum(GRANULARITIES);
 export type Granularity = z.infer<typeof GranularitySchema>;
 

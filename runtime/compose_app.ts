@@ -16,6 +16,9 @@ import { type AppExtension, createApp } from "../handlers/app_factory.ts";
 import { type Authenticator, createAuthenticator } from "../handlers/auth.ts";
 import type { AppDeps, AppEnv, ReadinessCheck, ResponseCache } from "../handlers/context.ts";
 import { ingestHttp } from "../handlers/ingest.ts";
+import { dashboardHttp } from "../handlers/dashboard.ts";
+import { LiveVersions } from "../handlers/live.ts";
+import { createSessions } from "../handlers/session.ts";
 import { Processor, PUSH_RETRY } from "../ingest/processor.ts";
 
 export interface AppParts {
@@ -58,16 +61,34 @@ export function authenticatorFor(config: AppConfig): Authenticator {
   });
 }
 
+/**
+ * What signs dashboard sessions: the configured credentials, so every replica with the
+ * same configuration accepts the same cookies. None configured: a random key per process.
+ */
+export function sessionSecretFor(config: AppConfig): string | undefined {
+  const material = [
+    ...config.API_KEY.map((apiKey) => `${apiKey.tenant}=${apiKey.key}`).sort(),
+    config.JWT_SECRET ?? "",
+  ].join("\n");
+  return material.trim() ? material : undefined;
+}
+
 export function composeApp(parts: AppParts): ComposedApp {
   const { config, store, journal, reader, logger, telemetry, clock } = parts;
-  const invalidate = reader
-    ? (tenantId: string) => reader.bumpDataVersion(tenantId)
-    : () => Promise.resolve();
+  // Open dashboards learn of writes through the data version (handlers/live.ts).
+  const versions = new LiveVersions({
+    read: reader ? (tenant) => reader.cache.dataVersion(tenant) : undefined,
+  });
+  const invalidate = async (tenantId: string) => {
+    await reader?.bumpDataVersion(tenantId);
+    versions.notify(tenantId);
+  };
   const readiness: ReadinessCheck[] = [{ name: "database", check: () => store.ping() }];
   if (reader) {
     registerCacheMetrics(telemetry, reader);
     readiness.push({
       name: "cache",
+      optional: true,
       check: async () => {
         const health = await reader.probe();
         if (!health.healthy) throw new Error(health.lastError ?? "cache unavailable");
@@ -88,6 +109,7 @@ export function composeApp(parts: AppParts): ComposedApp {
     maxBodyBytes: config.MAX_BODY_BYTES,
     fx: parts.fx,
     reportingCurrency: config.REPORTING_CURRENCY,
+    sessions: createSessions({ secret: sessionSecretFor(config) }),
   };
   const push = new Processor({
     store,
@@ -106,6 +128,16 @@ export function composeApp(parts: AppParts): ComposedApp {
       clock,
     }),
     ...(parts.fx ? [fxRatesHttp({ fx: parts.fx, invalidate })] : []),
+    dashboardHttp({
+      versions,
+      recentRejects: async (tenant, limit) =>
+        (await journal.recentRejects(tenant, limit)).map((reject) => ({
+          ...reject,
+          received_at: reject.received_at === null
+            ? null
+            : new Date(reject.received_at).toISOString(),
+        })),
+    }),
     ...(parts.extensions?.(deps) ?? []),
   ]);
   return { app, deps, invalidate };

@@ -8,10 +8,9 @@ import {
   COUNT_MEASURES,
   CURRENCY_BOUND_MEASURES,
   LOWER_IS_BETTER,
-  type Measure,
   MONEY_MEASURES,
 } from "../kpi.ts";
-import { PlatformSchema } from "../schema.ts";
+import { type MetricName, PlatformSchema } from "../schema.ts";
 
 /** Canonical metric names the bot speaks; `spend` is the API's `cost`. */
 export const BOT_METRICS = [
@@ -31,7 +30,7 @@ export const BotMetricSchema = z.enum(BOT_METRICS);
 export type BotMetric = z.infer<typeof BotMetricSchema>;
 
 /** The bot says "spend", the API says "cost". */
-export function apiMetric(metric: BotMetric): Measure {
+export function apiMetric(metric: BotMetric): MetricName {
   return metric === "spend" ? "cost" : metric;
 }
 

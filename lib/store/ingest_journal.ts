@@ -253,7 +253,14 @@ export class IngestJournal {
 
   async recentRejects(tenantId: string, limit = 50) {
     return await this.db.query<
-      { source: string; row_index: number; field: string; reason: string; payload: unknown }
+      {
+        source: string;
+        row_index: number;
+        field: string;
+        reason: string;
+        payload: unknown;
+        received_at: Date | string | null;
+      }
     >(
       `SELECT source, row_index, field, reason, payload, received_at FROM ingest_rejects
        WHERE tenant_id = $1 ORDER BY received_at DESC, id DESC LIMIT $2`,

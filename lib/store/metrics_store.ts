@@ -40,9 +40,12 @@ export const TotalsResultSchema = z.object({
 });
 export type TotalsResult = z.infer<typeof TotalsResultSchema>;
 
-/** One bucket of a series; `bucket` is the bucket's first calendar day in the query's zone. */
+/**
+ * One bucket of a series; `bucket` is the bucket's first calendar day in the query's zone
+ * (`YYYY-MM-DDTHH:00`, local wall time, for hourly buckets).
+ */
 export const SeriesRowSchema = SumsRowSchema.extend({
-  bucket: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  bucket: z.string().regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:00)?$/),
 });
 export type SeriesRow = z.infer<typeof SeriesRowSchema>;
 
@@ -125,7 +128,7 @@ export interface MetricsStore {
   totals(selection: Selection): Promise<TotalsResult>;
   series(
     selection: Selection,
-    granularity: "day" | "week" | "month",
+    granularity: "hour" | "day" | "week" | "month",
     timeZone?: string,
   ): Promise<SeriesRow[]>;
   rank(selection: Selection, options: RankOptions): Promise<RankRow[]>;

@@ -128,7 +128,7 @@ export class SqlMetricsStore implements MetricsStore {
 
   async series(
     selection: Selection,
-    granularity: "day" | "week" | "month",
+    granularity: "hour" | "day" | "week" | "month",
     timeZone = "UTC",
   ): Promise<SeriesRow[]> {
     const where = SelectionSchema.parse(selection);
@@ -139,7 +139,9 @@ export class SqlMetricsStore implements MetricsStore {
       ? this.partsFor(where, "platform_hourly")
       : [{ source: "raw" as const, from: where.from, to: where.to }];
     const rows = await this.db.query(
-      `SELECT to_char(date_trunc(${params.add(granularity)}, at), 'YYYY-MM-DD') AS bucket,
+      `SELECT to_char(date_trunc(${params.add(granularity)}, at), ${
+        params.add(granularity === "hour" ? 'YYYY-MM-DD"T"HH24:00' : "YYYY-MM-DD")
+      }) AS bucket,
               currency, ${SUMS_SELECT}
        FROM (${unionOf(parts, where, params, timeZone)}) parts
        GROUP BY 1, currency ORDER BY 1, currency`,

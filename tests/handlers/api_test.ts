@@ -133,7 +133,7 @@ Deno.test("insights API", async (t) => {
         ["/campaign/cmp-42/insights?to=2024-13-01", "to"],
         ["/campaign/cmp-42/insights?from=2024-04-20&to=2024-04-01", "from"],
         ["/campaign/cmp-42/insights?platform=myspace", "platform"],
-        ["/campaign/cmp-42/insights?granularity=hour", "granularity"],
+        ["/campaign/cmp-42/insights?granularity=minute", "granularity"],
         ["/campaign/cmp-42/insights?tz=Mars/Olympus", "tz"],
         [`/campaign/${"x".repeat(129)}/insights`, "id"],
         ["/campaigns?limit=0", "limit"],
@@ -141,7 +141,7 @@ Deno.test("insights API", async (t) => {
         ["/campaigns?limit=ten", "limit"],
         ["/campaigns?cursor=garbage", "cursor"],
         ["/campaigns?sort=random", "sort"],
-        ["/insights?group_by=hour", "group_by"],
+        ["/insights?group_by=minute", "group_by"],
         ["/insights?order_by=happiness&group_by=campaign", "order_by"],
         ["/insights?order_by=roas", "order_by"],
         ["/insights?from=2024-01-01&from=2024-02-01", "from"],
@@ -305,12 +305,12 @@ Deno.test("insights API", async (t) => {
   }
 });
 
-Deno.test("readyz answers 503 naming the dependency that is down", async () => {
+Deno.test("readyz answers 503 naming a required dependency that is down", async () => {
   const { app, dispose } = await testApp({
     overrides: {
       readiness: [
-        { name: "database", check: () => Promise.resolve() },
-        { name: "cache", check: () => Promise.reject(new Error("ECONNREFUSED")) },
+        { name: "database", check: () => Promise.reject(new Error("ECONNREFUSED")) },
+        { name: "cache", optional: true, check: () => Promise.resolve() },
       ],
     },
   });
@@ -318,6 +318,27 @@ Deno.test("readyz answers 503 naming the dependency that is down", async () => {
     const response = await app.request("/readyz");
     assert.equal(response.status, 503);
     const body = await response.json();
+    assert.match(body.error, /database/);
+    assert.deepEqual(body.checks, { database: "unavailable", cache: "ok" });
+  } finally {
+    await dispose();
+  }
+});
+
+Deno.test("readyz stays 200 'degraded' while only the cache is down (reads still answer)", async () => {
+  const { app, dispose } = await testApp({
+    overrides: {
+      readiness: [
+        { name: "database", check: () => Promise.resolve() },
+        { name: "cache", optional: true, check: () => Promise.reject(new Error("ECONNREFUSED")) },
+      ],
+    },
+  });
+  try {
+    const response = await app.request("/readyz");
+    assert.equal(response.status, 200);
+    const body = await response.json();
+    assert.equal(body.status, "degraded");
     assert.match(body.error, /cache/);
     assert.deepEqual(body.checks, { database: "ok", cache: "unavailable" });
   } finally {

@@ -605,21 +605,3 @@ Deno.test("evaluate: only expected keys count, sets and names normalized", () =>
   assert.deepEqual(report.results.map((result) => result.passed), [true, false, false]);
   assert.deepEqual(report.results[2].mismatches, ["line"]);
 });
-
-Deno.test("parsePrompt is fast after module init", () => {
-  const prompts = [
-    "What's the ROAS for my latest Google campaign?",
-    "top 3 campaigns by spend on tiktok this month",
-    "How is my spend this week compared to last week?",
-    "retrun on ad spend for facebok between April 1 and April 20",
-    "hi there",
-  ];
-  const now = new Date(NOW);
-  const rounds = 200;
-  const start = performance.now();
-  for (let round = 0; round < rounds; round++) {
-    for (const prompt of prompts) parsePrompt(prompt, { now });
-  }
-  const perPrompt = (performance.now() - start) / (rounds * prompts.length);
-  assert.ok(perPrompt < 1, `${perPrompt.toFixed(3)} ms per prompt`);
-});
