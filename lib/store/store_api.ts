@@ -48,7 +48,10 @@ export interface TotalsResult {
 
 /** One bucket of a series. */
 export interface SeriesRow extends SumsRow {
-  /** The bucket's first calendar day (YYYY-MM-DD) in the query's time zone. */
+  /**
+   * The bucket's first calendar day (YYYY-MM-DD) in the query's time zone; for hourly
+   * buckets its local wall-clock hour (YYYY-MM-DDTHH:00).
+   */
   bucket: string;
 }
 
@@ -168,10 +171,10 @@ export interface MetricsStore {
   upsertCampaigns(campaigns: readonly CampaignMetadata[]): Promise<void>;
   /** Exact totals of a selection, overall and per platform, one row per currency. */
   totals(selection: Selection): Promise<TotalsResult>;
-  /** Sums per calendar day, week or month in `timeZone` (default UTC), per currency. */
+  /** Sums per hour, calendar day, week or month in `timeZone` (default UTC), per currency. */
   series(
     selection: Selection,
-    granularity: "day" | "week" | "month",
+    granularity: "hour" | "day" | "week" | "month",
     timeZone?: string,
   ): Promise<SeriesRow[]>;
   /** Campaigns or platforms ranked by a metric. */
