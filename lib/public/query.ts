@@ -20,8 +20,18 @@ export type BotMetric =
   | "cpm"
   | "cvr";
 
-/** What a question asks for; `unknown` when it is not about ad performance. */
-export type Intent = "metric" | "trend" | "compare" | "rank" | "list_campaigns" | "unknown";
+/**
+ * What a question asks for: `explain` is a definition ("what is ROAS?"); `unknown` when it
+ * is not about ad performance.
+ */
+export type Intent =
+  | "metric"
+  | "trend"
+  | "compare"
+  | "rank"
+  | "list_campaigns"
+  | "explain"
+  | "unknown";
 
 /** How answers are grouped: by time bucket, platform or campaign. */
 export type GroupBy = "day" | "week" | "month" | "platform" | "campaign";
@@ -60,6 +70,8 @@ export interface ParsedQuery {
   order: "asc" | "desc" | null;
   /** How many to list, when asked ("top 5"). */
   limit: number | null;
+  /** ISO 4217 code money should be shown in ("in euros" → EUR); null keeps stored currencies. */
+  currency: string | null;
 }
 
 /** What relative dates ("last week", "this quarter") resolve against. */
@@ -68,6 +80,11 @@ export interface ParseOptions {
   readonly now?: Date;
   /** IANA zone whose calendar date is "today"; defaults to UTC. */
   readonly timeZone?: string;
+  /**
+   * The conversation's previous query: a follow-up ("and for Meta?") then changes only
+   * the slots it names.
+   */
+  readonly previous?: ParsedQuery | null;
 }
 
 /**
@@ -89,7 +106,8 @@ export interface ParseOptions {
  * ```
  *
  * @param prompt The question, as a person typed it.
- * @param options The "now" and time zone relative dates resolve against.
+ * @param options The "now" and time zone relative dates resolve against, and the
+ *   conversation's previous query for follow-ups.
  * @returns The structured query; `intent: "unknown"` when the question is off topic.
  */
 export function parsePrompt(prompt: string, options: ParseOptions = {}): ParsedQuery {
