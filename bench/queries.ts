@@ -64,6 +64,36 @@ function pickInt(random: () => number, lowInclusive: number, highInclusive: numb
   return lowInclusive + Math.floor(random() * (highInclusive - lowInclusive + 1));
 }
 
+/** The UTC instant of midnight in New York on the calendar day of `utcDay` (a UTC midnight). */
+function newYorkMidnight(utcDay: Date): Date {
+  // 05:00 UTC in winter (EST), 04:00 UTC in summer (EDT): whichever reads 00:00 there.
+  for (const hours of [4, 5]) {
+    const at = new Date(utcDay.getTime() + hours * 3_600_000);
+    const local = new Intl.DateTimeFormat("en-US", {
+      timeZone: "America/New_York",
+      hour: "2-digit",
+      hourCycle: "h23",
+    }).format(at);
+    if (local === "00") return at;
+  }
+  throw new Error(`no New York midnight on ${utcDay.toISOString()}`);
+}
+
+async function rankTop10(
+  store: SqlMetricsStore,
+  tenantId: string,
+  from: Date,
+  to: Date,
+): Promise<{ params: string; rows: number }> {
+  const rows = await store.rank({ tenantId, from, to }, {
+    groupBy: "campaign",
+    metric: "roas",
+    order: "desc",
+    limit: 10,
+  });
+  return { params: `${from.toISOString()}..${to.toISOString()}`, rows: rows.length };
+}
+
 export function queryCases(spec: ScaleSpec): QueryCase[] {
   const start = Date.parse(`${spec.start}T00:00:00Z`);
   const day = (n: number) => new Date(start + n * DAY_MS);
@@ -149,8 +179,7 @@ export function queryCases(spec: ScaleSpec): QueryCase[] {
     },
     {
       name: "top10_roas_quarter",
-      label: "extra: top 10 campaigns by ROAS, a quarter",
-      extra: true,
+      label: "top 10 campaigns by ROAS, a quarter",
       async run(store, random) {
         const q = pickInt(random, 0, quarters - 1);
         const from = monthStart(3 * q);
@@ -166,8 +195,7 @@ export function queryCases(spec: ScaleSpec): QueryCase[] {
     },
     {
       name: "top10_roas_30d",
-      label: "extra: top 10 campaigns by ROAS, 30 days not month-aligned",
-      extra: true,
+      label: "top 10 campaigns by ROAS, 30 days not month-aligned",
       async run(store, random) {
         // Starts on the 10th..20th: no whole month inside, so no rollup can answer.
         const m = pickInt(random, 0, Math.max(0, months - 2));
@@ -180,6 +208,34 @@ export function queryCases(spec: ScaleSpec): QueryCase[] {
           limit: 10,
         });
         return { params: `${iso(from)}..${iso(to)}`, rows: rows.length };
+      },
+    },
+    {
+      name: "top10_roas_last_30d",
+      label: "top 10 campaigns by ROAS, the last 30 days (whole UTC days)",
+      async run(store, random) {
+        // "Last 30 days" of a dashboard: ends at a day boundary, any day of the month.
+        const end = pickInt(random, 30, spec.days);
+        return await rankTop10(store, tenantId, day(end - 30), day(end));
+      },
+    },
+    {
+      name: "top10_roas_last_7d",
+      label: "top 10 campaigns by ROAS, the last 7 days (whole UTC days)",
+      async run(store, random) {
+        const end = pickInt(random, 7, spec.days);
+        return await rankTop10(store, tenantId, day(end - 7), day(end));
+      },
+    },
+    {
+      name: "top10_roas_45d_new_york",
+      label: "top 10 campaigns by ROAS, 45 days in America/New_York (arbitrary start)",
+      async run(store, random) {
+        // New York midnights are 04:00 or 05:00 UTC: every range has hours at both edges.
+        const s = pickInt(random, 1, Math.max(1, spec.days - 46));
+        const from = newYorkMidnight(day(s));
+        const to = newYorkMidnight(day(s + 45));
+        return await rankTop10(store, tenantId, from, to);
       },
     },
     {
