@@ -7,10 +7,12 @@ import init from "./001_init.sql" with { type: "text" };
 import ingest from "./002_ingest.sql" with { type: "text" };
 import hourlyRollup from "./003_hourly_rollup.sql" with { type: "text" };
 import fxRates from "./004_fx_rates.sql" with { type: "text" };
+import campaignDaily from "./005_campaign_daily.sql" with { type: "text" };
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "init", sql: init },
   { version: 2, name: "ingest", sql: ingest },
   { version: 3, name: "hourly rollup", sql: hourlyRollup },
   { version: 4, name: "fx rates", sql: fxRates },
+  { version: 5, name: "campaign daily rollup", sql: campaignDaily },
 ];

@@ -37,6 +37,7 @@ import {
   type UpsertResult,
 } from "./metrics_store.ts";
 import { type MetricRow, type Platform, validateRows } from "../schema.ts";
+import { zoneBuckets } from "./range_plan.ts";
 import {
   asIs,
   isOneWholeMonth,
@@ -45,10 +46,11 @@ import {
   MEASURE_TEXT,
   metricSql,
   Params,
+  planBuckets,
+  planRange,
+  type RangeGrain,
   type RangePart,
   ROWS_PER_STATEMENT,
-  type Source,
-  splitRange,
   summed,
   SUMS_SELECT,
   unionOf,
@@ -110,7 +112,7 @@ export class SqlMetricsStore implements MetricsStore {
   async totals(selection: Selection): Promise<TotalsResult> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
-    const parts = this.partsFor(where, "platform_hourly");
+    const parts = this.partsFor(where, "platform");
     const rows = await this.db.query(
       `SELECT grouping(platform) AS overall, platform, currency, ${SUMS_SELECT}
        FROM (${unionOf(parts, where, params, "UTC")}) parts
@@ -133,11 +135,16 @@ export class SqlMetricsStore implements MetricsStore {
   ): Promise<SeriesRow[]> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
-    // Hours bucket into days of any zone whose offsets are whole hours; the others
-    // (India +5:30, Nepal +5:45, ...) read the raw rows.
-    const parts = isWholeHourZone(timeZone, where.from, where.to)
-      ? this.partsFor(where, "platform_hourly")
-      : [{ source: "raw" as const, from: where.from, to: where.to }];
+    // Hours bucket into days of any zone whose offsets are whole hours; in the others
+    // (India +5:30, Nepal +5:45, ...) each bucket is planned on its own: the whole UTC
+    // days and months inside it from the campaign rollups, its edges from raw rows.
+    let parts: RangePart[];
+    if (isWholeHourZone(timeZone, where.from, where.to)) {
+      parts = this.partsFor(where, "platform");
+    } else if (where.from && where.to && where.campaignIds.length === 0) {
+      const buckets = zoneBuckets(where.from, where.to, granularity, timeZone);
+      parts = planBuckets(buckets, { grain: "campaign" });
+    } else parts = [{ source: "raw", from: where.from, to: where.to }];
     const rows = await this.db.query(
       `SELECT to_char(date_trunc(${params.add(granularity)}, at), 'YYYY-MM-DD') AS bucket,
               currency, ${SUMS_SELECT}
@@ -152,7 +159,7 @@ export class SqlMetricsStore implements MetricsStore {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
     const byCampaign = options.groupBy === "campaign";
-    const parts = this.partsFor(where, byCampaign ? "campaign_monthly" : "platform_hourly");
+    const parts = this.partsFor(where, byCampaign ? "campaign" : "platform");
     const keys = byCampaign ? "platform, campaign_id, currency" : "platform, currency";
     const direction = options.order === "asc" ? "ASC" : "DESC";
     const limit = params.add(options.limit, "::int");
@@ -260,13 +267,9 @@ export class SqlMetricsStore implements MetricsStore {
     await this.db.close();
   }
 
-  /** With a campaign filter the raw rows are few and indexed; otherwise use the rollup. */
-  private partsFor(
-    where: z.output<typeof SelectionSchema>,
-    rollup: Exclude<Source, "raw">,
-  ): RangePart[] {
-    if (where.campaignIds.length > 0) return [{ source: "raw", from: where.from, to: where.to }];
-    return splitRange(where.from, where.to, rollup);
+  /** The planner's parts for this selection (a campaign filter: raw rows by primary key). */
+  private partsFor(where: z.output<typeof SelectionSchema>, grain: RangeGrain): RangePart[] {
+    return planRange(where.from, where.to, { grain, campaignFilter: where.campaignIds.length > 0 });
   }
 
   private async withLifetime(tenantId: string, rows: CampaignRow[]): Promise<CampaignSummary[]> {
