@@ -9,8 +9,9 @@
  *   at 04:00 or 05:00 UTC) from the raw rows;
  * - per platform: whole UTC hours from `platform_hourly` (one row per platform-hour is
  *   fewer rows than one per campaign-day), sub-hour edges from the raw rows;
- * - a campaign filter: the raw rows, found by primary key (campaign first), are fewer
- *   than any rollup's rows over the same range.
+ * - a campaign filter: whole months from `campaign_monthly` (indexed by campaign), the
+ *   rest from the raw rows, found by primary key (campaign first): fewer rows than the
+ *   daily rollup (day first) would scan to find a few campaigns.
  *
  * Series bucket in the query's zone: a rollup row may only serve a bucket it lies
  * inside, so `planBuckets` plans each bucket on its own (a daily row serves a weekly or
@@ -36,7 +37,7 @@ export type RangeGrain = "campaign" | "platform";
 
 export interface RangeShape {
   grain: RangeGrain;
-  /** A campaign filter: raw rows by primary key. */
+  /** A campaign filter: months from the monthly rollup, the rest raw by primary key. */
   campaignFilter?: boolean;
 }
 
@@ -95,9 +96,10 @@ export function planRange(
   to: Date | undefined,
   shape: RangeShape,
 ): RangePart[] {
-  if (shape.campaignFilter) return [{ source: "raw", from, to }];
   if (from && to && from.getTime() >= to.getTime()) return [{ source: "raw", from, to }];
-  const parts = shape.grain === "platform"
+  const parts = shape.campaignFilter
+    ? split(from, to, "campaign_monthly", floorUtcMonth, ceilUtcMonth, raw)
+    : shape.grain === "platform"
     ? split(from, to, "platform_hourly", floorHour, ceilHour, raw)
     : split(from, to, "campaign_monthly", floorUtcMonth, ceilUtcMonth, days);
   return parts.length ? parts : [{ source: "raw", from, to }];

@@ -242,22 +242,27 @@ export function partSql(
     if (part.to) filters.push(`${column} < ${params.add(value(part.to), cast)}`);
   };
   const instant = (date: Date) => date.toISOString();
+  const campaignFilter = () => {
+    if (where.campaignIds.length) {
+      filters.push(`campaign_id = ANY(${params.add(where.campaignIds)}::text[])`);
+    }
+  };
   // A labelled part (series) lies inside one bucket: its rows are placed at the bucket.
   const at = (local: string) => part.bucket ? `${params.add(part.bucket)}::timestamp` : local;
   switch (part.source) {
     case "raw":
-      if (where.campaignIds.length) {
-        filters.push(`campaign_id = ANY(${params.add(where.campaignIds)}::text[])`);
-      }
+      campaignFilter();
       bounds("ts", instant, "::timestamptz");
       return `SELECT platform, campaign_id, currency,
         ${at(`ts AT TIME ZONE ${params.add(timeZone)}`)} AS at, ${MEASURE_COLUMNS}
         FROM campaign_metrics WHERE ${filters.join(" AND ")}`;
     case "campaign_monthly":
+      campaignFilter();
       bounds("month", isoDate, "::date");
       return `SELECT platform, campaign_id, currency, ${at("month::timestamp")} AS at,
         ${MEASURE_COLUMNS} FROM campaign_monthly WHERE ${filters.join(" AND ")}`;
     case "campaign_daily":
+      campaignFilter();
       bounds("day", isoDate, "::date");
       return `SELECT platform, campaign_id, currency, ${at("day::timestamp")} AS at,
         ${MEASURE_COLUMNS} FROM campaign_daily WHERE ${filters.join(" AND ")}`;

@@ -138,12 +138,13 @@ export class SqlMetricsStore implements MetricsStore {
     // Hours bucket into days of any zone whose offsets are whole hours; in the others
     // (India +5:30, Nepal +5:45, ...) each bucket is planned on its own: the whole UTC
     // days and months inside it from the campaign rollups, its edges from raw rows.
+    const campaignFilter = where.campaignIds.length > 0;
     let parts: RangePart[];
-    if (isWholeHourZone(timeZone, where.from, where.to)) {
+    if (!campaignFilter && isWholeHourZone(timeZone, where.from, where.to)) {
       parts = this.partsFor(where, "platform");
-    } else if (where.from && where.to && where.campaignIds.length === 0) {
+    } else if (where.from && where.to) {
       const buckets = zoneBuckets(where.from, where.to, granularity, timeZone);
-      parts = planBuckets(buckets, { grain: "campaign" });
+      parts = planBuckets(buckets, { grain: "campaign", campaignFilter });
     } else parts = [{ source: "raw", from: where.from, to: where.to }];
     const rows = await this.db.query(
       `SELECT to_char(date_trunc(${params.add(granularity)}, at), 'YYYY-MM-DD') AS bucket,
@@ -163,6 +164,9 @@ export class SqlMetricsStore implements MetricsStore {
     const keys = byCampaign ? "platform, campaign_id, currency" : "platform, currency";
     const direction = options.order === "asc" ? "ASC" : "DESC";
     const limit = params.add(options.limit, "::int");
+    if (byCampaign && !isOneWholeMonth(parts) && where.campaignIds.length === 0) {
+      return await this.rankCampaigns(where, parts, options);
+    }
     const ranked = byCampaign && isOneWholeMonth(parts)
       // One month of the monthly rollup already holds one row per campaign and currency:
       // rank the rows themselves instead of grouping 20,000 single-row groups.
@@ -182,6 +186,53 @@ export class SqlMetricsStore implements MetricsStore {
          ORDER BY r.score ${direction} NULLS LAST, r.platform, r.currency`;
     const rows = await this.db.query(sql, params.values);
     return rows.map((row) => RankRowSchema.parse(row));
+  }
+
+  /**
+   * Campaigns over a range the monthly rollup alone does not answer: first the order,
+   * summing only the columns the metric needs over every campaign (the sums are most of
+   * the cost), then the full sums of the first `limit` only, read as a campaign filter
+   * (whole months from the monthly rollup, the rest by primary key). Same range, same
+   * filters, so the same exact sums as summing everything at once.
+   */
+  private async rankCampaigns(
+    where: z.output<typeof SelectionSchema>,
+    parts: RangePart[],
+    options: RankOptions,
+  ): Promise<RankRow[]> {
+    const keys = "platform, campaign_id, currency";
+    const direction = options.order === "asc" ? "ASC" : "DESC";
+    const params = new Params();
+    const order = await this.db.query<{ platform: string; campaign_id: string; currency: string }>(
+      `SELECT ${keys}, ${metricSql(options.metric, summed)} AS score
+       FROM (${unionOf(parts, where, params, "UTC")}) parts
+       GROUP BY ${keys}
+       ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${params.add(options.limit, "::int")}`,
+      params.values,
+    );
+    if (order.length === 0) return [];
+    const top = { ...where, campaignIds: [...new Set(order.map((row) => row.campaign_id))] };
+    const sumsParams = new Params();
+    const sums = await this.db.query(
+      `SELECT s.*, c.name AS campaign_name FROM (
+         SELECT ${keys}, ${SUMS_SELECT}
+         FROM (${unionOf(this.partsFor(top, "campaign"), top, sumsParams, "UTC")}) parts
+         GROUP BY ${keys}) s
+       LEFT JOIN campaigns c ON c.tenant_id = ${sumsParams.add(where.tenantId)}
+         AND c.platform = s.platform AND c.campaign_id = s.campaign_id`,
+      sumsParams.values,
+    );
+    const byKey = new Map(
+      sums.map((row) => {
+        const parsed = RankRowSchema.parse(row);
+        return [`${parsed.platform}/${parsed.campaign_id}/${parsed.currency}`, parsed];
+      }),
+    );
+    return order.map((row) => {
+      const found = byKey.get(`${row.platform}/${row.campaign_id}/${row.currency}`);
+      if (!found) throw new Error(`rank: no sums for ${row.platform}/${row.campaign_id}`);
+      return found;
+    });
   }
 
   async listCampaigns(query: CampaignQuery): Promise<CampaignPage> {

@@ -103,12 +103,16 @@ Deno.test("per platform: whole hours from the hourly rollup, sub-hour edges raw"
   assertTiles(parts, from, to);
 });
 
-Deno.test("a campaign filter reads raw rows by primary key", () => {
-  const parts = planRange(at("2025-01-01T00:00Z"), at("2025-04-01T00:00Z"), {
-    grain: "campaign",
-    campaignFilter: true,
-  });
-  assert.deepEqual(show(parts), ["raw 2025-01-01T00:00Z..2025-04-01T00:00Z"]);
+Deno.test("a campaign filter: whole months, the rest raw by primary key", () => {
+  const shape = { grain: "campaign", campaignFilter: true } as const;
+  const whole = planRange(at("2025-01-01T00:00Z"), at("2025-04-01T00:00Z"), shape);
+  assert.deepEqual(show(whole), ["campaign_monthly 2025-01-01T00:00Z..2025-04-01T00:00Z"]);
+  const ragged = planRange(at("2025-01-20T00:00Z"), at("2025-03-05T07:00Z"), shape);
+  assert.deepEqual(show(ragged), [
+    "raw 2025-01-20T00:00Z..2025-02-01T00:00Z",
+    "campaign_monthly 2025-02-01T00:00Z..2025-03-01T00:00Z",
+    "raw 2025-03-01T00:00Z..2025-03-05T07:00Z",
+  ]);
 });
 
 Deno.test("bucket labels and zone buckets (weeks start on Monday)", () => {

@@ -98,13 +98,16 @@ const SUMS = `sum(impressions)::text AS impressions, sum(clicks)::text AS clicks
 async function rawRows(
   driver: SqlDriver,
   keys: string,
-  where: { from?: Date; to?: Date; platforms?: string[] },
+  where: { from?: Date; to?: Date; platforms?: string[]; campaignIds?: string[] },
 ): Promise<Record<string, string>[]> {
   const params: unknown[] = [TENANT];
   const filters = ["tenant_id = $1"];
   if (where.from) filters.push(`ts >= $${params.push(where.from.toISOString())}::timestamptz`);
   if (where.to) filters.push(`ts < $${params.push(where.to.toISOString())}::timestamptz`);
   if (where.platforms?.length) filters.push(`platform = ANY($${params.push(where.platforms)})`);
+  if (where.campaignIds?.length) {
+    filters.push(`campaign_id = ANY($${params.push(where.campaignIds)})`);
+  }
   // Expressions name themselves ("... AS bucket"): the outer query groups by the names.
   const groups = keys.split(/,(?![^(]*\))/).map((key) => key.trim().split(/\s+AS\s+/).at(-1))
     .join(", ");
@@ -137,10 +140,13 @@ async function checkRange(
   const { from, to } = range(random);
   const zone = pick(random, ZONES);
   const platforms = random() < 0.3 ? [pick(random, PLATFORMS)] : [];
-  const where = { tenantId: TENANT, from, to, platforms };
+  const campaignIds = random() < 0.2
+    ? [`cmp-${int(random, 1, 6)}`, `cmp-${int(random, 1, 6)}`]
+    : [];
+  const where = { tenantId: TENANT, from, to, platforms, campaignIds };
   const context = `${label}: ${from?.toISOString() ?? "*"}..${to?.toISOString() ?? "*"} ${zone} ${
     platforms.join(",")
-  }`;
+  } ${campaignIds.join(",")}`;
 
   const totals = await store.totals(where);
   assert.deepEqual(
@@ -238,7 +244,7 @@ for (const engine of ENGINES) {
         }));
         await store.upsert(restated, { now });
         await store.upsert(restated.slice(0, 20), { now });
-        for (let i = 0; i < 60; i++) await checkRange(db, store, fx, random, `seed ${SEED} #${i}`);
+        for (let i = 0; i < 80; i++) await checkRange(db, store, fx, random, `seed ${SEED} #${i}`);
       } finally {
         await db.dispose();
       }
