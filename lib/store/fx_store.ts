@@ -326,7 +326,8 @@ export class SqlFxStore implements FxStore {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
     const targetParam = params.add(target);
-    const zone = params.add(timeZone);
+    // Added where used: a part list of daily rows only does not mention the zone.
+    const zone = () => params.add(timeZone);
     const f = `SELECT * FROM unnest(${params.add(factors.map((x) => x.currency))}::text[],
       ${params.add(factors.map((x) => x.day))}::date[],
       ${params.add(factors.map((x) => x.factor))}::numeric[]) AS f(currency, day, k)`;
@@ -350,7 +351,7 @@ export class SqlFxStore implements FxStore {
       if (where.platforms.length) {
         filters.push(`m.platform = ANY(${params.add(where.platforms)}::text[])`);
       }
-      other = `SELECT m.platform, m.campaign_id, m.currency, m.ts AT TIME ZONE ${zone} AS at,
+      other = `SELECT m.platform, m.campaign_id, m.currency, m.ts AT TIME ZONE ${zone()} AS at,
           m.impressions, m.clicks, m.conversions, m.cost, m.revenue
         FROM campaign_metrics m WHERE ${filters.join(" AND ")}`;
     } else {
@@ -378,7 +379,7 @@ export class SqlFxStore implements FxStore {
         if (where.currency) candidates.push(`currency = ${params.add(where.currency)}`);
         if (part.from) candidates.push(`month >= ${params.add(monthOf(part.from), "::date")}`);
         if (part.to) candidates.push(`month <= ${params.add(monthOf(part.to), "::date")}`);
-        return `SELECT m.platform, m.campaign_id, m.currency, m.ts AT TIME ZONE ${zone} AS at,
+        return `SELECT m.platform, m.campaign_id, m.currency, m.ts AT TIME ZONE ${zone()} AS at,
             m.impressions, m.clicks, m.conversions, m.cost, m.revenue
           FROM (SELECT DISTINCT platform, campaign_id FROM campaign_monthly
             WHERE ${candidates.join(" AND ")}) c
