@@ -37,7 +37,7 @@ import {
   type UpsertResult,
 } from "./metrics_store.ts";
 import { type MetricRow, type Platform, validateRows } from "../schema.ts";
-import { zoneBuckets } from "./range_plan.ts";
+import { floorHour, zoneBuckets } from "./range_plan.ts";
 import {
   asIs,
   isOneWholeMonth,
@@ -112,7 +112,7 @@ export class SqlMetricsStore implements MetricsStore {
   async totals(selection: Selection): Promise<TotalsResult> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
-    const parts = this.partsFor(where, "platform");
+    const parts = await this.withoutEmptyEdges(where, this.partsFor(where, "platform"));
     const rows = await this.db.query(
       `SELECT grouping(platform) AS overall, platform, currency, ${SUMS_SELECT}
        FROM (${unionOf(parts, where, params, "UTC")}) parts
@@ -146,6 +146,7 @@ export class SqlMetricsStore implements MetricsStore {
       const buckets = zoneBuckets(where.from, where.to, granularity, timeZone);
       parts = planBuckets(buckets, { grain: "campaign", campaignFilter });
     } else parts = [{ source: "raw", from: where.from, to: where.to }];
+    parts = await this.withoutEmptyEdges(where, parts);
     const rows = await this.db.query(
       `SELECT to_char(date_trunc(${params.add(granularity)}, at), 'YYYY-MM-DD') AS bucket,
               currency, ${SUMS_SELECT}
@@ -165,7 +166,7 @@ export class SqlMetricsStore implements MetricsStore {
     const direction = options.order === "asc" ? "ASC" : "DESC";
     const limit = params.add(options.limit, "::int");
     if (byCampaign && !isOneWholeMonth(parts) && where.campaignIds.length === 0) {
-      return await this.rankCampaigns(where, parts, options);
+      return await this.rankCampaigns(where, await this.withoutEmptyEdges(where, parts), options);
     }
     const ranked = byCampaign && isOneWholeMonth(parts)
       // One month of the monthly rollup already holds one row per campaign and currency:
@@ -316,6 +317,39 @@ export class SqlMetricsStore implements MetricsStore {
 
   async close(): Promise<void> {
     await this.db.close();
+  }
+
+  /**
+   * Drops raw edge parts whose hours hold no data (the hourly rollup says so exactly: a
+   * raw row with any non-zero measure is in its platform-hour): a range in New York
+   * ends at 04:00 or 05:00 UTC, and when nothing was recorded in those hours no scan of
+   * the raw rows is needed. With a campaign filter raw rows are read by primary key:
+   * kept as they are.
+   */
+  private async withoutEmptyEdges(
+    where: z.output<typeof SelectionSchema>,
+    parts: RangePart[],
+  ): Promise<RangePart[]> {
+    const edges = parts.filter((part) => part.source === "raw" && part.from && part.to);
+    if (where.campaignIds.length > 0 || edges.length === 0) return parts;
+    const params = new Params();
+    const filters = [`tenant_id = ${params.add(where.tenantId)}`];
+    if (where.platforms.length) {
+      filters.push(`platform = ANY(${params.add(where.platforms)}::text[])`);
+    }
+    if (where.currency) filters.push(`currency = ${params.add(where.currency)}`);
+    const probes = edges.map((part, i) =>
+      `EXISTS (SELECT 1 FROM platform_hourly WHERE ${filters.join(" AND ")}
+         AND hour >= ${params.add(floorHour(part.from!).toISOString(), "::timestamptz")}
+         AND hour < ${params.add(part.to!.toISOString(), "::timestamptz")}) AS e${i}`
+    );
+    const [found] = await this.db.query<Record<string, boolean>>(
+      `SELECT ${probes.join(", ")}`,
+      params.values,
+    );
+    const empty = new Set(edges.filter((_, i) => found?.[`e${i}`] === false));
+    const kept = parts.filter((part) => !empty.has(part));
+    return kept.length > 0 ? kept : [parts[0]];
   }
 
   /** The planner's parts for this selection (a campaign filter: raw rows by primary key). */
