@@ -28,6 +28,12 @@ export interface RangePart {
   source: Source;
   from?: Date;
   to?: Date;
+  /**
+   * Raw parts inside one UTC day (the hours at the edges of a range of days): that day.
+   * Only the campaigns with a daily row that day can have rows there, so the raw rows
+   * are looked up by primary key for those (see partSql): no scan of a time range.
+   */
+  day?: string;
   /** Series only: the bucket (its first day in the query's zone) that every row of this part is in. */
   bucket?: string;
 }
@@ -87,8 +93,17 @@ function split(
 const raw = (from: Date | undefined, to: Date | undefined): RangePart[] =>
   before(from, to) ? [{ source: "raw", from, to }] : [];
 
+/** Raw rows within one UTC day, marked with it. */
+const rawInDay = (from: Date | undefined, to: Date | undefined): RangePart[] =>
+  raw(from, to).map((part) => {
+    if (!part.from || !part.to) return part;
+    const day = floorUtcDay(part.from);
+    if (part.to.getTime() > day.getTime() + DAY_MS) return part;
+    return { ...part, day: day.toISOString().slice(0, 10) };
+  });
+
 const days = (from: Date | undefined, to: Date | undefined) =>
-  split(from, to, "campaign_daily", floorUtcDay, ceilUtcDay, raw);
+  split(from, to, "campaign_daily", floorUtcDay, ceilUtcDay, rawInDay);
 
 /** The parts that answer [from, to) for a query of this shape (see the module header). */
 export function planRange(
@@ -120,8 +135,10 @@ export function planBuckets(
   // of a zone at UTC+0) its own label: such neighbours merge into one part.
   const merge = (part: RangePart) => {
     const last = parts.findLast((p) => p.source === part.source && !p.bucket);
-    if (last?.to && part.from && last.to.getTime() === part.from.getTime()) last.to = part.to;
-    else parts.push({ ...part });
+    if (last?.to && part.from && last.to.getTime() === part.from.getTime()) {
+      last.to = part.to;
+      delete last.day; // no longer inside one day
+    } else parts.push({ ...part });
   };
   for (const bucket of buckets) {
     for (const part of planRange(bucket.from, bucket.to, shape)) {

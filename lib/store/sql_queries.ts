@@ -253,6 +253,10 @@ export function partSql(
     case "raw":
       campaignFilter();
       bounds("ts", instant, "::timestamptz");
+      if (part.day && !where.campaignIds.length) {
+        const local = at(`m.ts AT TIME ZONE ${params.add(timeZone)}`);
+        return edgeSql(part.day, filters, params, local);
+      }
       return `SELECT platform, campaign_id, currency,
         ${at(`ts AT TIME ZONE ${params.add(timeZone)}`)} AS at, ${MEASURE_COLUMNS}
         FROM campaign_metrics WHERE ${filters.join(" AND ")}`;
@@ -272,4 +276,30 @@ export function partSql(
         ${at(`hour AT TIME ZONE ${params.add(timeZone)}`)} AS at, ${MEASURE_COLUMNS}
         FROM platform_hourly WHERE ${filters.join(" AND ")}`;
   }
+}
+
+/**
+ * Raw rows of a few hours inside one UTC day, by primary key: only the series (platform,
+ * campaign, account) with a daily row that day can have rows with any measure there (a
+ * raw row with all-zero measures is left out, as every rollup leaves it out). A time
+ * range scan would read every row whose block range overlaps (BRIN), which is all of
+ * them when rows were not written in time order.
+ */
+function edgeSql(
+  day: string,
+  filters: readonly string[],
+  params: Params,
+  at: string,
+): string {
+  // filters: tenant first, then platform/currency/campaign/time filters on bare columns.
+  const scoped = filters.map((filter) => `m.${filter}`);
+  const series = filters.filter((filter) => !filter.startsWith("ts "));
+  return `SELECT m.platform, m.campaign_id, m.currency, ${at} AS at, ${
+    MEASURE_COLUMNS.split(", ").map((c) => `m.${c}`).join(", ")
+  }
+    FROM (SELECT DISTINCT platform, campaign_id, account_id FROM campaign_daily
+          WHERE ${series.join(" AND ")} AND day = ${params.add(day, "::date")}) s
+    CROSS JOIN LATERAL (SELECT * FROM campaign_metrics m WHERE ${scoped.join(" AND ")}
+      AND m.platform = s.platform AND m.campaign_id = s.campaign_id
+      AND m.account_id = s.account_id OFFSET 0) m`;
 }
