@@ -92,7 +92,7 @@ INSERT INTO campaign_daily (tenant_id, day, platform, account_id, campaign_id, c
   ${MEASURES})
 SELECT tenant_id, (ts AT TIME ZONE 'UTC')::date, platform, account_id, campaign_id, currency,
        ${SUMS}
-FROM campaign_metrics GROUP BY 1, 2, 3, 4, 5, 6 ${NONZERO}`,
+FROM campaign_metrics GROUP BY 1, 2, 3, 4, 5, 6 ${NONZERO} ORDER BY 1, 2, 3, 5, 4, 6`,
   platform_hourly: `
 INSERT INTO platform_hourly (tenant_id, hour, platform, currency, ${MEASURES})
 SELECT tenant_id, date_trunc('hour', ts), platform, currency, ${SUMS}
