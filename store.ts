@@ -68,6 +68,21 @@ export type {
   UpsertResult,
 } from "./lib/store/store_api.ts";
 
+// The bot, answering a prompt from the store in this process.
+export {
+  answerPromptWithStore,
+  type AnswerWithStoreOptions,
+  type StoreAnswer,
+} from "./lib/public/answer.ts";
+export type {
+  BotMetric,
+  CampaignRef,
+  DateRange,
+  GroupBy,
+  Intent,
+  ParsedQuery,
+} from "./lib/public/query.ts";
+
 // Campaign-name search in PostgreSQL with pgvector.
 export { PgVectorIndex, type PgVectorOptions } from "./lib/bot/pg_vector.ts";
 export type { IndexItem, Match, VectorSearch } from "./lib/bot/vector_search.ts";
