@@ -1,6 +1,7 @@
 /** The benchmark's output: the stdout table, the target verdicts and the RESULTS.md summary. */
 import type { HttpResult, ScenarioResult } from "./http.ts";
 import type { IngestResult } from "./ingest.ts";
+import type { BackfillLatencyResult } from "./backfill_latency.ts";
 import type { CandidateResult, QueryResult } from "./queries.ts";
 
 export interface Machine {
@@ -38,6 +39,8 @@ export interface BenchResults {
   notes: string[];
   http: HttpResult | null;
   ingest: (IngestResult & { scaled_note?: string }) | null;
+  /** `main.ts serve` embedded: latency while its backfill writes, and idle. */
+  backfill_latency?: BackfillLatencyResult | null;
   queries: {
     scale: {
       tenant: string;
@@ -272,6 +275,16 @@ export function verdicts(results: BenchResults): TargetVerdict[] {
         } ${unit})`,
     });
   };
+  const backfill = results.backfill_latency;
+  if (backfill) {
+    atMost("/healthz p99 during the embedded backfill", 100, backfill.during.healthz.p99_ms, "ms");
+    atMost(
+      "cached insights p99 during the embedded backfill",
+      50,
+      backfill.during.cached_insights.p99_ms,
+      "ms",
+    );
+  }
   const row = (name: string, server: string) =>
     results.http?.rows.find((r) => r.name === name && r.server === server && r.available);
   if (results.http) {
