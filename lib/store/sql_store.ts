@@ -104,6 +104,26 @@ async function validateInSlices(
   return { rows, rejected };
 }
 
+/**
+ * The filters of one whole month of `campaign_monthly` (the month as an equality), as
+ * the monthly part of `unionOf` filters it.
+ */
+function oneMonthFilters(
+  where: z.output<typeof SelectionSchema>,
+  month: Date,
+  params: Params,
+): string {
+  const filters = [
+    `tenant_id = ${params.add(where.tenantId)}`,
+    `month = ${params.add(month.toISOString().slice(0, 10), "::date")}`,
+  ];
+  if (where.platforms.length) {
+    filters.push(`platform = ANY(${params.add(where.platforms)}::text[])`);
+  }
+  if (where.currency) filters.push(`currency = ${params.add(where.currency)}`);
+  return filters.join(" AND ");
+}
+
 export class SqlMetricsStore implements MetricsStore {
   constructor(private readonly db: SqlDriver) {}
 
@@ -185,10 +205,14 @@ export class SqlMetricsStore implements MetricsStore {
     const limit = params.add(options.limit, "::int");
     const ranked = byCampaign && isOneWholeMonth(parts)
       // One month of the monthly rollup already holds one row per campaign and currency:
-      // rank the rows themselves instead of grouping 20,000 single-row groups.
-      ? `SELECT ${keys}, ${MEASURE_TEXT}, ${metricSql(options.metric, asIs)} AS score
-        FROM (${unionOf(parts, where, params, "UTC")}) parts
-        ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${limit}`
+      // rank the rows themselves instead of grouping 20,000 single-row groups. With
+      // `month =` the ROAS index (sql/006) hands over the top rows in order; measures
+      // become text for those rows only.
+      ? `SELECT ${keys}, ${MEASURE_TEXT}, score FROM (
+          SELECT ${keys}, impressions, clicks, conversions, cost, revenue,
+                 ${metricSql(options.metric, asIs)} AS score
+          FROM campaign_monthly WHERE ${oneMonthFilters(where, parts[0].from!, params)}
+          ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${limit}) top`
       : `SELECT ${keys}, ${SUMS_SELECT}, ${metricSql(options.metric, summed)} AS score
         FROM (${unionOf(parts, where, params, "UTC")}) parts
         GROUP BY ${keys}
