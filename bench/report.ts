@@ -2,6 +2,7 @@
 import type { HttpResult, ScenarioResult } from "./http.ts";
 import type { IngestResult } from "./ingest.ts";
 import type { BackfillLatencyResult } from "./backfill_latency.ts";
+import type { ImportBenchResult } from "./import.ts";
 import type { CandidateResult, QueryResult } from "./queries.ts";
 
 export interface Machine {
@@ -41,6 +42,8 @@ export interface BenchResults {
   ingest: (IngestResult & { scaled_note?: string }) | null;
   /** `main.ts serve` embedded: latency while its backfill writes, and idle. */
   backfill_latency?: BackfillLatencyResult | null;
+  /** `main.ts import` of a CSV file vs COPY of the same file (PostgreSQL). */
+  import?: ImportBenchResult | null;
   queries: {
     scale: {
       tenant: string;
@@ -284,6 +287,9 @@ export function verdicts(results: BenchResults): TargetVerdict[] {
       backfill.during.cached_insights.p99_ms,
       "ms",
     );
+  }
+  if (results.import) {
+    atLeast("import (CSV file), share of COPY rows/s", 50, results.import.ratio_to_copy * 100, "%");
   }
   const row = (name: string, server: string) =>
     results.http?.rows.find((r) => r.name === name && r.server === server && r.available);
