@@ -95,7 +95,7 @@ export async function runBackfillLatency(options: {
   let startedAt = 0;
   let finishedAt = 0;
   let accepted: number | null = null;
-  const readLines = async (stream: ReadableStream<Uint8Array>) => {
+  const readLines = async (stream: ReadableStream<Uint8Array<ArrayBuffer>>) => {
     let buffer = "";
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
       buffer += chunk;

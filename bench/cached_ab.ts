@@ -48,7 +48,16 @@ const scenarios: Scenario[] = [
     connections: plan.http.connections,
   },
 ];
-const results: Record<string, { ratio: number[]; p99: number[]; rps: number[] }> = {};
+/** The server process's CPU seconds so far (user + system, from /proc). */
+function cpuSeconds(pid: number): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const results: Record<
+  string,
+  { ratio: number[]; p99: number[]; rps: number[]; cpuUs: number[] }
+> = {};
 for (let r = 0; r < rounds; r++) {
   for (const version of versions) {
     const env = {
@@ -58,9 +67,15 @@ for (let r = 0; r < rounds; r++) {
     const server = await startServer(version.name, env, { server: version.server });
     try {
       const baseline = await runScenario(server, scenarios[0], plan.http);
+      const cpuBefore = cpuSeconds(server.pid);
       const cached = await runScenario(server, scenarios[1], plan.http);
+      // Server CPU per cached request (warm-up included at the measured rate): far less
+      // sensitive than req/s to what else runs on the machine.
+      const served = cached.rps! * (plan.http.durationS + plan.http.warmupS);
+      const cpuUs = (cpuSeconds(server.pid) - cpuBefore) / served * 1e6;
       const ratio = cached.rps! / baseline.rps!;
-      const entry = results[version.name] ??= { ratio: [], p99: [], rps: [] };
+      const entry = results[version.name] ??= { ratio: [], p99: [], rps: [], cpuUs: [] };
+      entry.cpuUs.push(cpuUs);
       entry.ratio.push(ratio);
       entry.p99.push(cached.p99_ms!);
       entry.rps.push(cached.rps!);
@@ -68,7 +83,8 @@ for (let r = 0; r < rounds; r++) {
         `round ${r + 1} ${
           version.name.padEnd(16)
         } baseline ${baseline.rps} req/s, cached ${cached.rps} ` +
-          `req/s (${round(ratio * 100, 1)}%), p50 ${cached.p50_ms} ms, p99 ${cached.p99_ms} ms`,
+          `req/s (${round(ratio * 100, 1)}%), p50 ${cached.p50_ms} ms, p99 ${cached.p99_ms} ms, ` +
+          `server CPU ${round(cpuUs, 1)} µs/request`,
       );
     } finally {
       await server.stop();
@@ -79,6 +95,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 for (const [name, entry] of Object.entries(results)) {
   console.log(
     `${name.padEnd(16)} median share ${round(median(entry.ratio) * 100, 1)}% of baseline, ` +
-      `cached ${round(median(entry.rps), 0)} req/s, p99 ${round(median(entry.p99), 2)} ms`,
+      `cached ${round(median(entry.rps), 0)} req/s, p99 ${round(median(entry.p99), 2)} ms, ` +
+      `server CPU ${round(median(entry.cpuUs), 1)} µs/request`,
   );
 }

@@ -28,7 +28,7 @@ export interface ImportSummary {
 }
 
 /** Lines of a text stream (LF or CRLF), without their line breaks. */
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+async function* lines(stream: ReadableStream<Uint8Array<ArrayBuffer>>): AsyncGenerator<string> {
   let buffer = "";
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     buffer += chunk;
@@ -82,7 +82,7 @@ export function csvFields(text: string): string[] | undefined {
  * passed on as its text so that validation rejects and dead-letters it like any row.
  */
 export async function* fileRows(
-  stream: ReadableStream<Uint8Array>,
+  stream: ReadableStream<Uint8Array<ArrayBuffer>>,
   format: "csv" | "ndjson",
 ): AsyncGenerator<unknown> {
   let header: string[] | undefined;
