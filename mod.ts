@@ -1,28 +1,36 @@
 /**
- * Campaign Analytics as a library: metric math, the prompt parser, TF-IDF
- * embeddings and vector search, and the storage and cache adapters. Everything here
- * is web-standard TypeScript (no Deno-only APIs, no file or socket I/O of its own),
- * so it runs on Deno, Node, Bun and edge runtimes; drivers (PGlite, postgres.js,
- * Redis clients) are created by the caller and passed in.
+ * Campaign Analytics as a library, the pure parts: the metric-row schema, KPI math
+ * (ratios of sums, exact money), exact decimals, calendar dates, exchange-rate parsing,
+ * the prompt parser and TF-IDF search. Web-standard TypeScript with no I/O of its own:
+ * it runs on Deno, Node, Bun and edge runtimes (tested on Deno and Node 20).
+ *
+ * The store (PGlite or PostgreSQL) is in `@campaign-analytics/core/store`, the cache
+ * (memory, Redis, Upstash) in `@campaign-analytics/core/cache`.
+ *
+ * @example Compute KPIs from sums
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { computeMetrics } from "@campaign-analytics/core";
+ *
+ * const kpis = computeMetrics({
+ *   impressions: 1000, clicks: 25, conversions: 2, cost: "50.00", revenue: "200.00",
+ * });
+ * assert.deepEqual(kpis, { ctr: 0.025, roas: 4, cpa: 25, cpc: 2, cpm: 50, cvr: 0.08 });
+ * ```
  *
  * @module
  */
 
 // The unified row and shared vocabulary.
 export {
-  CampaignInfoSchema,
-  CurrencySchema,
-  GranularitySchema,
+  METRIC_NAMES,
   type MetricName,
-  MetricNameSchema,
   type MetricRow,
   type MetricRowInput,
-  MetricRowSchema,
   type Platform,
   PLATFORM_ALIASES,
   platformFromAlias,
   PLATFORMS,
-  PlatformSchema,
   type RowRejection,
   validateRows,
 } from "./lib/schema.ts";
@@ -31,9 +39,12 @@ export {
 export {
   combineSums,
   computeMetrics,
+  type CurrencyReport,
   type MeasureSums,
+  type MeasureSumsText,
   minorUnitDigits,
   presentTotals,
+  type Quantity,
   ratio,
   type Ratios,
   reportCurrencies,
@@ -42,6 +53,7 @@ export {
 } from "./lib/kpi.ts";
 export {
   compareDecimals,
+  type Decimal,
   normalizeDecimal,
   parseDecimal,
   roundDecimal,
@@ -50,69 +62,32 @@ export {
 } from "./lib/decimal.ts";
 export { calendarDateIn, isCalendarDate, isValidTimeZone, startOfDayIn } from "./lib/dates.ts";
 
-// Exchange rates and exact conversion into a reporting currency at each day's rate.
-export {
-  type FxRate,
-  FxRateInputSchema,
-  parseEcbCsv,
-  type StoredFxRate,
-  validateRates,
-} from "./lib/fx/rates.ts";
-export {
-  Converter,
-  type FxInfo,
-  FxInfoSchema,
-  MAX_RATE_AGE_DAYS,
-  MissingRateError,
-  RateBook,
-} from "./lib/fx/convert.ts";
-export { type FxStore, SqlFxStore } from "./lib/store/fx_store.ts";
+// Exchange rates: validated from JSON or the ECB's CSV layout.
+export { type FxRate, type ParsedRates, parseEcbCsv, validateRates } from "./lib/fx/rates.ts";
+export { MAX_RATE_AGE_DAYS, MissingRateError } from "./lib/fx/convert.ts";
 
-// The bot's language layer.
-export { type ParseOptions, parsePrompt } from "./lib/bot/parse/parse.ts";
-export { type ParsedQuery, ParsedQuerySchema } from "./lib/bot/query.ts";
-export { cosineSimilarity, type SparseVector, TfidfModel, tokenize } from "./lib/bot/embeddings.ts";
-export { type Match, VectorIndex, type VectorSearch } from "./lib/bot/vector_search.ts";
-export { CampaignResolver, resolveCampaignName } from "./lib/bot/resolve.ts";
-export { PgVectorIndex } from "./lib/bot/pg_vector.ts";
+// The bot's language layer: the prompt parser and TF-IDF similarity search.
 export {
-  type AnalyticsClient,
-  createHttpAnalyticsClient,
-  createInProcessAnalyticsClient,
-} from "./lib/bot/client.ts";
-export { type Answer, answerPrompt } from "./lib/bot/answer.ts";
-export { execute } from "./lib/bot/execute.ts";
-export { formatReply } from "./lib/bot/format.ts";
-export { verifySlackRequest } from "./lib/bot/slack.ts";
-
-// The API's answers.
+  type BotMetric,
+  type CampaignRef,
+  type DateRange,
+  type GroupBy,
+  type Intent,
+  type ParsedQuery,
+  type ParseOptions,
+  parsePrompt,
+} from "./lib/public/query.ts";
 export {
-  type CampaignInsights,
-  CampaignInsightsSchema,
-  type Insights,
-  InsightsSchema,
-} from "./lib/api.ts";
-
-// Storage: one SQL implementation over PGlite or postgres.js.
+  cosineSimilarity,
+  type SparseVector,
+  TfidfModel,
+  type TfidfOptions,
+  tokenize,
+  type TokenizerOptions,
+} from "./lib/bot/embeddings.ts";
 export {
-  pgliteDriver,
-  postgresDriver,
-  type SqlDriver,
-  type SqlExecutor,
-} from "./lib/store/driver.ts";
-export { migrate, type Migration } from "./lib/store/migrate.ts";
-export type {
-  CampaignSummary,
-  MetricsStore,
-  Selection,
-  SumsRow,
-} from "./lib/store/metrics_store.ts";
-export { SqlMetricsStore } from "./lib/store/sql_store.ts";
-export { IngestJournal } from "./lib/store/ingest_journal.ts";
-
-// Cache: versioned, never-stale read-through over memory, Redis or Upstash.
-export { type Cache, CachedReader } from "./lib/cache/cache.ts";
-export { MemoryCache } from "./lib/cache/memory.ts";
-export { redisCache } from "./lib/cache/redis.ts";
-export { createUpstashClient, upstashCache } from "./lib/cache/upstash.ts";
-export { cacheSettingsFromEnv } from "./lib/cache/settings.ts";
+  type IndexItem,
+  type Match,
+  VectorIndex,
+  type VectorSearch,
+} from "./lib/bot/vector_search.ts";

@@ -349,6 +349,8 @@ export interface HttpPlan {
   adjacentBaselineS: number;
   campaignPath: string;
   platformPath: string;
+  /** The dashboard's default: /insights over the last 30 days (optional in older plans). */
+  last30Path?: string;
   prompt: string;
 }
 
@@ -394,6 +396,15 @@ function scenarios(plan: HttpPlan, c: number): Scenario[] {
       auth: true,
       connections: c,
     },
+    ...(plan.last30Path
+      ? [{
+        name: "insights_last_30d",
+        label: "GET /insights, the last 30 days (dashboard default)",
+        path: plan.last30Path,
+        auth: true,
+        connections: c,
+      }]
+      : []),
     {
       name: "prompt",
       label: "POST /prompt",

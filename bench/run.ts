@@ -208,6 +208,9 @@ export function makePlan(args: string[]): Plan {
       platformPath: `/insights?group_by=platform&from=${isoDay(quarterFrom)}&to=${
         isoDay(quarterTo)
       }`,
+      last30Path: `/insights?from=${isoDay(startMs + (days - 30) * DAY_MS)}&to=${
+        isoDay(startMs + (days - 1) * DAY_MS)
+      }`,
       prompt: "What's the ROAS for my latest Google campaign?",
     },
     serverLogLevel: Deno.env.get("BENCH_SERVER_LOG_LEVEL")?.trim() || "info",

@@ -87,6 +87,12 @@ INSERT INTO campaign_monthly (tenant_id, month, platform, campaign_id, currency,
 SELECT tenant_id, date_trunc('month', ts AT TIME ZONE 'UTC')::date, platform, campaign_id,
        currency, ${SUMS}
 FROM campaign_metrics GROUP BY 1, 2, 3, 4, 5 ${NONZERO}`,
+  campaign_daily: `
+INSERT INTO campaign_daily (tenant_id, day, platform, account_id, campaign_id, currency,
+  ${MEASURES})
+SELECT tenant_id, (ts AT TIME ZONE 'UTC')::date, platform, account_id, campaign_id, currency,
+       ${SUMS}
+FROM campaign_metrics GROUP BY 1, 2, 3, 4, 5, 6 ${NONZERO} ORDER BY 1, 2, 3, 5, 4, 6`,
   platform_hourly: `
 INSERT INTO platform_hourly (tenant_id, hour, platform, currency, ${MEASURES})
 SELECT tenant_id, date_trunc('hour', ts), platform, currency, ${SUMS}

@@ -29,6 +29,7 @@ import {
   TimeZoneParam,
 } from "./params.ts";
 import { MAX_PROMPT_CHARACTERS, PromptResponseSchema } from "./prompt.ts";
+import { ConversationIdSchema } from "../lib/bot/conversation.ts";
 
 /** One request to the REST API as the caller (path with query string, relative to the root). */
 export type ApiRequest = (
@@ -191,6 +192,7 @@ function buildAskSchemas() {
       prompt: z.string().min(1).max(MAX_PROMPT_CHARACTERS).describe(
         "A question in English, e.g. 'CTR of the Spring Sale campaign on Google last week'",
       ),
+      conversation_id: ConversationIdSchema.optional(),
     }),
     output: truncatable(PromptResponseSchema),
   };
@@ -398,12 +400,16 @@ export function createMcpServer(api: ApiRequest, options: McpServerOptions): Mcp
     description: "Answers a question about the campaigns in words (POST /prompt), e.g. " +
       "'spend on meta last month' or 'top 3 campaigns by ROAS this year'. The reply states " +
       "its period and platforms; structuredContent has the parsed query and the API answers " +
-      "the reply was built from. Prefer the other tools when you know the exact arguments.",
+      "the reply was built from. Send the answer's conversation_id back to ask a follow-up " +
+      "('and for Google?'). Prefer the other tools when you know the exact arguments.",
     inputSchema: askToolSchemas().input,
     outputSchema: askToolSchemas().output,
     annotations: READ_ONLY,
-  }, async ({ prompt }) => {
-    const response = await api("/prompt", { method: "POST", body: JSON.stringify({ prompt }) });
+  }, async ({ prompt, conversation_id }) => {
+    const response = await api("/prompt", {
+      method: "POST",
+      body: JSON.stringify({ prompt, conversation_id }),
+    });
     if (!response.ok) return await failureFrom(response);
     const answer = PromptResponseSchema.parse(await response.json());
     return success(answer, answer.reply);

@@ -18,7 +18,14 @@ import {
   createInProcessAnalyticsClient,
 } from "../lib/bot/client.ts";
 import { type Answer, answerPrompt } from "../lib/bot/answer.ts";
-import { ParsedQuerySchema } from "../lib/bot/query.ts";
+import {
+  ConversationIdSchema,
+  type ConversationStore,
+  inConversation,
+  memoryConversationStore,
+  newConversationId,
+} from "../lib/bot/conversation.ts";
+import { type ParsedQuery, ParsedQuerySchema } from "../lib/bot/query.ts";
 import { calendarDateIn } from "../lib/dates.ts";
 import { toHex } from "../lib/encoding.ts";
 import { type AppExtension, createApp } from "./app_factory.ts";
@@ -51,7 +58,9 @@ export const PromptRequestSchema = z.object({
     .transform((text) => text.trim())
     .meta({ minLength: 1, maxLength: MAX_PROMPT_CHARACTERS })
     .describe("The question, in words (at most 1000 characters)"),
+  conversation_id: ConversationIdSchema.optional(),
 });
+export type PromptRequest = z.infer<typeof PromptRequestSchema>;
 
 export const PromptResponseSchema = z.object({
   reply: z.string().describe("The answer in words; every number in it comes from `data`"),
@@ -59,14 +68,20 @@ export const PromptResponseSchema = z.object({
   data: z.record(z.string(), z.unknown()).describe(
     "The API answers the reply is built from (`kind` says which), plus `requests` made",
   ),
+  view_url: z.string().nullable().describe(
+    "The dashboard selection showing the same numbers (null when the answer has none)",
+  ),
+  conversation_id: ConversationIdSchema.describe(
+    "Send it back with the next prompt to ask a follow-up ('and for Meta?'); kept 30 minutes",
+  ),
 });
 
 /**
- * Reads `{"prompt": "..."}` through PromptRequestSchema; anything else is a 400 naming
- * `prompt`: a body that is not JSON, no prompt, a non-string, a blank one or one over
- * 1000 characters.
+ * Reads `{"prompt": "...", "conversation_id"?: "..."}` through PromptRequestSchema;
+ * anything else is a 400 naming the field: a body that is not JSON, no prompt, a
+ * non-string, a blank one or one over 1000 characters, a malformed conversation id.
  */
-export async function readPrompt(c: Context): Promise<string> {
+export async function readPrompt(c: Context): Promise<PromptRequest> {
   let body: unknown;
   try {
     body = JSON.parse(await c.req.text());
@@ -74,10 +89,11 @@ export async function readPrompt(c: Context): Promise<string> {
     throw new BadRequest("prompt", 'body is not valid JSON: send {"prompt": "your question"}');
   }
   const parsed = PromptRequestSchema.safeParse(body);
-  if (parsed.success) return parsed.data.prompt;
+  if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
+  const field = issue.path[0] === "conversation_id" ? "conversation_id" : "prompt";
   // An issue about the body itself (an array, a string, null) means the prompt is missing.
-  throw new BadRequest("prompt", issue.path.length ? issue.message : PROMPT_REQUIRED);
+  throw new BadRequest(field, issue.path.length ? issue.message : PROMPT_REQUIRED);
 }
 
 /** The bearer token of a request (the auth middleware has already checked its form). */
@@ -111,48 +127,73 @@ class UncachedAnswer extends Error {
 export interface PromptExtensionOptions {
   /** Shared catalog index cache (one is made when absent). */
   catalogCache?: CatalogIndexCache;
+  /** Where conversations are kept (this process's memory when absent). */
+  conversations?: ConversationStore;
 }
 
 /** `POST /prompt` on the API app: the bot asks the same app, with the caller's token. */
 export function promptExtension(options: PromptExtensionOptions = {}): AppExtension {
   const catalogCache = options.catalogCache ?? new CatalogIndexCache();
+  const conversations = options.conversations ?? memoryConversationStore();
   return {
     register(app: Hono<AppEnv>, deps: AppDeps) {
       app.post("/prompt", requireScope<AppEnv>("insights:read"), async (c) => {
-        const prompt = await readPrompt(c);
+        const request = await readPrompt(c);
+        const tenant = c.get("principal").tenant;
+        const conversationId = request.conversation_id ?? newConversationId();
         const client = createInProcessAnalyticsClient({
           request: (request) => Promise.resolve(app.request(request)),
           // A dashboard caller has a session cookie, not a token: the bot reads with it.
           token: bearerToken(c) ?? sessionToken(c) ?? "",
-          tenant: c.get("principal").tenant,
+          tenant,
           catalogCache,
         });
         const now = deps.clock();
-        // The same question on the same day over the same data has the same answer: it
-        // is cached like any API answer (per tenant and data version, so never stale).
-        // Answers about an unavailable API are not cached.
-        const key = `prompt|${calendarDateIn(now, deps.defaultTimeZone)}|${
-          normalizePrompt(prompt)
-        }`;
-        try {
-          const body = await deps.cache.readJson(c.get("principal").tenant, key, async () => {
-            const answer: Answer = await answerPrompt(prompt, {
-              client,
-              now,
-              timeZone: deps.defaultTimeZone,
-            });
-            if (answer.data.kind === "error") throw new UncachedAnswer(answer);
-            return answer;
-          });
-          return c.body(body, 200, { "Content-Type": "application/json" });
-        } catch (error) {
-          if (error instanceof UncachedAnswer) return c.json(error.answer);
-          throw error;
-        }
+        const answer = await inConversation(
+          conversations,
+          tenant,
+          conversationId,
+          (previous) => cachedAnswer(deps, tenant, request.prompt, previous, now, client),
+        );
+        return c.json({ ...answer, conversation_id: conversationId });
       });
     },
     operations: [PROMPT_OPERATION],
   };
+}
+
+/**
+ * The same question on the same day, after the same previous question, over the same
+ * data has the same answer: it is cached like any API answer (per tenant and data
+ * version, so never stale). Answers about an unavailable API are not cached.
+ */
+async function cachedAnswer(
+  deps: AppDeps,
+  tenant: string,
+  prompt: string,
+  previous: ParsedQuery | null,
+  now: Date,
+  client: AnalyticsClient,
+): Promise<Answer> {
+  const key = `prompt|${calendarDateIn(now, deps.defaultTimeZone)}|${
+    previous ? JSON.stringify(previous) : ""
+  }|${normalizePrompt(prompt)}`;
+  try {
+    const body = await deps.cache.readJson(tenant, key, async () => {
+      const answer = await answerPrompt(prompt, {
+        client,
+        now,
+        timeZone: deps.defaultTimeZone,
+        previous,
+      });
+      if (answer.data.kind === "error") throw new UncachedAnswer(answer);
+      return answer;
+    });
+    return JSON.parse(body) as Answer;
+  } catch (error) {
+    if (error instanceof UncachedAnswer) return error.answer;
+    throw error;
+  }
 }
 
 /** Clients that act as a tenant without a user token (see the module comment). */

@@ -11,10 +11,16 @@ import type { Context, Hono } from "hono";
 import { z } from "zod";
 import type { AnalyticsClient, CatalogIndexCache } from "../lib/bot/client.ts";
 import { answerPrompt } from "../lib/bot/answer.ts";
+import {
+  type ConversationStore,
+  inConversation,
+  memoryConversationStore,
+} from "../lib/bot/conversation.ts";
 import { EXAMPLE_QUESTIONS } from "../lib/bot/format.ts";
 import {
   isSlackResponseUrl,
   parseSlashCommand,
+  slackConversationId,
   type SlackMessage,
   slackReply,
   verifySlackRequest,
@@ -41,6 +47,8 @@ export interface SlackCommandDeps {
   ackAfterMs?: number;
   /** Posts a delayed answer (default: fetch POST of the JSON). */
   postResponse?: (url: string, message: SlackMessage) => Promise<void>;
+  /** Where each thread's last question is kept, for follow-ups (memory when absent). */
+  conversations?: ConversationStore;
 }
 
 const SIGNATURE_ERRORS = {
@@ -73,6 +81,7 @@ async function defaultPost(url: string, message: SlackMessage): Promise<void> {
 
 /** The route's handler, shared by the API app and the standalone bot. */
 export function slackCommandHandler(deps: SlackCommandDeps) {
+  const conversations = deps.conversations ?? memoryConversationStore();
   return async (c: Context): Promise<Response> => {
     const raw = await c.req.text();
     const verification = await verifySlackRequest({
@@ -111,11 +120,13 @@ export function slackCommandHandler(deps: SlackCommandDeps) {
         slackReply("Sorry, I'm not set up to read analytics for this workspace yet."),
       );
     }
-    const answering = answerPrompt(text, {
-      client,
-      now: deps.clock(),
-      timeZone: deps.timeZone,
-    }).then((answer) => {
+    const answering = inConversation(
+      conversations,
+      tenant,
+      slackConversationId(command),
+      (previous) =>
+        answerPrompt(text, { client, now: deps.clock(), timeZone: deps.timeZone, previous }),
+    ).then((answer) => {
       deps.logger.info("slack command answered", {
         team: command.team_id,
         tenant,
@@ -173,6 +184,7 @@ export interface SlackExtensionOptions {
   catalogCache?: CatalogIndexCache;
   ackAfterMs?: number;
   postResponse?: (url: string, message: SlackMessage) => Promise<void>;
+  conversations?: ConversationStore;
 }
 
 /**
@@ -194,6 +206,7 @@ export function slackExtension(options: SlackExtensionOptions): AppExtension {
           logger: deps.logger,
           ackAfterMs: options.ackAfterMs,
           postResponse: options.postResponse,
+          conversations: options.conversations,
         }),
       );
     },

@@ -8,7 +8,18 @@ import { addDays, differenceInCalendarDays, format, isValid, parse } from "date-
 
 const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** True for a real calendar date (2024-02-29 yes, 2023-02-29 and 2024-02-30 no). */
+/**
+ * True for a real calendar date (2024-02-29 yes, 2023-02-29 and 2024-02-30 no).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isCalendarDate } from "@campaign-analytics/core";
+ *
+ * assert.equal(isCalendarDate("2024-02-29"), true);
+ * assert.equal(isCalendarDate("2023-02-29"), false);
+ * ```
+ */
 export function isCalendarDate(text: string): boolean {
   const match = CALENDAR_DATE.exec(text);
   if (!match) return false;
@@ -18,6 +29,18 @@ export function isCalendarDate(text: string): boolean {
     date.getUTCDate() === day;
 }
 
+/**
+ * Whether `zone` is an IANA time zone the runtime knows ("Europe/Paris", "UTC").
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isValidTimeZone } from "@campaign-analytics/core";
+ *
+ * assert.equal(isValidTimeZone("Europe/Paris"), true);
+ * assert.equal(isValidTimeZone("Mars/Olympus"), false);
+ * ```
+ */
 export function isValidTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
@@ -70,7 +93,19 @@ export function zoneOffsetMs(instant: Date, zone: string): number {
   return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
 }
 
-/** The calendar date of an instant in a zone. */
+/**
+ * The calendar date of an instant in a zone.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { calendarDateIn } from "@campaign-analytics/core";
+ *
+ * const instant = new Date("2024-05-01T02:00:00Z");
+ * assert.equal(calendarDateIn(instant, "UTC"), "2024-05-01");
+ * assert.equal(calendarDateIn(instant, "America/New_York"), "2024-04-30");
+ * ```
+ */
 export function calendarDateIn(instant: Date, zone = "UTC"): string {
   const wall = wallClock(instant, zone);
   return `${String(wall.year).padStart(4, "0")}-${String(wall.month).padStart(2, "0")}-${
@@ -78,7 +113,17 @@ export function calendarDateIn(instant: Date, zone = "UTC"): string {
   }`;
 }
 
-/** The instant a calendar day starts in a zone (midnight, or the first instant after a DST gap). */
+/**
+ * The instant a calendar day starts in a zone (midnight, or the first instant after a DST gap).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startOfDayIn } from "@campaign-analytics/core";
+ *
+ * assert.equal(startOfDayIn("2024-05-01", "Europe/Paris").toISOString(), "2024-04-30T22:00:00.000Z");
+ * ```
+ */
 export function startOfDayIn(date: string, zone = "UTC"): Date {
   const [year, month, day] = date.split("-").map(Number);
   const utcMidnight = Date.UTC(year, month - 1, day);

@@ -7,12 +7,25 @@
 
 /** A decimal as an integer `units` scaled by 10^-scale: 12.30 = { units: 1230n, scale: 2 }. */
 export interface Decimal {
+  /** The digits as an integer. */
   readonly units: bigint;
+  /** How many of them are fraction digits. */
   readonly scale: number;
 }
 
 const DECIMAL_TEXT = /^([+-])?(\d+)(?:\.(\d+))?$/;
 
+/**
+ * Parses decimal text ("-12.30") exactly; throws a RangeError on anything else.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseDecimal } from "@campaign-analytics/core";
+ *
+ * assert.deepEqual(parseDecimal("12.30"), { units: 1230n, scale: 2 });
+ * ```
+ */
 export function parseDecimal(text: string): Decimal {
   const match = DECIMAL_TEXT.exec(text.trim());
   if (!match) throw new RangeError(`not a decimal: "${text}"`);
@@ -33,7 +46,17 @@ function rescale(value: Decimal, scale: number): bigint {
   return value.units * 10n ** BigInt(scale - value.scale);
 }
 
-/** The exact sum of decimal strings, at the largest scale among them. */
+/**
+ * The exact sum of decimal strings, at the largest scale among them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sumDecimals } from "@campaign-analytics/core";
+ *
+ * assert.equal(sumDecimals(["0.1", "0.2"]), "0.3");
+ * ```
+ */
 export function sumDecimals(values: Iterable<string>): string {
   let units = 0n;
   let scale = 0;
@@ -48,7 +71,18 @@ export function sumDecimals(values: Iterable<string>): string {
   return decimalToString({ units, scale });
 }
 
-/** Rounds half away from zero to `scale` fraction digits ("2.345" → "2.35" at 2). */
+/**
+ * Rounds half away from zero to `scale` fraction digits ("2.345" → "2.35" at 2).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { roundDecimal } from "@campaign-analytics/core";
+ *
+ * assert.equal(roundDecimal("2.345", 2), "2.35");
+ * assert.equal(roundDecimal("2", 2), "2.00");
+ * ```
+ */
 export function roundDecimal(text: string, scale: number): string {
   const value = parseDecimal(text);
   if (value.scale <= scale) return decimalToString({ units: rescale(value, scale), scale });
@@ -59,7 +93,17 @@ export function roundDecimal(text: string, scale: number): string {
   return decimalToString({ units: value.units < 0n ? -rounded : rounded, scale });
 }
 
-/** Integer `units` of 10^-scale as a decimal string: (1234567n, 6) → "1.234567". */
+/**
+ * Integer `units` of 10^-scale as a decimal string: (1234567n, 6) → "1.234567".
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { unitsToDecimal } from "@campaign-analytics/core";
+ *
+ * assert.equal(unitsToDecimal(1230n, 2), "12.30");
+ * ```
+ */
 export function unitsToDecimal(units: bigint | string, scale: number): string {
   return decimalToString({ units: BigInt(units), scale });
 }
@@ -69,12 +113,34 @@ export function decimalToUnits(text: string, scale: number): bigint {
   return parseDecimal(roundDecimal(text, scale)).units;
 }
 
-/** Removes trailing fraction zeros: "12.500" → "12.5", "3.000" → "3". */
+/**
+ * Removes trailing fraction zeros: "12.500" → "12.5", "3.000" → "3".
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { normalizeDecimal } from "@campaign-analytics/core";
+ *
+ * assert.equal(normalizeDecimal("012.300"), "12.3");
+ * ```
+ */
 export function normalizeDecimal(text: string): string {
   const canonical = decimalToString(parseDecimal(text));
   return canonical.includes(".") ? canonical.replace(/\.?0+$/, "") : canonical;
 }
 
+/**
+ * Compares two decimal texts exactly: negative, zero or positive, like a sort comparator.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compareDecimals } from "@campaign-analytics/core";
+ *
+ * assert.ok(compareDecimals("10.5", "9.99") > 0);
+ * assert.equal(compareDecimals("1.0", "1"), 0);
+ * ```
+ */
 export function compareDecimals(a: string, b: string): number {
   const left = parseDecimal(a);
   const right = parseDecimal(b);

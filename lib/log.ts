@@ -4,10 +4,15 @@
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/** Structured logging: a message and fields per line. */
 export interface Logger {
+  /** Detail for debugging. */
   debug(message: string, fields?: Record<string, unknown>): void;
+  /** Normal operation. */
   info(message: string, fields?: Record<string, unknown>): void;
+  /** Something degraded but handled. */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** A failure. */
   error(message: string, fields?: Record<string, unknown>): void;
   /** A logger whose lines all carry `fields`. */
   child(fields: Record<string, unknown>): Logger;

@@ -7,11 +7,33 @@ import { z } from "zod";
 import { EARLIEST_DATE, EARLIEST_INSTANT, latestRowInstant, parseInstant } from "./dates.ts";
 import { numberToDecimalText } from "./decimal.ts";
 
+/**
+ * The ad platforms the system reads, by their canonical ids.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PLATFORMS } from "@campaign-analytics/core";
+ *
+ * assert.ok(PLATFORMS.includes("linkedin"));
+ * ```
+ */
 export const PLATFORMS = ["meta", "google", "linkedin", "tiktok"] as const;
 export const PlatformSchema = z.enum(PLATFORMS);
-export type Platform = z.infer<typeof PlatformSchema>;
+/** One of {@linkcode PLATFORMS}. */
+export type Platform = "meta" | "google" | "linkedin" | "tiktok";
 
-/** Names people use for the platforms, lower-cased; the canonical ids map to themselves. */
+/**
+ * Names people use for the platforms, lower-cased; the canonical ids map to themselves.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PLATFORM_ALIASES } from "@campaign-analytics/core";
+ *
+ * assert.equal(PLATFORM_ALIASES["facebook"], "meta");
+ * ```
+ */
 export const PLATFORM_ALIASES: Readonly<Record<string, Platform>> = {
   meta: "meta",
   facebook: "meta",
@@ -30,7 +52,18 @@ export const PLATFORM_ALIASES: Readonly<Record<string, Platform>> = {
   "tik tok": "tiktok",
 };
 
-/** Resolves a platform name or alias, case-insensitively; undefined when unknown. */
+/**
+ * Resolves a platform name or alias, case-insensitively; undefined when unknown.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { platformFromAlias } from "@campaign-analytics/core";
+ *
+ * assert.equal(platformFromAlias("Tik Tok"), "tiktok");
+ * assert.equal(platformFromAlias("myspace"), undefined);
+ * ```
+ */
 export function platformFromAlias(name: string): Platform | undefined {
   const key = name.trim().toLowerCase().replace(/[\s_-]+/g, " ");
   return PLATFORM_ALIASES[key] ?? PLATFORM_ALIASES[key.replace(/ /g, "")];
@@ -146,8 +179,72 @@ export const MetricRowSchema = z.object({
   currency: CurrencySchema,
   source: lineText().pipe(z.string().min(1).max(64)).default("api"),
 });
-export type MetricRowInput = z.input<typeof MetricRowSchema>;
-export type MetricRow = z.output<typeof MetricRowSchema>;
+/**
+ * A metric row as a source sends it, before validation: counts and money may be numbers
+ * or strings, the instant a Date or an RFC 3339 string, the platform any alias.
+ */
+export interface MetricRowInput {
+  /** The tenant the row belongs to; default "default". */
+  tenant_id?: string;
+  /** A platform id or alias ("google", "Facebook", "tik tok", ...). */
+  platform: string;
+  /** The ad account on the platform. */
+  account_id: string;
+  /** The campaign id on the platform. */
+  campaign_id: string;
+  /** The campaign's display name, when the source knows it. */
+  campaign_name?: string;
+  /** The campaign's status on the platform ("active", "paused", ...). */
+  campaign_status?: string;
+  /** Start of the time bucket the numbers cover (an hour or a day). */
+  ts: Date | string;
+  /** Times an ad was shown: a non-negative integer. */
+  impressions: number | string;
+  /** Clicks: a non-negative integer. */
+  clicks: number | string;
+  /** Conversions, possibly fractional: an exact decimal. */
+  conversions: string | number;
+  /** Money spent, in `currency`: an exact decimal. */
+  cost: string | number;
+  /** Conversion value, in `currency`: an exact decimal. */
+  revenue: string | number;
+  /** ISO 4217 code of the money fields. */
+  currency: string;
+  /** Where the row came from (a connector's name); default "api". */
+  source?: string;
+}
+
+/** A validated metric row: canonical platform, exact decimal strings, a Date instant. */
+export interface MetricRow {
+  /** The tenant the row belongs to. */
+  tenant_id: string;
+  /** The canonical platform id. */
+  platform: Platform;
+  /** The ad account on the platform. */
+  account_id: string;
+  /** The campaign id on the platform. */
+  campaign_id: string;
+  /** The campaign's display name, when the source knew it. */
+  campaign_name?: string;
+  /** The campaign's status on the platform. */
+  campaign_status?: string;
+  /** Start of the time bucket the numbers cover. */
+  ts: Date;
+  /** Times an ad was shown. */
+  impressions: number;
+  /** Clicks. */
+  clicks: number;
+  /** Conversions, as canonical decimal text ("1.5"). */
+  conversions: string;
+  /** Money spent, as canonical decimal text ("12.30"). */
+  cost: string;
+  /** Conversion value, as canonical decimal text. */
+  revenue: string;
+  /** ISO 4217 code of the money fields, upper case. */
+  currency: string;
+  /** Where the row came from. */
+  source: string;
+}
 
 /** What a batch write reports back: rows stored and rows refused with a reason each. */
 export const RowRejectionSchema = z.object({
@@ -155,7 +252,15 @@ export const RowRejectionSchema = z.object({
   field: z.string(),
   error: z.string(),
 });
-export type RowRejection = z.infer<typeof RowRejectionSchema>;
+/** A row a batch refused: where it was, which field, and why. */
+export interface RowRejection {
+  /** Position of the refused row in the batch. */
+  index: number;
+  /** The field at fault, or "row" for the row as a whole. */
+  field: string;
+  /** Why, in words. */
+  error: string;
+}
 
 /** What one row may hold at most: a flat object of scalars, nothing a parser chokes on. */
 export const ROW_LIMITS = { keys: 64, keyLength: 64, stringLength: 4096 } as const;
@@ -193,6 +298,22 @@ export function rowShapeProblem(item: unknown): { field: string; error: string }
 /**
  * Validates raw rows one by one; bad rows are reported, never thrown away silently.
  * `now` bounds timestamps from above (a year ahead at most); the real clock by default.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { validateRows } from "@campaign-analytics/core";
+ *
+ * const { rows, rejected } = validateRows([
+ *   { platform: "Facebook", account_id: "a", campaign_id: "c", ts: "2024-05-01T00:00:00Z",
+ *     impressions: 10, clicks: 1, conversions: 0, cost: 1.5, revenue: 0, currency: "usd" },
+ *   { platform: "google", account_id: "a", campaign_id: "c", ts: "yesterday" },
+ * ]);
+ * assert.equal(rows[0].platform, "meta");
+ * assert.equal(rows[0].cost, "1.5"); // exact decimal text
+ * assert.equal(rows[0].currency, "USD");
+ * assert.deepEqual(rejected.map((r) => [r.index, r.field]), [[1, "ts"]]);
+ * ```
  */
 export function validateRows(
   raw: readonly unknown[],
@@ -251,6 +372,29 @@ export type Granularity = z.infer<typeof GranularitySchema>;
 /** The additive measures; every ratio is derived from their sums. */
 export const MEASURES = ["impressions", "clicks", "conversions", "cost", "revenue"] as const;
 export const RATIOS = ["ctr", "roas", "cpa", "cpc", "cpm", "cvr"] as const;
+/**
+ * Every metric a question may ask about: the additive measures, then the ratios.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { METRIC_NAMES } from "@campaign-analytics/core";
+ *
+ * assert.deepEqual(METRIC_NAMES.slice(0, 2), ["impressions", "clicks"]);
+ * ```
+ */
 export const METRIC_NAMES = [...MEASURES, ...RATIOS] as const;
 export const MetricNameSchema = z.enum(METRIC_NAMES);
-export type MetricName = z.infer<typeof MetricNameSchema>;
+/** One of {@linkcode METRIC_NAMES}. */
+export type MetricName =
+  | "impressions"
+  | "clicks"
+  | "conversions"
+  | "cost"
+  | "revenue"
+  | "ctr"
+  | "roas"
+  | "cpa"
+  | "cpc"
+  | "cpm"
+  | "cvr";

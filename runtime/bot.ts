@@ -19,6 +19,17 @@ import {
   type FetchLike,
 } from "../lib/bot/client.ts";
 import { type Answer, answerPrompt } from "../lib/bot/answer.ts";
+import {
+  CacheConversationStore,
+  ConversationIdSchema,
+  type ConversationStore,
+  inConversation,
+  memoryConversationStore,
+  newConversationId,
+} from "../lib/bot/conversation.ts";
+import { toHex } from "../lib/encoding.ts";
+import type { ParsedQuery } from "../lib/bot/query.ts";
+import { FileConversationStore } from "./conversation_file.ts";
 import { catalogIndexFactory, type VectorStoreMode } from "../lib/bot/pg_vector.ts";
 import { type AppExtension, createHttpApp } from "../handlers/app_factory.ts";
 import type { AppEnv } from "../handlers/context.ts";
@@ -36,19 +47,22 @@ import type { BotConfig, BotSettings, ServeSettings } from "./settings.ts";
 /** The bot's routes for `buildServices(settings, { extensions: botExtensions(settings.bot) })`. */
 export function botExtensions(
   config: BotConfig,
-): (services: Pick<Services, "db" | "logger">) => AppExtension[] {
+): (services: Pick<Services, "db" | "logger" | "reader">) => AppExtension[] {
   return (services) => {
     const catalogCache = new CatalogIndexCache({
       factory: catalogIndexFactory(services.db.driver, config.BOT_VECTOR_STORE as VectorStoreMode, {
         logger: services.logger,
       }),
     });
-    const extensions = [promptExtension({ catalogCache })];
+    // Conversations live in the app's own cache: shared by every instance on Redis.
+    const conversations = new CacheConversationStore(services.reader.cache);
+    const extensions = [promptExtension({ catalogCache, conversations })];
     if (config.SLACK_SIGNING_SECRET) {
       extensions.push(slackExtension({
         signingSecret: config.SLACK_SIGNING_SECRET,
         teamTenants: config.SLACK_TEAM_TENANTS,
         catalogCache,
+        conversations,
       }));
     }
     return extensions;
@@ -64,6 +78,14 @@ export interface BotAppOptions {
   fetch?: FetchLike;
   clock?: () => Date;
   logger?: Logger;
+  /** Where conversations are kept (this process's memory when absent). */
+  conversations?: ConversationStore;
+}
+
+/** A caller's stand-in tenant for conversation keys: a hash, never the token itself. */
+async function callerKey(token: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  return "token-" + toHex(new Uint8Array(digest)).slice(0, 32);
 }
 
 export function createBotApp(settings: BotSettings, options: BotAppOptions = {}): Hono<AppEnv> {
@@ -71,6 +93,7 @@ export function createBotApp(settings: BotSettings, options: BotAppOptions = {})
   const logger = options.logger ?? createLogger({ level: settings.app.LOG_LEVEL });
   const clock = options.clock ?? (() => new Date());
   const catalogCache = new CatalogIndexCache();
+  const conversations = options.conversations ?? memoryConversationStore();
   const clientFor = (token: string): AnalyticsClient =>
     createHttpAnalyticsClient({
       baseUrl: config.ANALYTICS_API_URL,
@@ -98,13 +121,23 @@ export function createBotApp(settings: BotSettings, options: BotAppOptions = {})
         tokenSent: false,
       });
     }
-    const prompt = await readPrompt(c);
+    const request = await readPrompt(c);
     const client = clientFor(token);
-    const answer: Answer = await answerPrompt(prompt, {
-      client,
-      now: clock(),
-      timeZone: config.BOT_TIME_ZONE,
-    });
+    const conversationId = request.conversation_id ?? newConversationId();
+    // The bot does not know the caller's tenant: the token stands for it, hashed.
+    const caller = await callerKey(token);
+    const answer: Answer = await inConversation(
+      conversations,
+      caller,
+      conversationId,
+      (previous) =>
+        answerPrompt(request.prompt, {
+          client,
+          now: clock(),
+          timeZone: config.BOT_TIME_ZONE,
+          previous,
+        }),
+    );
     // A question that needed no API call still proves the token, as the API would.
     if (answer.data.requests.length === 0) {
       try {
@@ -120,7 +153,7 @@ export function createBotApp(settings: BotSettings, options: BotAppOptions = {})
     if (data.kind === "error" && (data.status === 401 || data.status === 403)) {
       return c.json({ error: data.message, ...answer }, data.status);
     }
-    return c.json(answer);
+    return c.json({ ...answer, conversation_id: conversationId });
   });
 
   if (config.SLACK_SIGNING_SECRET) {
@@ -162,13 +195,15 @@ export async function runBot(settings: BotSettings): Promise<number> {
 // ask: one question from the command line
 // ---------------------------------------------------------------------------------
 
-const ASK_USAGE = 'usage: main.ts ask [--json] [--tenant NAME] "your question"';
+const ASK_USAGE = 'usage: main.ts ask [--json] [--tenant NAME] [--conversation ID] "your question"';
 
 /**
  * Answers one question and prints the reply (`--json`: the whole `{reply, query, data}`).
  * With ANALYTICS_API_URL set it asks that API with ANALYTICS_API_TOKEN (or the first
  * API_KEY); otherwise it opens the local database like `serve` (backfilling fake data on
  * first use when DATA_SOURCE=fake) and answers as `--tenant` (default INGEST_TENANT).
+ * `--conversation ID` makes the question a possible follow-up of the last one asked with
+ * the same id (kept in Redis when configured, else in a file under ~/.cache).
  */
 export async function ask(settings: ServeSettings, args: string[]): Promise<number> {
   let parsed;
@@ -176,7 +211,11 @@ export async function ask(settings: ServeSettings, args: string[]): Promise<numb
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { json: { type: "boolean" }, tenant: { type: "string" } },
+      options: {
+        json: { type: "boolean" },
+        tenant: { type: "string" },
+        conversation: { type: "string" },
+      },
     });
   } catch (error) {
     console.error(`${(error as Error).message}\n${ASK_USAGE}`);
@@ -188,9 +227,20 @@ export async function ask(settings: ServeSettings, args: string[]): Promise<numb
     console.error(ASK_USAGE);
     return 2;
   }
+  const conversationId = values.conversation?.trim();
+  if (conversationId !== undefined && !ConversationIdSchema.safeParse(conversationId).success) {
+    console.error(`ask: --conversation must be 8 to 128 letters, digits, '.', '_', ':' or '-'`);
+    return 2;
+  }
   const { bot: config, given } = settings;
   const print = (answer: Answer) =>
     console.log(values.json ? JSON.stringify(answer, null, 2) : answer.reply);
+  /** Answers in the conversation when one was named, else on its own. */
+  const answerIn = (
+    store: ConversationStore,
+    tenant: string,
+    answer: (previous: ParsedQuery | null) => Promise<Answer>,
+  ) => conversationId ? inConversation(store, tenant, conversationId, answer) : answer(null);
 
   if (given.has("ANALYTICS_API_URL")) {
     const token = config.ANALYTICS_API_TOKEN || settings.app.API_KEY[0]?.key;
@@ -203,7 +253,11 @@ export async function ask(settings: ServeSettings, args: string[]): Promise<numb
       token,
       timeoutMs: config.ANALYTICS_API_TIMEOUT_MS,
     });
-    const answer = await answerPrompt(prompt, { client, timeZone: config.BOT_TIME_ZONE });
+    const answer = await answerIn(
+      new FileConversationStore(),
+      await callerKey(token),
+      (previous) => answerPrompt(prompt, { client, timeZone: config.BOT_TIME_ZONE, previous }),
+    );
     print(answer);
     return answer.data.kind === "error" ? 1 : 0;
   }
@@ -215,11 +269,17 @@ export async function ask(settings: ServeSettings, args: string[]): Promise<numb
     await services.streamer?.backfillIfEmpty();
     const tenant = values.tenant?.trim() || settings.ingest.INGEST_TENANT;
     const client = internalAnalytics(services.deps).clientFor(tenant);
-    const answer = await answerPrompt(prompt, {
-      client,
-      now: services.deps.clock(),
-      timeZone: services.deps.defaultTimeZone,
-    });
+    // A memory cache dies with this process: the file keeps the conversation instead.
+    const store = services.reader.cache.backend === "memory"
+      ? new FileConversationStore()
+      : new CacheConversationStore(services.reader.cache);
+    const answer = await answerIn(store, tenant, (previous) =>
+      answerPrompt(prompt, {
+        client,
+        now: services.deps.clock(),
+        timeZone: services.deps.defaultTimeZone,
+        previous,
+      }));
     print(answer);
     return answer.data.kind === "error" ? 1 : 0;
   } finally {

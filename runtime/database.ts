@@ -7,12 +7,11 @@ import { postgresClient } from "./postgres.ts";
 import { lockDataDir } from "./data_dir_lock.ts";
 import { postgresDriver, type SqlDriver } from "../lib/store/driver.ts";
 import { pgliteWorkerDriver } from "./pglite_worker_driver.ts";
-import { migrate } from "../lib/store/migrate.ts";
-import { SqlMetricsStore } from "../lib/store/sql_store.ts";
-import { IngestJournal } from "../lib/store/ingest_journal.ts";
-import { SqlFxStore } from "../lib/store/fx_store.ts";
+import { openStores } from "../lib/store/open.ts";
+import type { SqlMetricsStore } from "../lib/store/sql_store.ts";
+import type { IngestJournal } from "../lib/store/ingest_journal.ts";
+import type { SqlFxStore } from "../lib/store/fx_store.ts";
 import type { Logger } from "../lib/log.ts";
-import { MIGRATIONS } from "../sql/migrations.ts";
 
 /**
  * A pooled query's deadline, connection wait included: longer than any healthy query
@@ -45,18 +44,11 @@ export async function openDatabase(options: DatabaseOptions, logger: Logger): Pr
       queryTimeoutMs: QUERY_TIMEOUT_MS,
     })
     : await openPglite(options.dataDir, logger);
-  if (options.migrate !== false) {
-    const applied = await migrate(driver, MIGRATIONS);
-    if (applied.length) logger.info("migrations applied", { versions: applied });
-  }
-  return {
-    kind: driver.kind,
-    driver,
-    store: new SqlMetricsStore(driver),
-    journal: new IngestJournal(driver),
-    fx: new SqlFxStore(driver),
-    close: () => driver.close(),
-  };
+  const { store, journal, fx, appliedMigrations } = await openStores(driver, {
+    migrate: options.migrate,
+  });
+  if (appliedMigrations.length) logger.info("migrations applied", { versions: appliedMigrations });
+  return { kind: driver.kind, driver, store, journal, fx, close: () => driver.close() };
 }
 
 async function openPglite(dataDir: string, logger: Logger): Promise<SqlDriver> {

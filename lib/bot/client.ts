@@ -115,7 +115,15 @@ export interface AnalyticsClient {
   ): Promise<Resolution<CatalogCampaign>>;
   /** The API paths requested so far, in order (returned beside answers). */
   readonly requests: readonly string[];
+  /**
+   * The `fx` objects of answers whose money was converted to the currency asked for
+   * (`currency=XXX`), in order; absent on clients that never see one.
+   */
+  readonly conversions?: readonly FxNote[];
 }
+
+/** What an answer says about a currency conversion it made (the API's `fx` object). */
+export type FxNote = Readonly<Record<string, unknown>>;
 
 // ---------------------------------------------------------------------------------
 // Errors
@@ -269,6 +277,7 @@ class ApiAnalyticsClient implements AnalyticsClient {
   readonly #options: ClientOptions;
   readonly #cache: CatalogIndexCache;
   readonly #requests: string[] = [];
+  readonly #conversions: FxNote[] = [];
   #catalog: Promise<CatalogCampaign[]> | undefined;
 
   constructor(options: ClientOptions) {
@@ -278,6 +287,10 @@ class ApiAnalyticsClient implements AnalyticsClient {
 
   get requests(): readonly string[] {
     return this.#requests;
+  }
+
+  get conversions(): readonly FxNote[] {
+    return this.#conversions;
   }
 
   async campaignInsights(
@@ -393,6 +406,10 @@ class ApiAnalyticsClient implements AnalyticsClient {
           `${service} answered in an unexpected shape`,
           response.status,
         );
+      }
+      const fx = (parsed.data as { fx?: unknown }).fx;
+      if (fx !== null && typeof fx === "object" && !Array.isArray(fx)) {
+        this.#conversions.push(fx as FxNote);
       }
       return parsed.data;
     } catch (error) {

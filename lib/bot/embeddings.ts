@@ -7,6 +7,7 @@
  * plenty for short texts such as campaign names and example phrasings.
  */
 
+/** How `tokenize` splits text into terms. */
 export interface TokenizerOptions {
   /** Length of character n-grams; 0 turns them off. Default 3. */
   readonly ngramSize?: number;
@@ -16,7 +17,9 @@ export interface TokenizerOptions {
 
 /** A sparse vector: `indices` strictly increasing, `values` aligned with them. */
 export interface SparseVector {
+  /** Term indices, strictly increasing. */
   readonly indices: readonly number[];
+  /** The weight of each term in `indices`, aligned with it. */
   readonly values: readonly number[];
 }
 
@@ -47,7 +50,18 @@ export function charNgrams(word: string, size = 3): string[] {
   return grams;
 }
 
-/** Word tokens followed by the (prefixed) character n-grams of every word. */
+/**
+ * Word tokens followed by the (prefixed) character n-grams of every word.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tokenize } from "@campaign-analytics/core";
+ *
+ * assert.deepEqual(tokenize("Big Sale", { ngramSize: 0 }), ["big", "sale"]);
+ * assert.ok(tokenize("Promoción").includes("promocion")); // diacritics folded
+ * ```
+ */
 export function tokenize(text: string, options: TokenizerOptions = {}): string[] {
   const { ngramSize = 3, words: includeWords = true } = options;
   const words = wordTokens(text);
@@ -60,6 +74,7 @@ export function tokenize(text: string, options: TokenizerOptions = {}): string[]
   return tokens;
 }
 
+/** Tokenizer settings and term-frequency scaling of a `TfidfModel`. */
 export interface TfidfOptions extends TokenizerOptions {
   /** Use 1 + ln(tf) instead of raw counts, so a repeated token does not dominate. Default true. */
   readonly sublinearTf?: boolean;
@@ -76,6 +91,17 @@ export interface TfidfOptions extends TokenizerOptions {
  * query over the few terms it shares with the corpus and inflate its similarity
  * ("holiday" would look like "Friday" because of "ida", "day", "ay>"). The hash keeps
  * the same unseen term at the same index, so identical texts still score 1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cosineSimilarity, TfidfModel } from "@campaign-analytics/core";
+ *
+ * const model = new TfidfModel().fit(["Spring Promo", "Summer Sale", "Brand Awareness"]);
+ * const query = model.transform("sprng promo"); // a typo still lands near
+ * const score = (name: string) => cosineSimilarity(query, model.transform(name));
+ * assert.ok(score("Spring Promo") > score("Summer Sale"));
+ * ```
  */
 export class TfidfModel {
   readonly #options: TfidfOptions;
@@ -83,10 +109,21 @@ export class TfidfModel {
   #idf: number[] = [];
   #documentCount = 0;
 
+  /**
+   * A model with no vocabulary yet; call `fit` before `transform`.
+   *
+   * @param options Tokenizer settings and whether term frequency is sublinear.
+   */
   constructor(options: TfidfOptions = {}) {
     this.#options = options;
   }
 
+  /**
+   * Learns the vocabulary and idf weights from `documents` (replacing any earlier fit).
+   *
+   * @param documents The corpus, e.g. campaign names.
+   * @returns This model, for chaining.
+   */
   fit(documents: readonly string[]): this {
     const documentFrequency = new Map<string, number>();
     for (const document of documents) {
@@ -109,6 +146,7 @@ export class TfidfModel {
     return this.#vocabulary.size;
   }
 
+  /** Number of documents the model was fitted on. */
   get documentCount(): number {
     return this.#documentCount;
   }
@@ -119,10 +157,15 @@ export class TfidfModel {
     return index === undefined ? undefined : this.#idf[index];
   }
 
+  /** The terms of `text` under this model's tokenizer settings. */
   tokenize(text: string): string[] {
     return tokenize(text, this.#options);
   }
 
+  /**
+   * The L2-normalized TF-IDF vector of `text`; terms never seen get a hashed index
+   * and the largest idf, so typos still count a little.
+   */
   transform(text: string): SparseVector {
     const counts = new Map<number, number>();
     for (const term of this.tokenize(text)) {
@@ -139,6 +182,7 @@ export class TfidfModel {
     return normalizeVector({ indices, values });
   }
 
+  /** Fits on `documents` and returns each document's vector. */
   fitTransform(documents: readonly string[]): SparseVector[] {
     this.fit(documents);
     return documents.map((document) => this.transform(document));
@@ -184,7 +228,19 @@ export function dotProduct(a: SparseVector, b: SparseVector): number {
   return sum;
 }
 
-/** Cosine similarity in [0, 1] for TF-IDF vectors; 0 when either vector is zero. */
+/**
+ * Cosine similarity in [0, 1] for TF-IDF vectors; 0 when either vector is zero.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cosineSimilarity } from "@campaign-analytics/core";
+ *
+ * const a = { indices: [0, 2], values: [0.6, 0.8] };
+ * assert.equal(cosineSimilarity(a, a), 1);
+ * assert.equal(cosineSimilarity(a, { indices: [1], values: [1] }), 0);
+ * ```
+ */
 export function cosineSimilarity(a: SparseVector, b: SparseVector): number {
   const norms = vectorNorm(a) * vectorNorm(b);
   if (norms === 0) return 0;

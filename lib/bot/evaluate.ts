@@ -1,13 +1,13 @@
 /**
  * Scores a parser against an evaluation file (docs/bot.md, "Evaluation
- * files"): JSON Lines of `{id, prompt, now?, expect}`. Only the keys present in
+ * files"): JSON Lines of `{id, prompt, now?, tz?, previous?, expect}`. Only the keys present in
  * `expect` are scored; metrics and platforms compare as sets, a campaign `value`
  * ignores case, quotes and punctuation, everything else must be equal. Pure: the
  * caller reads the file and prints the report.
  */
 import { z } from "zod";
 import { parsePrompt } from "./parse/parse.ts";
-import type { ParsedQuery } from "./query.ts";
+import { CurrencyCodeSchema, type ParsedQuery, ParsedQuerySchema } from "./query.ts";
 import { isRecord } from "../schema.ts";
 
 /** The evaluation files' default "now": a Wednesday. */
@@ -17,6 +17,13 @@ export const EvalCaseSchema = z.object({
   id: z.string().min(1),
   prompt: z.string(),
   now: z.iso.datetime({ offset: true }).optional(),
+  /** IANA zone whose calendar "today" is read in; UTC when absent. */
+  tz: z.string().min(1).optional(),
+  /** The conversation's previous query: the prompt is then a possible follow-up. */
+  previous: ParsedQuerySchema.extend({
+    // Files written before `currency` existed leave it out.
+    currency: CurrencyCodeSchema.nullable().default(null),
+  }).optional(),
   // Loose on purpose: an expectation the parser can never produce must fail, not crash.
   expect: z.record(z.string(), z.unknown()),
 });
@@ -40,7 +47,10 @@ export interface EvalReport {
   readonly total: number;
 }
 
-export type Parser = (prompt: string, options: { now: Date }) => ParsedQuery;
+export type Parser = (
+  prompt: string,
+  options: { now: Date; timeZone?: string; previous?: ParsedQuery },
+) => ParsedQuery;
 
 /** Parses every non-blank line, runs the parser and scores the expected keys. */
 export function evaluateCases(fileText: string, parse: Parser = parsePrompt): EvalReport {
@@ -69,7 +79,11 @@ function evaluateLine(line: string, lineNumber: number, parse: Parser): CaseResu
     };
   }
   const testCase = parsed.data;
-  const got = parse(testCase.prompt, { now: new Date(testCase.now ?? DEFAULT_EVAL_NOW) });
+  const got = parse(testCase.prompt, {
+    now: new Date(testCase.now ?? DEFAULT_EVAL_NOW),
+    timeZone: testCase.tz,
+    previous: testCase.previous,
+  });
   const mismatches = scoreCase(testCase.expect, got);
   return {
     id: testCase.id,
@@ -93,6 +107,40 @@ function parseCase(
   const result = EvalCaseSchema.safeParse(json);
   if (result.success) return { success: true, data: result.data };
   return { success: false, error: z.prettifyError(result.error) };
+}
+
+/** What a scored key is about, so that misses group themselves (`--by-kind`). */
+export function kindOfKey(key: string): string {
+  if (key === "date_range" || key === "compare_to") return "dates";
+  if (key === "order" || key === "limit") return "ranking";
+  return key;
+}
+
+export interface KindTally {
+  readonly kind: string;
+  /** Cases that expect a key of this kind. */
+  readonly scored: number;
+  /** Ids of the cases that got a key of this kind wrong. */
+  readonly missed: readonly string[];
+}
+
+/** Per kind of key: how many cases scored it and which got it wrong, most misses first. */
+export function tallyByKind(report: EvalReport): KindTally[] {
+  const tallies = new Map<string, { scored: Set<string>; missed: Set<string> }>();
+  const tally = (kind: string) => {
+    let entry = tallies.get(kind);
+    if (!entry) tallies.set(kind, entry = { scored: new Set(), missed: new Set() });
+    return entry;
+  };
+  for (const result of report.results) {
+    for (const key of Object.keys(result.expected)) tally(kindOfKey(key)).scored.add(result.id);
+    for (const key of result.mismatches) tally(kindOfKey(key)).missed.add(result.id);
+  }
+  return [...tallies].map(([kind, { scored, missed }]) => ({
+    kind,
+    scored: scored.size,
+    missed: [...missed],
+  })).sort((a, b) => b.missed.length - a.missed.length || a.kind.localeCompare(b.kind));
 }
 
 /** The expected keys whose values the parsed query does not match. */

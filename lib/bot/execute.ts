@@ -21,6 +21,7 @@ import {
   type CampaignInsights,
   type Insights,
 } from "./client.ts";
+import { definitionsOf } from "./definitions.ts";
 import { periodChanges, round6, summarize } from "./derive.ts";
 import type { Outcome, Period, RankSet, SeriesSet, Subject, TrendSummary } from "./outcome.ts";
 import {
@@ -76,8 +77,12 @@ class Execution {
     readonly options: ExecuteOptions,
   ) {}
 
-  get tz(): { tz?: string } {
-    return this.options.timeZone ? { tz: this.options.timeZone } : {};
+  /** What every read carries: the prompt's time zone and the currency asked for. */
+  get shared(): { tz?: string; currency?: string } {
+    return {
+      ...(this.options.timeZone ? { tz: this.options.timeZone } : {}),
+      ...(this.query.currency ? { currency: this.query.currency } : {}),
+    };
   }
 
   period(trend: boolean): Period {
@@ -185,7 +190,7 @@ class Execution {
         ...this.dates(period),
         platform: subject.platforms,
         ...extra,
-        ...this.tz,
+        ...this.shared,
       });
       subject.campaign_name ??= response.campaign_name;
       if (period.basis === "lifetime") {
@@ -198,7 +203,7 @@ class Execution {
       ...this.dates(period),
       platform: subject.platforms,
       ...extra,
-      ...this.tz,
+      ...this.shared,
     });
   }
 
@@ -228,7 +233,7 @@ class Execution {
         platform: subject.platforms,
         granularity,
         ...extra,
-        ...this.tz,
+        ...this.shared,
       });
       subject.campaign_name ??= response.campaign_name;
       return { response, set: { currency: currency ?? null, points: response.series ?? [] } };
@@ -238,7 +243,7 @@ class Execution {
       platform: subject.platforms,
       group_by: granularity,
       ...extra,
-      ...this.tz,
+      ...this.shared,
     });
     const points = (response.groups ?? []).map((group) => ({
       ...group,
@@ -320,7 +325,7 @@ class Execution {
       order_by: apiMetric(metrics[0]),
       order: lowerIsBetter(metrics[0]) ? "asc" : "desc",
       limit: 100,
-      ...this.tz,
+      ...this.shared,
     });
     return { kind: "compare_platforms", subject, period, metrics, result, requests: [] };
   }
@@ -338,7 +343,7 @@ class Execution {
       order_by: apiMetric(metric),
       order,
       limit,
-      ...this.tz,
+      ...this.shared,
     } as const;
     const all = await this.client.insights(request);
     let sets: RankSet[] = [{ currency: all.currency, groups: all.groups ?? [] }];
@@ -391,6 +396,11 @@ class Execution {
   async run(): Promise<Outcome> {
     const intent = this.query.intent;
     if (intent === "unknown") return { kind: "unknown", requests: [] };
+    // A definition reads no data: the KPI module's facts answer it.
+    if (intent === "explain") {
+      const metrics = [...this.query.metrics];
+      return { kind: "explain", metrics, definitions: definitionsOf(metrics), requests: [] };
+    }
     if (intent === "list_campaigns") return await this.listCampaigns();
     if (intent === "rank") return await this.rank();
     const subject = await this.subject();
@@ -440,5 +450,8 @@ export async function execute(
     outcome = errorOutcome(error);
   }
   outcome.requests = [...client.requests];
+  const [fx] = client.conversions ?? [];
+  // The answer names the target currency itself; the query's is the fallback.
+  if (fx) outcome.fx = { ...(query.currency ? { to: query.currency } : {}), ...fx };
   return outcome;
 }

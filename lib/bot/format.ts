@@ -21,6 +21,7 @@ import {
   type TrendSummary,
 } from "./outcome.ts";
 import type { InsightsGroup } from "./client.ts";
+import { definitionsReply } from "./definitions.ts";
 import { type BotMetric, isCountMetric, isMoneyMetric, lowerIsBetter } from "./query.ts";
 import {
   campaignLabel,
@@ -324,8 +325,25 @@ function errorReply(outcome: OutcomeOf<"error">): string {
   }
 }
 
-/** The reply for an outcome. */
+/** The reply for an outcome, with a note when its money was converted to another currency. */
 export function formatReply(outcome: Outcome, options: FormatOptions = {}): string {
+  const reply = replyFor(outcome, options);
+  const note = conversionNote(outcome);
+  return note ? `${reply}\n${note}` : reply;
+}
+
+/** "Amounts converted to USD at daily rates." when the API converted the money. */
+function conversionNote(outcome: Outcome): string | null {
+  if (!outcome.fx) return null;
+  // Everything was already in the currency asked for: nothing to say.
+  if (Array.isArray(outcome.fx.converted) && outcome.fx.converted.length === 0) return null;
+  const target = outcome.fx.currency ?? outcome.fx.to;
+  return typeof target === "string"
+    ? `Amounts converted to ${target} at daily rates.`
+    : "Amounts converted at daily rates.";
+}
+
+function replyFor(outcome: Outcome, options: FormatOptions): string {
   const dates = new Dates(options.now ?? new Date());
   switch (outcome.kind) {
     case "metric":
@@ -344,6 +362,8 @@ export function formatReply(outcome: Outcome, options: FormatOptions = {}): stri
       return ambiguousReply(outcome);
     case "not_found":
       return notFoundReply(outcome);
+    case "explain":
+      return definitionsReply(outcome.definitions);
     case "unknown":
       return unknownReply();
     case "error":

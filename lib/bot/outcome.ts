@@ -8,9 +8,11 @@ import type {
   AnalyticsErrorKind,
   Campaign,
   CampaignInsights,
+  FxNote,
   Insights,
   InsightsGroup,
 } from "./client.ts";
+import type { Definition } from "./definitions.ts";
 import { apiMetric, type BotMetric } from "./query.ts";
 
 /** The period an answer covers. `basis` says where it came from, so the reply can say it. */
@@ -92,7 +94,11 @@ export interface Candidate {
 }
 
 export type Outcome =
-  & { requests: string[] }
+  & {
+    requests: string[];
+    /** Set when the API converted money to the currency asked for (its `fx` object). */
+    fx?: FxNote;
+  }
   & (
     | {
       kind: "metric";
@@ -151,6 +157,7 @@ export type Outcome =
       said: string | null;
       platforms: Platform[];
     }
+    | { kind: "explain"; metrics: BotMetric[]; definitions: Definition[] }
     | { kind: "unknown" }
     | {
       kind: "error";

@@ -67,15 +67,37 @@ export async function pgvectorAvailable(
   }
 }
 
+/** Which namespace a `PgVectorIndex` is, its dimensions, and its TF-IDF settings. */
 export interface PgVectorOptions extends TfidfOptions {
   /** Which index of the table this is (a tenant key); rows of other namespaces are untouched. */
   namespace: string;
+  /** Slots of the stored vectors (1 to 16000); default 1024. */
   dimensions?: number;
 }
 
 /**
  * One namespace of the shared table. `replace` fits the TF-IDF model and rewrites the
  * namespace's rows in one transaction; `search` embeds the query with that model.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PGlite } from "@electric-sql/pglite";
+ * import { vector } from "@electric-sql/pglite-pgvector";
+ * import { PgVectorIndex, pgliteDriver } from "@campaign-analytics/core/store";
+ *
+ * const driver = pgliteDriver(new PGlite({ extensions: { vector } }));
+ * await driver.query("CREATE EXTENSION IF NOT EXISTS vector");
+ * const index = await PgVectorIndex.open<{ platform: string }>(driver, { namespace: "acme" });
+ * await index.replace([
+ *   { id: "c1", text: "Spring Promo 2024", payload: { platform: "meta" } },
+ *   { id: "c2", text: "Black Friday Blitz", payload: { platform: "tiktok" } },
+ * ]);
+ * const [best] = await index.search("black friday", 1);
+ * assert.equal(best.id, "c2");
+ * assert.equal(best.payload.platform, "tiktok");
+ * await driver.close();
+ * ```
  */
 export class PgVectorIndex<T> implements VectorSearch<T> {
   readonly #db: SqlDriver;
@@ -111,14 +133,17 @@ export class PgVectorIndex<T> implements VectorSearch<T> {
     return index;
   }
 
+  /** The table the embeddings live in. */
   get table(): string {
     return this.#table;
   }
 
+  /** The dense (hashed TF-IDF) embedding of `text` this index stores and searches with. */
   embed(text: string): number[] {
     return hashEmbedding(this.#model.transform(text), this.#dimensions);
   }
 
+  /** Replaces this namespace's items with `items` (refitting the model) in one transaction. */
   async replace(items: readonly IndexItem<T>[]): Promise<void> {
     this.#model.fit(items.map((item) => item.text));
     const ids = items.map((item) => item.id);
@@ -138,6 +163,7 @@ export class PgVectorIndex<T> implements VectorSearch<T> {
     });
   }
 
+  /** The `k` items nearest to `query` by cosine distance, best first. */
   async search(query: string, k: number): Promise<Match<T>[]> {
     if (k <= 0) return [];
     const embedding = this.embed(query);

@@ -8,10 +8,9 @@ import {
   COUNT_MEASURES,
   CURRENCY_BOUND_MEASURES,
   LOWER_IS_BETTER,
-  type Measure,
   MONEY_MEASURES,
 } from "../kpi.ts";
-import { PlatformSchema } from "../schema.ts";
+import { type MetricName, PlatformSchema } from "../schema.ts";
 
 /** Canonical metric names the bot speaks; `spend` is the API's `cost`. */
 export const BOT_METRICS = [
@@ -31,7 +30,7 @@ export const BotMetricSchema = z.enum(BOT_METRICS);
 export type BotMetric = z.infer<typeof BotMetricSchema>;
 
 /** The bot says "spend", the API says "cost". */
-export function apiMetric(metric: BotMetric): Measure {
+export function apiMetric(metric: BotMetric): MetricName {
   return metric === "spend" ? "cost" : metric;
 }
 
@@ -55,7 +54,15 @@ export function isCountMetric(metric: BotMetric): boolean {
   return COUNT_MEASURES.has(apiMetric(metric));
 }
 
-export const INTENTS = ["metric", "trend", "compare", "rank", "list_campaigns", "unknown"] as const;
+export const INTENTS = [
+  "metric",
+  "trend",
+  "compare",
+  "rank",
+  "list_campaigns",
+  "explain",
+  "unknown",
+] as const;
 export const IntentSchema = z.enum(INTENTS);
 export type Intent = z.infer<typeof IntentSchema>;
 
@@ -72,6 +79,9 @@ export const IsoDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected Y
 /** An inclusive range of calendar dates. */
 export const DateRangeSchema = z.object({ from: IsoDateSchema, to: IsoDateSchema });
 export type DateRange = z.infer<typeof DateRangeSchema>;
+
+/** An ISO 4217 currency code, upper case. */
+export const CurrencyCodeSchema = z.string().regex(/^[A-Z]{3}$/, "expected an ISO 4217 code");
 
 export const CampaignRefSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("id"), value: z.string().min(1) }),
@@ -95,6 +105,8 @@ export const ParsedQuerySchema = z.object({
   group_by: GroupBySchema.nullable(),
   order: SortOrderSchema.nullable(),
   limit: z.number().int().positive().nullable(),
+  /** ISO 4217 code the money should be shown in; `null` keeps the stored currencies. */
+  currency: CurrencyCodeSchema.nullable(),
 });
 export type ParsedQuery = z.infer<typeof ParsedQuerySchema>;
 
@@ -110,5 +122,6 @@ export function unknownQuery(): ParsedQuery {
     group_by: null,
     order: null,
     limit: null,
+    currency: null,
   };
 }

@@ -62,6 +62,7 @@ export class CampaignResolver<T extends CatalogEntry = CatalogEntry> {
   readonly #catalog: readonly T[];
   readonly #index = new VectorIndex<T>();
 
+  /** Indexes `catalog` by name (TF-IDF over words and character 3-grams). */
   constructor(catalog: readonly T[]) {
     this.#catalog = catalog;
     catalog.forEach((campaign, position) =>
@@ -69,6 +70,10 @@ export class CampaignResolver<T extends CatalogEntry = CatalogEntry> {
     );
   }
 
+  /**
+   * Resolves `name`: an exact or prefix match first, else the most similar names
+   * (several when they are close, none below the minimum score).
+   */
   resolve(name: string, options: ResolveOptions = {}): Resolution<T> {
     const step = exactStep(name, this.#catalog, options);
     if ("resolution" in step) return step.resolution;

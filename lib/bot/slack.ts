@@ -82,6 +82,8 @@ export interface SlashCommand {
   user_id: string;
   user_name: string;
   channel_id: string;
+  /** The thread the command was sent in, when Slack says (empty otherwise). */
+  thread_ts: string;
   response_url: string;
   /** Slack's certificate check: answer 200 and nothing else. */
   ssl_check: boolean;
@@ -99,9 +101,20 @@ export function parseSlashCommand(body: string): SlashCommand {
     user_id: field("user_id"),
     user_name: field("user_name"),
     channel_id: field("channel_id"),
+    thread_ts: field("thread_ts"),
     response_url: field("response_url"),
     ssl_check: field("ssl_check") === "1",
   };
+}
+
+/**
+ * The conversation a command belongs to: its thread, or (outside a thread) the user in
+ * that channel, so "and for Meta?" follows the question asked just before it there.
+ */
+export function slackConversationId(command: SlashCommand): string {
+  const part = (value: string) => value.replace(/[^A-Za-z0-9._-]/g, "") || "-";
+  const where = command.thread_ts ? `t${part(command.thread_ts)}` : `u${part(command.user_id)}`;
+  return `slack:${part(command.team_id)}:${part(command.channel_id)}:${where}`.slice(0, 128);
 }
 
 /**

@@ -177,6 +177,9 @@ export const PLATFORM_PHRASES: Readonly<Record<string, Platform>> = {
   "you tube": "google",
   yt: "google",
   gads: "google",
+  "g ads": "google",
+  li: "linkedin",
+  tt: "tiktok",
   "linkedin ads": "linkedin",
   "tiktok ads": "tiktok",
   "tik tok ads": "tiktok",
@@ -343,7 +346,7 @@ export const NUMBER_WORDS: Readonly<Record<string, number>> = {
  * Labeled example phrasings. The parser consults them (TF-IDF nearest neighbour) only
  * when its keyword rules find no sign of an ad-performance question at all.
  */
-export const INTENT_EXAMPLES: Readonly<Record<Intent, readonly string[]>> = {
+export const INTENT_EXAMPLES: Readonly<Partial<Record<Intent, readonly string[]>>> = {
   metric: [
     "how did we do yesterday",
     "how are we doing this week",

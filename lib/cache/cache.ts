@@ -16,17 +16,25 @@ import { backoffCeiling } from "../retry.ts";
 
 /** What one combined lookup returns: the tenant's current version and, if cached, the entry. */
 export interface VersionedLookup {
+  /** The tenant's current data-version token. */
   version: string;
   /** The cached text, or undefined on a miss. */
   value: string | undefined;
 }
 
+/** Which store holds the entries: in-process memory, Redis over TCP, or Upstash over HTTPS. */
 export type CacheBackend = "memory" | "redis" | "upstash";
 
+/**
+ * A cache backend: plain entries with TTLs plus per-tenant data-version tokens.
+ * Implemented by `MemoryCache`, `redisCache` and `upstashCache`; read through `CachedReader`.
+ */
 export interface Cache {
+  /** Which backend this is. */
   readonly backend: CacheBackend;
   /** Keys are logical (see `cacheKeys`); a backend may prefix them with its namespace. */
   get(key: string): Promise<string | undefined>;
+  /** Stores `value` under `key` for `ttlSeconds` (at least one second). */
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** The tenant's current version token; when none exists, a fresh random one is created (SET NX). */
   dataVersion(tenant: string): Promise<string>;
@@ -37,7 +45,9 @@ export interface Cache {
    * `queryKey` under that version, in one round trip: this is the hot path of a hit.
    */
   lookup(tenant: string, queryKey: string): Promise<VersionedLookup>;
+  /** Resolves when the backend answers; rejects when it does not. */
   ping(): Promise<void>;
+  /** Releases the connection (or, for memory, the entries). */
   close(): Promise<void>;
 }
 
@@ -53,6 +63,9 @@ export const cacheKeys = {
   entryPrefix: (tenant: string): string => `e:{${encodeURIComponent(tenant)}}:`,
   entry: (tenant: string, version: string, queryKey: string): string =>
     `${cacheKeys.entryPrefix(tenant)}${version}:${queryKey}`,
+  /** A bot conversation's last query: outside the data version (a write does not end it). */
+  conversation: (tenant: string, conversationId: string): string =>
+    `c:{${encodeURIComponent(tenant)}}:${conversationId}`,
 };
 
 /** Random per process: with the counter below, tokens never repeat across processes. */
@@ -73,6 +86,7 @@ export function newVersionToken(): string {
   return `${TOKEN_PREFIX}.${tokenCounter.toString(36)}`;
 }
 
+/** Counts of what the reader did since it started. */
 export interface CacheCounters {
   /** Answers served from the cache. */
   hits: number;
@@ -86,11 +100,15 @@ export interface CacheCounters {
   bumpRetries: number;
 }
 
+/** Whether the cache is usable now, and the last failure seen. */
 export interface CacheHealth {
+  /** Which backend. */
   backend: CacheBackend;
+  /** False when caching is switched off. */
   enabled: boolean;
   /** False from the first failed cache operation until the next successful one. */
   healthy: boolean;
+  /** The last failure's message. */
   lastError?: string;
   /** ISO time of `lastError`. */
   lastErrorAt?: string;
@@ -98,16 +116,21 @@ export interface CacheHealth {
   pendingBumps: number;
 }
 
+/** How a `CachedReader` caches. */
 export interface CachedReaderOptions {
+  /** The backend the entries and version tokens live in. */
   cache: Cache;
   /** Lifetime of an entry; it also bounds how long a lost bump can leave stale entries. */
   ttlSeconds?: number;
   /** False turns caching off ("cache disabled" benchmarks): every read computes. */
   enabled?: boolean;
+  /** Where cache failures are reported (once per change of state); silent by default. */
   logger?: Logger;
   /** Backoff of the background bump retry: doubles from initial up to max (with jitter). */
   bumpRetryInitialMs?: number;
+  /** Ceiling of the background bump retry's backoff, in milliseconds (default 5000). */
   bumpRetryMaxMs?: number;
+  /** The clock, injectable for tests. */
   now?: () => Date;
 }
 
@@ -147,6 +170,21 @@ interface PendingBump {
  *   process run `compute` once and share its result; treat results as immutable.
  * - A cache failure never fails a read: it is counted, logged once per change of
  *   state, and the answer is computed from the database.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CachedReader, MemoryCache } from "@campaign-analytics/core/cache";
+ *
+ * const reader = new CachedReader({ cache: new MemoryCache(), ttlSeconds: 60 });
+ * let computed = 0;
+ * const totals = () => reader.read("acme", "totals", () => Promise.resolve(++computed));
+ * assert.equal(await totals(), 1);
+ * assert.equal(await totals(), 1); // a hit
+ * await reader.bumpDataVersion("acme"); // a write committed
+ * assert.equal(await totals(), 2); // never stale
+ * await reader.close();
+ * ```
  */
 export class CachedReader {
   readonly #cache: Cache;
@@ -172,6 +210,7 @@ export class CachedReader {
     bumpRetries: 0,
   };
 
+  /** A reader over `options.cache`; entries live `ttlSeconds` (default 300). */
   constructor(options: CachedReaderOptions) {
     this.#cache = options.cache;
     this.#ttlSeconds = Math.max(1, Math.ceil(options.ttlSeconds ?? 300));
@@ -182,10 +221,12 @@ export class CachedReader {
     this.#now = options.now ?? (() => new Date());
   }
 
+  /** The backend this reader uses. */
   get cache(): Cache {
     return this.#cache;
   }
 
+  /** False when caching is switched off: every read computes. */
   get enabled(): boolean {
     return this.#enabled;
   }
@@ -251,6 +292,7 @@ export class CachedReader {
     return this.health();
   }
 
+  /** The last known health, without a round trip (see `probe`). */
   health(): CacheHealth {
     return {
       backend: this.#cache.backend,
@@ -264,6 +306,7 @@ export class CachedReader {
     };
   }
 
+  /** A copy of the counters. */
   stats(): CacheCounters {
     return { ...this.#counters };
   }

@@ -5,6 +5,7 @@
  */
 import { type Cache, cacheKeys, newVersionToken, type VersionedLookup } from "./cache.ts";
 
+/** Bounds and clock of a `MemoryCache`. */
 export interface MemoryCacheOptions {
   /** Most entries kept (version tokens count too). */
   maxEntries?: number;
@@ -24,7 +25,25 @@ interface Entry {
 /** Rough per-entry cost of the Map slot and the entry object, in bytes. */
 const ENTRY_OVERHEAD_BYTES = 64;
 
+/**
+ * An in-process LRU cache with per-entry TTLs, bounded by entry count and approximate
+ * bytes. Right for one process only: a version bumped here is invisible to other replicas.
+ *
+ * @example Cache an answer and invalidate it with a version bump
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CachedReader, MemoryCache } from "@campaign-analytics/core/cache";
+ *
+ * const cache = new MemoryCache({ maxEntries: 1000 });
+ * const reader = new CachedReader({ cache });
+ * assert.equal(await reader.read("acme", "q", () => Promise.resolve(1)), 1);
+ * assert.equal(await reader.read("acme", "q", () => Promise.resolve(2)), 1); // cached
+ * await reader.bumpDataVersion("acme");
+ * assert.equal(await reader.read("acme", "q", () => Promise.resolve(3)), 3);
+ * ```
+ */
 export class MemoryCache implements Cache {
+  /** Always `"memory"`. */
   readonly backend = "memory" as const;
   readonly #maxEntries: number;
   readonly #maxBytes: number;
@@ -34,6 +53,7 @@ export class MemoryCache implements Cache {
   #bytes = 0;
   #evictions = 0;
 
+  /** An empty cache holding at most 10,000 entries and 64 MiB unless told otherwise. */
   constructor(options: MemoryCacheOptions = {}) {
     this.#maxEntries = Math.max(1, options.maxEntries ?? 10_000);
     this.#maxBytes = Math.max(1, options.maxBytes ?? 64 * 1024 * 1024);
@@ -55,25 +75,33 @@ export class MemoryCache implements Cache {
     return this.#evictions;
   }
 
+  /** The live entry under `key`, or undefined. */
   get(key: string): Promise<string | undefined> {
     return Promise.resolve(this.#read(key));
   }
 
+  /**
+   * Stores `value` for `ttlSeconds` (at least one), evicting the least recently used
+   * entries beyond the bounds.
+   */
   set(key: string, value: string, ttlSeconds: number): Promise<void> {
     this.#write(key, value, this.#now() + Math.max(1, ttlSeconds) * 1000);
     return Promise.resolve();
   }
 
+  /** The tenant's version token, created when missing. */
   dataVersion(tenant: string): Promise<string> {
     return Promise.resolve(this.#versionOf(tenant));
   }
 
+  /** Replaces the tenant's version token with a fresh one and returns it. */
   bumpDataVersion(tenant: string): Promise<string> {
     const token = newVersionToken();
     this.#write(cacheKeys.version(tenant), token, Infinity);
     return Promise.resolve(token);
   }
 
+  /** The tenant's version and the entry for `queryKey` under it. */
   lookup(tenant: string, queryKey: string): Promise<VersionedLookup> {
     const version = this.#versionOf(tenant);
     const value = this.#read(cacheKeys.entry(tenant, version, queryKey));
@@ -90,10 +118,12 @@ export class MemoryCache implements Cache {
     return Promise.resolve();
   }
 
+  /** Always resolves: memory is always there. */
   ping(): Promise<void> {
     return Promise.resolve();
   }
 
+  /** Drops every entry. */
   close(): Promise<void> {
     this.#entries.clear();
     this.#bytes = 0;

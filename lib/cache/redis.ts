@@ -30,6 +30,7 @@ export interface RedisCommandClient {
   close(): Promise<void>;
 }
 
+/** Key prefix and per-operation timeout of the Redis and Upstash caches. */
 export interface RedisCacheOptions {
   /** Prefix of every key, so several apps or test runs can share one Redis. */
   keyPrefix?: string;
@@ -229,7 +230,23 @@ export class RedisProtocolCache implements Cache {
   }
 }
 
-/** The Redis (TCP) cache over a connected client. */
+/**
+ * The Redis (TCP) cache over a connected client.
+ *
+ * @example
+ * ```ts ignore
+ * import { createClient } from "@redis/client";
+ * import { CachedReader, redisCache } from "@campaign-analytics/core/cache";
+ *
+ * const client = createClient({ url: "redis://127.0.0.1:6379", RESP: 2 });
+ * await client.connect();
+ * const cache = redisCache({
+ *   sendCommand: (args) => client.sendCommand(args),
+ *   close: () => client.quit().then(() => {}),
+ * }, { keyPrefix: "ca:" });
+ * const reader = new CachedReader({ cache });
+ * ```
+ */
 export function redisCache(client: RedisCommandClient, options: RedisCacheOptions = {}): Cache {
   return new RedisProtocolCache(
     "redis",

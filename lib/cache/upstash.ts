@@ -20,6 +20,22 @@ export interface UpstashCommandClient {
   exec(args: [command: string, ...args: string[]]): Promise<unknown>;
 }
 
+/**
+ * The cache over Upstash (Redis over HTTPS), for runtimes without TCP sockets. Same
+ * commands and Lua scripts as `redisCache`, so the behaviour is identical.
+ *
+ * @example
+ * ```ts ignore
+ * import { CachedReader, createUpstashClient, upstashCache } from "@campaign-analytics/core/cache";
+ *
+ * const client = createUpstashClient("https://example.upstash.io", "token", 1000);
+ * const reader = new CachedReader({ cache: upstashCache(client, { keyPrefix: "ca:" }) });
+ * ```
+ *
+ * @param client A client from `createUpstashClient` (or any with the same `exec`).
+ * @param options Key prefix and per-operation timeout (default 1000 ms).
+ * @returns The cache.
+ */
 export function upstashCache(client: UpstashCommandClient, options: RedisCacheOptions = {}): Cache {
   return new RedisProtocolCache(
     "upstash",
@@ -30,7 +46,17 @@ export function upstashCache(client: UpstashCommandClient, options: RedisCacheOp
   );
 }
 
-/** An @upstash/redis client set up for the cache (see lib/cache/upstash.ts for why). */
+/**
+ * An @upstash/redis client set up for the cache (see lib/cache/upstash.ts for why).
+ *
+ * @example
+ * ```ts ignore
+ * import { createUpstashClient, upstashCache } from "@campaign-analytics/core/cache";
+ *
+ * const client = createUpstashClient("https://example.upstash.io", "token", 1000);
+ * const cache = upstashCache(client);
+ * ```
+ */
 export function createUpstashClient(
   url: string,
   token: string,

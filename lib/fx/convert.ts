@@ -16,7 +16,17 @@ import { shiftDate } from "../dates.ts";
 import { parseDecimal } from "../decimal.ts";
 import type { MeasureSumsText } from "../kpi.ts";
 
-/** How old (in days) the latest earlier rate may be when a day has none of its own. */
+/**
+ * How old (in days) the latest earlier rate may be when a day has none of its own.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MAX_RATE_AGE_DAYS } from "@campaign-analytics/core";
+ *
+ * assert.equal(MAX_RATE_AGE_DAYS, 7);
+ * ```
+ */
 export const MAX_RATE_AGE_DAYS = 7;
 
 /** Fraction digits carried by converted sums before the single rounding at output. */
@@ -68,8 +78,24 @@ export interface StoredRate {
   source: string;
 }
 
+/**
+ * No exchange rate converts `from` into `to` on `day` (nor within the days before).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MissingRateError } from "@campaign-analytics/core";
+ *
+ * const error = new MissingRateError("GBP", "USD", "2024-05-01");
+ * assert.ok(error instanceof Error);
+ * assert.equal(error.name, "MissingRateError");
+ * assert.equal(error.day, "2024-05-01");
+ * ```
+ */
 export class MissingRateError extends Error {
+  /** The request field at fault, for error answers. */
   readonly field = "currency";
+  /** The error for converting `from` into `to` on `day`. */
   constructor(readonly from: string, readonly to: string, readonly day: string) {
     super(
       `no ${from}→${to} exchange rate for ${day} (nor in the ${MAX_RATE_AGE_DAYS} days before; ` +

@@ -45,8 +45,11 @@ export type FxRateInput = z.input<typeof FxRateInputSchema>;
 
 /** A validated rate. */
 export interface FxRate {
+  /** The calendar day the rate is for (YYYY-MM-DD). */
   day: string;
+  /** The currency of which one unit is priced. */
   base: string;
+  /** The currency the price is in. */
   quote: string;
   /** Exact decimal text. */
   rate: string;
@@ -62,8 +65,11 @@ export const StoredFxRateSchema = z.object({
 });
 export type StoredFxRate = z.infer<typeof StoredFxRateSchema>;
 
+/** Validated rates and the refused ones, each with its index (or CSV line number). */
 export interface ParsedRates {
+  /** The valid rates. */
   rates: FxRate[];
+  /** The refused rows, with why. */
   rejected: RowRejection[];
 }
 
@@ -75,7 +81,22 @@ function rejection(index: number, issue: z.core.$ZodIssue): RowRejection {
   };
 }
 
-/** Validates JSON rate objects one by one (index = position in the array). */
+/**
+ * Validates JSON rate objects one by one (index = position in the array).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { validateRates } from "@campaign-analytics/core";
+ *
+ * const { rates, rejected } = validateRates([
+ *   { date: "2024-05-02", base: "EUR", quote: "USD", rate: "1.0715" },
+ *   { date: "2024-05-02", base: "EUR", quote: "EUR", rate: 1 },
+ * ]);
+ * assert.deepEqual(rates, [{ day: "2024-05-02", base: "EUR", quote: "USD", rate: "1.0715" }]);
+ * assert.equal(rejected[0].index, 1); // base and quote must differ
+ * ```
+ */
 export function validateRates(items: readonly unknown[]): ParsedRates {
   const rates: FxRate[] = [];
   const rejected: RowRejection[] = [];
@@ -122,6 +143,21 @@ const MISSING = new Set(["N/A", "NA", "#N/A", ""]);
  * the units of each currency one euro buys. `N/A` and empty cells mean "no rate". A
  * malformed line is rejected as a whole with its line number (the header is line 1);
  * a header column that is not a real ISO 4217 code is reported once and skipped.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseEcbCsv } from "@campaign-analytics/core";
+ *
+ * const csv = "Date,USD,JPY\n2024-05-02,1.0715,164.31\n2024-05-01,N/A,166.0\n";
+ * const { rates, rejected } = parseEcbCsv(csv);
+ * assert.deepEqual(rates.map((r) => `${r.day} ${r.quote} ${r.rate}`), [
+ *   "2024-05-02 USD 1.0715",
+ *   "2024-05-02 JPY 164.31",
+ *   "2024-05-01 JPY 166.0",
+ * ]);
+ * assert.deepEqual(rejected, []);
+ * ```
  */
 export function parseEcbCsv(text: string, base = "EUR"): ParsedRates {
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);

@@ -4,15 +4,18 @@
  * (embedded) and on a PostgreSQL server through postgres.js. The drivers themselves
  * are created by entry points and passed in: lib/ opens no files or sockets.
  */
-import type { PGlite, Transaction } from "@electric-sql/pglite";
 import type { Sql, TransactionSql } from "postgres";
 
+/** A query parameter: whatever the driver can bind (string, number, bigint, Date, arrays, null). */
 export type SqlParam = unknown;
 
+/** Runs one statement with `$n` parameters and resolves with its rows. */
 export interface SqlExecutor {
+  /** Runs `text` with `params` bound to `$1`, `$2`, ... and resolves with the rows. */
   query<T = Record<string, unknown>>(text: string, params?: readonly SqlParam[]): Promise<T[]>;
 }
 
+/** The SQL surface the stores need, over PGlite or postgres.js. */
 export interface SqlDriver extends SqlExecutor {
   /** "postgres" for a server, "pglite" for the embedded engine. */
   readonly kind: "postgres" | "pglite";
@@ -23,9 +26,11 @@ export interface SqlDriver extends SqlExecutor {
    * taken and released on the same connection).
    */
   session<T>(work: (session: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Closes the pool or the embedded engine. */
   close(): Promise<void>;
 }
 
+/** How {@linkcode postgresDriver} opens sessions and bounds pooled queries. */
 export interface PostgresDriverOptions {
   /**
    * Opens a dedicated single-connection client for `session()`. Ending that client
@@ -43,16 +48,48 @@ export interface PostgresDriverOptions {
   queryTimeoutMs?: number;
 }
 
-/** A pooled query that missed its deadline (the database is unreachable or overloaded). */
+/**
+ * A pooled query that missed its deadline (the database is unreachable or overloaded).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { QueryTimeoutError } from "@campaign-analytics/core/store";
+ *
+ * const error = new QueryTimeoutError(15_000);
+ * assert.equal(error.code, "QUERY_TIMEOUT");
+ * ```
+ */
 export class QueryTimeoutError extends Error {
+  /** Always "QUERY_TIMEOUT". */
   readonly code = "QUERY_TIMEOUT";
+  /** The error for a query that took longer than `ms` milliseconds. */
   constructor(ms: number) {
     super(`database query did not finish within ${ms} ms`);
     this.name = "QueryTimeoutError";
   }
 }
 
-/** postgres.js: a pooled server connection (`DATABASE_URL`). */
+/**
+ * A driver over postgres.js: a pooled PostgreSQL server connection.
+ *
+ * @example
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { openMetricsStore, postgresDriver } from "@campaign-analytics/core/store";
+ *
+ * const url = "postgres://postgres@127.0.0.1:5432/analytics";
+ * const driver = postgresDriver(postgres(url, { max: 10 }), {
+ *   openSession: () => postgres(url, { max: 1 }),
+ *   queryTimeoutMs: 15_000,
+ * });
+ * const { store, close } = await openMetricsStore(driver);
+ * ```
+ *
+ * @param sql A postgres.js client (`postgres(url)`); the driver owns it from now on.
+ * @param options Dedicated sessions and the pooled-query deadline.
+ * @returns The driver; `close()` ends the pool.
+ */
 export function postgresDriver(sql: Sql, options: PostgresDriverOptions = {}): SqlDriver {
   const executor = (runner: Sql | TransactionSql): SqlExecutor => ({
     async query<T>(text: string, params: readonly SqlParam[] = []) {
@@ -111,9 +148,42 @@ export function postgresDriver(sql: Sql, options: PostgresDriverOptions = {}): S
   };
 }
 
-/** PGlite: the embedded engine (one connection, so sessions and transactions queue). */
-export function pgliteDriver(db: PGlite): SqlDriver {
-  const executor = (runner: PGlite | Transaction): SqlExecutor => ({
+/** The part of a PGlite query runner (the database or a transaction) the driver uses. */
+export interface PGliteQueryRunner {
+  /** Runs one statement with `$n` parameters. */
+  query<T>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+/** The part of a PGlite instance (`new PGlite()`) the driver uses. */
+export interface PGliteConnection extends PGliteQueryRunner {
+  /** Whether `close()` has run. */
+  readonly closed: boolean;
+  /** Runs `callback` in one transaction. */
+  transaction<T>(callback: (tx: PGliteQueryRunner) => Promise<T>): Promise<T>;
+  /** Shuts the engine down. */
+  close(): Promise<void>;
+}
+
+/**
+ * A driver over PGlite, PostgreSQL compiled to WebAssembly: embedded, in memory or on
+ * disk, no server. It has one connection, so sessions and transactions queue.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PGlite } from "@electric-sql/pglite";
+ * import { pgliteDriver } from "@campaign-analytics/core/store";
+ *
+ * const driver = pgliteDriver(new PGlite()); // in memory; new PGlite("./data") persists
+ * assert.deepEqual(await driver.query("SELECT 1 + 1 AS two"), [{ two: 2 }]);
+ * await driver.close();
+ * ```
+ *
+ * @param db A PGlite instance; the driver owns it from now on.
+ * @returns The driver; `close()` closes the engine.
+ */
+export function pgliteDriver(db: PGliteConnection): SqlDriver {
+  const executor = (runner: PGliteQueryRunner): SqlExecutor => ({
     async query<T>(text: string, params: readonly SqlParam[] = []) {
       const result = await runner.query<T>(text, params as unknown[]);
       return result.rows;

@@ -10,7 +10,16 @@ import { z } from "zod";
 import type { SqlDriver } from "./driver.ts";
 import { type RankOptions, type Selection, SelectionSchema } from "./metrics_store.ts";
 import type { MetricName } from "../schema.ts";
-import { isWholeHourZone, splitRange } from "./sql_queries.ts";
+import {
+  isWholeHourZone,
+  Params,
+  partSql,
+  planBuckets,
+  planRange,
+  type RangePart,
+  unionOf,
+} from "./sql_queries.ts";
+import { zoneBuckets } from "./range_plan.ts";
 import { type FxRate, type StoredFxRate, StoredFxRateSchema } from "../fx/rates.ts";
 import type { StoredRate } from "../fx/convert.ts";
 import { MeasureSumsTextSchema } from "../kpi.ts";
@@ -98,14 +107,6 @@ ORDER BY base, quote, day, ord DESC
 ON CONFLICT (tenant_id, base, quote, day) DO UPDATE SET
   rate = EXCLUDED.rate, source = EXCLUDED.source, updated_at = now()`;
 
-class Params {
-  readonly values: unknown[] = [];
-  add(value: unknown, cast = ""): string {
-    this.values.push(value);
-    return `$${this.values.length}${cast}`;
-  }
-}
-
 type Where = z.output<typeof SelectionSchema>;
 
 function commonFilters(where: Where, params: Params): string[] {
@@ -135,7 +136,18 @@ function rawSql(
   } AS at, ${MEASURES} FROM campaign_metrics WHERE ${filters.join(" AND ")}`;
 }
 
-const isoDate = (date: Date) => date.toISOString().slice(0, 10);
+/**
+ * The parts of a selection per calendar day of the zone (other-currency money converts
+ * at its day's rate): each day planned on its own, so a daily rollup row only answers a
+ * day of the zone that is exactly its UTC day. Open bounds and campaign filters: raw.
+ */
+function zoneDayParts(where: Where, timeZone: string): RangePart[] {
+  if (!where.from || !where.to || where.campaignIds.length > 0) {
+    return [{ source: "raw", from: where.from, to: where.to }];
+  }
+  return planBuckets(zoneBuckets(where.from, where.to, "day", timeZone), { grain: "campaign" });
+}
+
 const monthOf = (date: Date) => `${date.toISOString().slice(0, 7)}-01`;
 
 /** The ordering value of a metric over summed columns (ratios of sums; 0 → NULL). */
@@ -223,20 +235,10 @@ export class SqlFxStore implements FxStore {
     const params = new Params();
     const hourly = where.campaignIds.length === 0 &&
       isWholeHourZone(timeZone, where.from, where.to);
-    const parts = hourly
-      ? splitRange(where.from, where.to, "platform_hourly")
-      : [{ source: "raw" as const, from: where.from, to: where.to }];
-    const union = parts.map((part) => {
-      if (part.source === "raw") return rawSql(where, params, part, timeZone);
-      const filters = commonFilters(where, params);
-      if (part.from) {
-        filters.push(`hour >= ${params.add(part.from.toISOString(), "::timestamptz")}`);
-      }
-      if (part.to) filters.push(`hour < ${params.add(part.to.toISOString(), "::timestamptz")}`);
-      return `SELECT platform, NULL::text AS campaign_id, currency,
-        hour AT TIME ZONE ${params.add(timeZone)} AS at, ${MEASURES}
-        FROM platform_hourly WHERE ${filters.join(" AND ")}`;
-    }).join("\nUNION ALL\n");
+    const parts: RangePart[] = hourly
+      ? planRange(where.from, where.to, { grain: "platform" })
+      : [{ source: "raw", from: where.from, to: where.to }];
+    const union = unionOf(parts, where, params, timeZone);
     const day = everyDay
       ? "at::date"
       : `CASE WHEN currency = ${params.add(target)} THEN NULL ELSE at::date END`;
@@ -262,18 +264,23 @@ export class SqlFxStore implements FxStore {
           AS day, ${SUMS}
         FROM (${rawSql(where, params, where, timeZone)}) parts GROUP BY 1, 2, 3, 4`;
     } else {
-      // Target-currency money needs no rate: the monthly rollup (plus raw edges) as usual.
-      const same = splitRange(where.from, where.to, "campaign_monthly").map((part) => {
-        if (part.source === "raw") {
-          return rawSql(where, params, part, timeZone, [`currency = ${params.add(target)}`]);
-        }
-        const filters = [...commonFilters(where, params), `currency = ${params.add(target)}`];
-        if (part.from) filters.push(`month >= ${params.add(isoDate(part.from), "::date")}`);
-        if (part.to) filters.push(`month < ${params.add(isoDate(part.to), "::date")}`);
-        return `SELECT platform, campaign_id, currency, NULL::timestamp AS at, ${MEASURES}
-          FROM campaign_monthly WHERE ${filters.join(" AND ")}`;
-      }).join("\nUNION ALL\n");
-      const other = rawSql(where, params, where, timeZone, [`currency <> ${params.add(target)}`]);
+      // Target-currency money needs no rate: the campaign rollups (plus raw edges) as usual;
+      // other currencies per day of the zone: whole UTC days that are days of the zone
+      // (UTC, or a zone at UTC+0 then) from the daily rollup, the rest from raw rows.
+      const same = unionOf(
+        planRange(where.from, where.to, { grain: "campaign" }),
+        where,
+        params,
+        timeZone,
+        (p) => [`currency = ${p.add(target)}`],
+      );
+      const other = unionOf(
+        zoneDayParts(where, timeZone),
+        where,
+        params,
+        timeZone,
+        (p) => [`currency <> ${p.add(target)}`],
+      );
       sql = `SELECT platform, campaign_id, currency, NULL::text AS day, ${SUMS}
         FROM (${same}) same_currency GROUP BY 1, 2, 3
         UNION ALL
@@ -319,58 +326,67 @@ export class SqlFxStore implements FxStore {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
     const targetParam = params.add(target);
-    const zone = params.add(timeZone);
+    // Added where used: a part list of daily rows only does not mention the zone.
+    const zone = () => params.add(timeZone);
     const f = `SELECT * FROM unnest(${params.add(factors.map((x) => x.currency))}::text[],
       ${params.add(factors.map((x) => x.day))}::date[],
       ${params.add(factors.map((x) => x.factor))}::numeric[]) AS f(currency, day, k)`;
     let same: string;
     let other: string;
-    const otherFilters = (alias: string) => {
+    const otherFilters = (alias: string, range: { from?: Date; to?: Date }) => {
       const filters = [`${alias}.currency <> ${targetParam}`];
       if (where.currency) filters.push(`${alias}.currency = ${params.add(where.currency)}`);
-      if (where.from) {
-        filters.push(`${alias}.ts >= ${params.add(where.from.toISOString(), "::timestamptz")}`);
+      if (range.from) {
+        filters.push(`${alias}.ts >= ${params.add(range.from.toISOString(), "::timestamptz")}`);
       }
-      if (where.to) {
-        filters.push(`${alias}.ts < ${params.add(where.to.toISOString(), "::timestamptz")}`);
+      if (range.to) {
+        filters.push(`${alias}.ts < ${params.add(range.to.toISOString(), "::timestamptz")}`);
       }
       return filters.join(" AND ");
     };
     if (where.campaignIds.length > 0) {
       same = rawSql(where, params, where, timeZone, [`currency = ${targetParam}`]);
-      const filters = [`m.tenant_id = ${params.add(where.tenantId)}`, otherFilters("m")];
+      const filters = [`m.tenant_id = ${params.add(where.tenantId)}`, otherFilters("m", where)];
       filters.push(`m.campaign_id = ANY(${params.add(where.campaignIds)}::text[])`);
       if (where.platforms.length) {
         filters.push(`m.platform = ANY(${params.add(where.platforms)}::text[])`);
       }
-      other = `SELECT m.* FROM campaign_metrics m WHERE ${filters.join(" AND ")}`;
+      other = `SELECT m.platform, m.campaign_id, m.currency, m.ts AT TIME ZONE ${zone()} AS at,
+          m.impressions, m.clicks, m.conversions, m.cost, m.revenue
+        FROM campaign_metrics m WHERE ${filters.join(" AND ")}`;
     } else {
-      same = splitRange(where.from, where.to, "campaign_monthly").map((part) => {
-        if (part.source === "raw") {
-          return rawSql(where, params, part, timeZone, [`currency = ${targetParam}`]);
+      same = unionOf(
+        planRange(where.from, where.to, { grain: "campaign" }),
+        where,
+        params,
+        timeZone,
+        () => [`currency = ${targetParam}`],
+      );
+      // Other currencies per day of the zone: daily rollup rows where a UTC day is a day
+      // of the zone, else the raw rows of the campaigns with money in other currencies
+      // over the months the part touches (the monthly rollup), by primary key: not a
+      // scan of every raw row (OFFSET 0 keeps the planner from flattening the lookup
+      // into a scan and a hash join).
+      other = zoneDayParts(where, timeZone).map((part) => {
+        if (part.source !== "raw") {
+          return partSql(part, where, params, timeZone, [`currency <> ${targetParam}`]);
         }
-        const filters = [...commonFilters(where, params), `currency = ${targetParam}`];
-        if (part.from) filters.push(`month >= ${params.add(isoDate(part.from), "::date")}`);
-        if (part.to) filters.push(`month < ${params.add(isoDate(part.to), "::date")}`);
-        return `SELECT platform, campaign_id, currency, NULL::timestamp AS at, ${MEASURES}
-          FROM campaign_monthly WHERE ${filters.join(" AND ")}`;
+        const tenant = params.add(where.tenantId);
+        const candidates = [`tenant_id = ${tenant}`, `currency <> ${targetParam}`];
+        if (where.platforms.length) {
+          candidates.push(`platform = ANY(${params.add(where.platforms)}::text[])`);
+        }
+        if (where.currency) candidates.push(`currency = ${params.add(where.currency)}`);
+        if (part.from) candidates.push(`month >= ${params.add(monthOf(part.from), "::date")}`);
+        if (part.to) candidates.push(`month <= ${params.add(monthOf(part.to), "::date")}`);
+        return `SELECT m.platform, m.campaign_id, m.currency, m.ts AT TIME ZONE ${zone()} AS at,
+            m.impressions, m.clicks, m.conversions, m.cost, m.revenue
+          FROM (SELECT DISTINCT platform, campaign_id FROM campaign_monthly
+            WHERE ${candidates.join(" AND ")}) c
+          CROSS JOIN LATERAL (SELECT * FROM campaign_metrics m WHERE m.tenant_id = ${tenant}
+            AND m.campaign_id = c.campaign_id AND m.platform = c.platform
+            AND ${otherFilters("m", part)} OFFSET 0) m`;
       }).join("\nUNION ALL\n");
-      // Campaigns with money in other currencies over the months the range touches (the
-      // monthly rollup), then their rows by primary key: not a scan of every raw row
-      // (OFFSET 0 keeps the planner from flattening the lookup into a scan and a hash join).
-      const tenant = params.add(where.tenantId);
-      const candidates = [`tenant_id = ${tenant}`, `currency <> ${targetParam}`];
-      if (where.platforms.length) {
-        candidates.push(`platform = ANY(${params.add(where.platforms)}::text[])`);
-      }
-      if (where.currency) candidates.push(`currency = ${params.add(where.currency)}`);
-      if (where.from) candidates.push(`month >= ${params.add(monthOf(where.from), "::date")}`);
-      if (where.to) candidates.push(`month <= ${params.add(monthOf(where.to), "::date")}`);
-      other = `SELECT m.* FROM (SELECT DISTINCT platform, campaign_id FROM campaign_monthly
-          WHERE ${candidates.join(" AND ")}) c
-        CROSS JOIN LATERAL (SELECT * FROM campaign_metrics m WHERE m.tenant_id = ${tenant}
-          AND m.campaign_id = c.campaign_id AND m.platform = c.platform
-          AND ${otherFilters("m")} OFFSET 0) m`;
     }
     const direction = options.order === "asc" ? "ASC" : "DESC";
     const rows = await this.db.query<{ platform: string; campaign_id: string }>(
@@ -380,7 +396,7 @@ export class SqlFxStore implements FxStore {
          SELECT o.platform, o.campaign_id, o.impressions, o.clicks, o.conversions,
                 o.cost * f.k, o.revenue * f.k
          FROM (${other}) o JOIN (${f}) f
-           ON f.currency = o.currency AND f.day = (o.ts AT TIME ZONE ${zone})::date
+           ON f.currency = o.currency AND f.day = o.at::date
        ) converted
        GROUP BY platform, campaign_id
        ORDER BY ${scoreSql(options.metric)} ${direction} NULLS LAST, platform, campaign_id

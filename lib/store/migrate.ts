@@ -11,11 +11,42 @@ export const MigrationSchema = z.object({
   name: z.string().min(1),
   sql: z.string().min(1),
 });
-export type Migration = z.infer<typeof MigrationSchema>;
+/** One schema change: applied once, in version order, in its own transaction. */
+export interface Migration {
+  /** Position in the order; recorded in `schema_migrations` once applied. */
+  version: number;
+  /** A short name, recorded beside the version. */
+  name: string;
+  /** The script: one or more SQL statements separated by semicolons. */
+  sql: string;
+}
 
 /** An arbitrary constant that names "schema migration" in the advisory-lock space. */
 const MIGRATION_LOCK_KEY = 7_100_420_001;
 
+/**
+ * Applies the migrations not yet recorded in `schema_migrations`, in version order, each
+ * in its own transaction under a transaction-scoped advisory lock, so processes starting
+ * together never apply one twice. `openMetricsStore` calls it with
+ * {@linkcode MIGRATIONS}; call it yourself to add your own migrations.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PGlite } from "@electric-sql/pglite";
+ * import { migrate, MIGRATIONS, pgliteDriver } from "@campaign-analytics/core/store";
+ *
+ * const driver = pgliteDriver(new PGlite());
+ * const versions = MIGRATIONS.map((migration) => migration.version);
+ * assert.deepEqual(await migrate(driver, MIGRATIONS), versions);
+ * assert.deepEqual(await migrate(driver, MIGRATIONS), []); // already applied
+ * await driver.close();
+ * ```
+ *
+ * @param driver Where to apply them.
+ * @param migrations The migrations, in any order; versions must be unique.
+ * @returns The versions applied by this call.
+ */
 export async function migrate(
   driver: SqlDriver,
   migrations: readonly Migration[],

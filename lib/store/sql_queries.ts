@@ -8,6 +8,7 @@ import type { z } from "zod";
 import type { SelectionSchema } from "./metrics_store.ts";
 import type { MetricName } from "../schema.ts";
 import { zoneOffsetMs } from "../dates.ts";
+import type { RangePart } from "./range_plan.ts";
 
 /** Rows per statement: keeps each statement's arrays well inside protocol and memory limits. */
 export const ROWS_PER_STATEMENT = 20_000;
@@ -48,7 +49,7 @@ WITH input AS (
   ORDER BY tenant_id, campaign_id, platform, account_id, ts, ord DESC
 ),
 replaced AS (
-  SELECT m.tenant_id, m.platform, m.campaign_id, m.currency, m.ts, m.impressions, m.clicks,
+  SELECT m.tenant_id, m.platform, m.account_id, m.campaign_id, m.currency, m.ts, m.impressions, m.clicks,
          m.conversions, m.cost, m.revenue
   FROM campaign_metrics m
   JOIN input i USING (tenant_id, campaign_id, platform, account_id, ts)
@@ -68,9 +69,10 @@ written AS (
   RETURNING 1
 ),
 changes AS (
-  SELECT tenant_id, platform, campaign_id, currency, ts, ${MEASURE_COLUMNS} FROM input
+  SELECT tenant_id, platform, account_id, campaign_id, currency, ts, ${MEASURE_COLUMNS}
+  FROM input
   UNION ALL
-  SELECT tenant_id, platform, campaign_id, currency, ts, -impressions, -clicks, -conversions,
+  SELECT tenant_id, platform, account_id, campaign_id, currency, ts, -impressions, -clicks, -conversions,
          -cost, -revenue
   FROM replaced
 ),
@@ -81,6 +83,16 @@ monthly AS (
          currency, sum(impressions), sum(clicks), sum(conversions), sum(cost), sum(revenue)
   FROM changes GROUP BY 1, 2, 3, 4, 5 ${NONZERO_DELTA}
   ON CONFLICT (tenant_id, month, platform, campaign_id, currency) DO UPDATE SET
+  ${ROLLUP_DELTA("r")}
+  RETURNING 1
+),
+daily AS (
+  INSERT INTO campaign_daily AS r (tenant_id, day, platform, account_id, campaign_id, currency,
+    ${MEASURE_COLUMNS})
+  SELECT tenant_id, (ts AT TIME ZONE 'UTC')::date, platform, account_id, campaign_id, currency,
+         sum(impressions), sum(clicks), sum(conversions), sum(cost), sum(revenue)
+  FROM changes GROUP BY 1, 2, 3, 4, 5, 6 ${NONZERO_DELTA}
+  ON CONFLICT (tenant_id, day, platform, campaign_id, account_id, currency) DO UPDATE SET
   ${ROLLUP_DELTA("r")}
   RETURNING 1
 ),
@@ -169,57 +181,18 @@ export class Params {
   }
 }
 
-export type Source = "raw" | "campaign_monthly" | "platform_hourly";
-export interface RangePart {
-  source: Source;
-  from?: Date;
-  to?: Date;
-}
+export {
+  isOneWholeMonth,
+  planBuckets,
+  planRange,
+  type RangeGrain,
+  type RangePart,
+  type RangeShape,
+  type Source,
+} from "./range_plan.ts";
 
 const HOUR_MS = 3_600_000;
-const floorHour = (date: Date) => new Date(Math.floor(date.getTime() / HOUR_MS) * HOUR_MS);
-const ceilHour = (date: Date) => new Date(Math.ceil(date.getTime() / HOUR_MS) * HOUR_MS);
-const floorUtcMonth = (date: Date) =>
-  new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1));
-const ceilUtcMonth = (date: Date) => {
-  const floor = floorUtcMonth(date);
-  return floor.getTime() === date.getTime()
-    ? floor
-    : new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1));
-};
-
-/**
- * Splits [from, to) into the aligned middle a rollup answers and the raw edges.
- * Open bounds stay open: a lifetime question is answered by the rollup alone.
- */
-export function splitRange(
-  from: Date | undefined,
-  to: Date | undefined,
-  rollup: Exclude<Source, "raw">,
-): RangePart[] {
-  const [floor, ceil] = rollup === "platform_hourly"
-    ? [floorHour, ceilHour]
-    : [floorUtcMonth, ceilUtcMonth];
-  const start = from && ceil(from);
-  const end = to && floor(to);
-  if (start && end && start.getTime() >= end.getTime()) return [{ source: "raw", from, to }];
-  const parts: RangePart[] = [{ source: rollup, from: start, to: end }];
-  if (from && start && from.getTime() < start.getTime()) {
-    parts.push({ source: "raw", from, to: start });
-  }
-  if (to && end && end.getTime() < to.getTime()) parts.push({ source: "raw", from: end, to });
-  return parts;
-}
-
 const isoDate = (date: Date) => date.toISOString().slice(0, 10);
-
-/** A single rollup part covering exactly one calendar month (UTC). */
-export function isOneWholeMonth(parts: readonly RangePart[]): boolean {
-  if (parts.length !== 1 || parts[0].source !== "campaign_monthly") return false;
-  const { from, to } = parts[0];
-  if (!from || !to) return false;
-  return ceilUtcMonth(new Date(from.getTime() + 1)).getTime() === to.getTime();
-}
 
 const MONTH_MS = 30 * 24 * HOUR_MS;
 
@@ -245,41 +218,88 @@ export function unionOf(
   where: z.output<typeof SelectionSchema>,
   params: Params,
   timeZone: string,
+  extra: (params: Params) => string[] = () => [],
 ): string {
-  return parts.map((part) => partSql(part, where, params, timeZone)).join("\nUNION ALL\n");
+  return parts.map((part) => partSql(part, where, params, timeZone, extra(params)))
+    .join("\nUNION ALL\n");
 }
 
-function partSql(
+/** One part's rows: platform, campaign_id (NULL per platform), currency, at (local), measures. */
+export function partSql(
   part: RangePart,
   where: z.output<typeof SelectionSchema>,
   params: Params,
   timeZone: string,
+  extra: readonly string[] = [],
 ): string {
-  const filters = [`tenant_id = ${params.add(where.tenantId)}`];
+  const filters = [`tenant_id = ${params.add(where.tenantId)}`, ...extra];
   if (where.platforms.length) {
     filters.push(`platform = ANY(${params.add(where.platforms)}::text[])`);
   }
   if (where.currency) filters.push(`currency = ${params.add(where.currency)}`);
-  if (part.source === "raw") {
+  const bounds = (column: string, value: (date: Date) => string, cast: string) => {
+    if (part.from) filters.push(`${column} >= ${params.add(value(part.from), cast)}`);
+    if (part.to) filters.push(`${column} < ${params.add(value(part.to), cast)}`);
+  };
+  const instant = (date: Date) => date.toISOString();
+  const campaignFilter = () => {
     if (where.campaignIds.length) {
       filters.push(`campaign_id = ANY(${params.add(where.campaignIds)}::text[])`);
     }
-    if (part.from) filters.push(`ts >= ${params.add(part.from.toISOString(), "::timestamptz")}`);
-    if (part.to) filters.push(`ts < ${params.add(part.to.toISOString(), "::timestamptz")}`);
-    return `SELECT platform, campaign_id, currency, ts AT TIME ZONE ${
-      params.add(timeZone)
-    } AS at, ${MEASURE_COLUMNS}
-      FROM campaign_metrics WHERE ${filters.join(" AND ")}`;
+  };
+  // A labelled part (series) lies inside one bucket: its rows are placed at the bucket.
+  const at = (local: string) => part.bucket ? `${params.add(part.bucket)}::timestamp` : local;
+  switch (part.source) {
+    case "raw":
+      campaignFilter();
+      bounds("ts", instant, "::timestamptz");
+      if (part.day && !where.campaignIds.length) {
+        const local = at(`m.ts AT TIME ZONE ${params.add(timeZone)}`);
+        return edgeSql(part.day, filters, params, local);
+      }
+      return `SELECT platform, campaign_id, currency,
+        ${at(`ts AT TIME ZONE ${params.add(timeZone)}`)} AS at, ${MEASURE_COLUMNS}
+        FROM campaign_metrics WHERE ${filters.join(" AND ")}`;
+    case "campaign_monthly":
+      campaignFilter();
+      bounds("month", isoDate, "::date");
+      return `SELECT platform, campaign_id, currency, ${at("month::timestamp")} AS at,
+        ${MEASURE_COLUMNS} FROM campaign_monthly WHERE ${filters.join(" AND ")}`;
+    case "campaign_daily":
+      campaignFilter();
+      bounds("day", isoDate, "::date");
+      return `SELECT platform, campaign_id, currency, ${at("day::timestamp")} AS at,
+        ${MEASURE_COLUMNS} FROM campaign_daily WHERE ${filters.join(" AND ")}`;
+    case "platform_hourly":
+      bounds("hour", instant, "::timestamptz");
+      return `SELECT platform, NULL::text AS campaign_id, currency,
+        ${at(`hour AT TIME ZONE ${params.add(timeZone)}`)} AS at, ${MEASURE_COLUMNS}
+        FROM platform_hourly WHERE ${filters.join(" AND ")}`;
   }
-  if (part.source === "campaign_monthly") {
-    if (part.from) filters.push(`month >= ${params.add(isoDate(part.from), "::date")}`);
-    if (part.to) filters.push(`month < ${params.add(isoDate(part.to), "::date")}`);
-    return `SELECT platform, campaign_id, currency, month::timestamp AS at, ${MEASURE_COLUMNS}
-      FROM campaign_monthly WHERE ${filters.join(" AND ")}`;
+}
+
+/**
+ * Raw rows of a few hours inside one UTC day, by primary key: only the series (platform,
+ * campaign, account) with a daily row that day can have rows with any measure there (a
+ * raw row with all-zero measures is left out, as every rollup leaves it out). A time
+ * range scan would read every row whose block range overlaps (BRIN), which is all of
+ * them when rows were not written in time order.
+ */
+function edgeSql(
+  day: string,
+  filters: readonly string[],
+  params: Params,
+  at: string,
+): string {
+  // filters: tenant first, then platform/currency/campaign/time filters on bare columns.
+  const scoped = filters.map((filter) => `m.${filter}`);
+  const series = filters.filter((filter) => !filter.startsWith("ts "));
+  return `SELECT m.platform, m.campaign_id, m.currency, ${at} AS at, ${
+    MEASURE_COLUMNS.split(", ").map((c) => `m.${c}`).join(", ")
   }
-  if (part.from) filters.push(`hour >= ${params.add(part.from.toISOString(), "::timestamptz")}`);
-  if (part.to) filters.push(`hour < ${params.add(part.to.toISOString(), "::timestamptz")}`);
-  return `SELECT platform, NULL::text AS campaign_id, currency,
-      hour AT TIME ZONE ${params.add(timeZone)} AS at, ${MEASURE_COLUMNS}
-      FROM platform_hourly WHERE ${filters.join(" AND ")}`;
+    FROM (SELECT DISTINCT platform, campaign_id, account_id FROM campaign_daily
+          WHERE ${series.join(" AND ")} AND day = ${params.add(day, "::date")}) s
+    CROSS JOIN LATERAL (SELECT * FROM campaign_metrics m WHERE ${scoped.join(" AND ")}
+      AND m.platform = s.platform AND m.campaign_id = s.campaign_id
+      AND m.account_id = s.account_id OFFSET 0) m`;
 }

@@ -37,6 +37,7 @@ import {
   type UpsertResult,
 } from "./metrics_store.ts";
 import { type MetricRow, type Platform, type RowRejection, validateRows } from "../schema.ts";
+import { floorHour, zoneBuckets } from "./range_plan.ts";
 import {
   asIs,
   isOneWholeMonth,
@@ -45,10 +46,11 @@ import {
   MEASURE_TEXT,
   metricSql,
   Params,
+  planBuckets,
+  planRange,
+  type RangeGrain,
   type RangePart,
   ROWS_PER_STATEMENT,
-  type Source,
-  splitRange,
   summed,
   SUMS_SELECT,
   unionOf,
@@ -112,7 +114,7 @@ async function validateInSlices(
 
 /**
  * The filters of one whole month of `campaign_monthly` (the month as an equality), as
- * the monthly part of `unionOf` filters it.
+ * the monthly part of `partSql` filters it.
  */
 function oneMonthFilters(
   where: z.output<typeof SelectionSchema>,
@@ -127,6 +129,9 @@ function oneMonthFilters(
     filters.push(`platform = ANY(${params.add(where.platforms)}::text[])`);
   }
   if (where.currency) filters.push(`currency = ${params.add(where.currency)}`);
+  if (where.campaignIds.length) {
+    filters.push(`campaign_id = ANY(${params.add(where.campaignIds)}::text[])`);
+  }
   return filters.join(" AND ");
 }
 
@@ -161,7 +166,7 @@ export class SqlMetricsStore implements MetricsStore {
   async totals(selection: Selection): Promise<TotalsResult> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
-    const parts = this.partsFor(where, "platform_hourly");
+    const parts = await this.withoutEmptyEdges(where, this.partsFor(where, "platform"));
     const rows = await this.db.query(
       `SELECT grouping(platform) AS overall, platform, currency, ${SUMS_SELECT}
        FROM (${unionOf(parts, where, params, "UTC")}) parts
@@ -184,11 +189,19 @@ export class SqlMetricsStore implements MetricsStore {
   ): Promise<SeriesRow[]> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
-    // Hours bucket into days of any zone whose offsets are whole hours; the others
-    // (India +5:30, Nepal +5:45, ...) read the raw rows.
-    const parts = isWholeHourZone(timeZone, where.from, where.to)
-      ? this.partsFor(where, "platform_hourly")
-      : [{ source: "raw" as const, from: where.from, to: where.to }];
+    // Hours bucket into days of any zone whose offsets are whole hours; in the others
+    // (India +5:30, Nepal +5:45, ...) each bucket is planned on its own: the whole UTC
+    // days and months inside it from the campaign rollups, its edges from raw rows.
+    const campaignFilter = where.campaignIds.length > 0;
+    let parts: RangePart[];
+    if (!campaignFilter && isWholeHourZone(timeZone, where.from, where.to)) {
+      parts = this.partsFor(where, "platform");
+    } else if (where.from && where.to && granularity !== "hour") {
+      // (Hour buckets have no rollup finer than the platform one: raw rows below.)
+      const buckets = zoneBuckets(where.from, where.to, granularity, timeZone);
+      parts = planBuckets(buckets, { grain: "campaign", campaignFilter });
+    } else parts = [{ source: "raw", from: where.from, to: where.to }];
+    parts = await this.withoutEmptyEdges(where, parts);
     const rows = await this.db.query(
       `SELECT to_char(date_trunc(${params.add(granularity)}, at), ${
         params.add(granularity === "hour" ? 'YYYY-MM-DD"T"HH24:00' : "YYYY-MM-DD")
@@ -205,10 +218,13 @@ export class SqlMetricsStore implements MetricsStore {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
     const byCampaign = options.groupBy === "campaign";
-    const parts = this.partsFor(where, byCampaign ? "campaign_monthly" : "platform_hourly");
+    const parts = this.partsFor(where, byCampaign ? "campaign" : "platform");
     const keys = byCampaign ? "platform, campaign_id, currency" : "platform, currency";
     const direction = options.order === "asc" ? "ASC" : "DESC";
     const limit = params.add(options.limit, "::int");
+    if (byCampaign && !isOneWholeMonth(parts) && where.campaignIds.length === 0) {
+      return await this.rankCampaigns(where, await this.withoutEmptyEdges(where, parts), options);
+    }
     const ranked = byCampaign && isOneWholeMonth(parts)
       // One month of the monthly rollup already holds one row per campaign and currency:
       // rank the rows themselves instead of grouping 20,000 single-row groups. With
@@ -232,6 +248,53 @@ export class SqlMetricsStore implements MetricsStore {
          ORDER BY r.score ${direction} NULLS LAST, r.platform, r.currency`;
     const rows = await this.db.query(sql, params.values);
     return rows.map((row) => RankRowSchema.parse(row));
+  }
+
+  /**
+   * Campaigns over a range the monthly rollup alone does not answer: first the order,
+   * summing only the columns the metric needs over every campaign (the sums are most of
+   * the cost), then the full sums of the first `limit` only, read as a campaign filter
+   * (whole months from the monthly rollup, the rest by primary key). Same range, same
+   * filters, so the same exact sums as summing everything at once.
+   */
+  private async rankCampaigns(
+    where: z.output<typeof SelectionSchema>,
+    parts: RangePart[],
+    options: RankOptions,
+  ): Promise<RankRow[]> {
+    const keys = "platform, campaign_id, currency";
+    const direction = options.order === "asc" ? "ASC" : "DESC";
+    const params = new Params();
+    const order = await this.db.query<{ platform: string; campaign_id: string; currency: string }>(
+      `SELECT ${keys}, ${metricSql(options.metric, summed)} AS score
+       FROM (${unionOf(parts, where, params, "UTC")}) parts
+       GROUP BY ${keys}
+       ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${params.add(options.limit, "::int")}`,
+      params.values,
+    );
+    if (order.length === 0) return [];
+    const top = { ...where, campaignIds: [...new Set(order.map((row) => row.campaign_id))] };
+    const sumsParams = new Params();
+    const sums = await this.db.query(
+      `SELECT s.*, c.name AS campaign_name FROM (
+         SELECT ${keys}, ${SUMS_SELECT}
+         FROM (${unionOf(this.partsFor(top, "campaign"), top, sumsParams, "UTC")}) parts
+         GROUP BY ${keys}) s
+       LEFT JOIN campaigns c ON c.tenant_id = ${sumsParams.add(where.tenantId)}
+         AND c.platform = s.platform AND c.campaign_id = s.campaign_id`,
+      sumsParams.values,
+    );
+    const byKey = new Map(
+      sums.map((row) => {
+        const parsed = RankRowSchema.parse(row);
+        return [`${parsed.platform}/${parsed.campaign_id}/${parsed.currency}`, parsed];
+      }),
+    );
+    return order.map((row) => {
+      const found = byKey.get(`${row.platform}/${row.campaign_id}/${row.currency}`);
+      if (!found) throw new Error(`rank: no sums for ${row.platform}/${row.campaign_id}`);
+      return found;
+    });
   }
 
   async listCampaigns(query: CampaignQuery): Promise<CampaignPage> {
@@ -317,13 +380,42 @@ export class SqlMetricsStore implements MetricsStore {
     await this.db.close();
   }
 
-  /** With a campaign filter the raw rows are few and indexed; otherwise use the rollup. */
-  private partsFor(
+  /**
+   * Drops raw edge parts whose hours hold no data (the hourly rollup says so exactly: a
+   * raw row with any non-zero measure is in its platform-hour): a range in New York
+   * ends at 04:00 or 05:00 UTC, and when nothing was recorded in those hours no scan of
+   * the raw rows is needed. With a campaign filter raw rows are read by primary key:
+   * kept as they are.
+   */
+  private async withoutEmptyEdges(
     where: z.output<typeof SelectionSchema>,
-    rollup: Exclude<Source, "raw">,
-  ): RangePart[] {
-    if (where.campaignIds.length > 0) return [{ source: "raw", from: where.from, to: where.to }];
-    return splitRange(where.from, where.to, rollup);
+    parts: RangePart[],
+  ): Promise<RangePart[]> {
+    const edges = parts.filter((part) => part.source === "raw" && part.from && part.to);
+    if (where.campaignIds.length > 0 || edges.length === 0) return parts;
+    const params = new Params();
+    const filters = [`tenant_id = ${params.add(where.tenantId)}`];
+    if (where.platforms.length) {
+      filters.push(`platform = ANY(${params.add(where.platforms)}::text[])`);
+    }
+    if (where.currency) filters.push(`currency = ${params.add(where.currency)}`);
+    const probes = edges.map((part, i) =>
+      `EXISTS (SELECT 1 FROM platform_hourly WHERE ${filters.join(" AND ")}
+         AND hour >= ${params.add(floorHour(part.from!).toISOString(), "::timestamptz")}
+         AND hour < ${params.add(part.to!.toISOString(), "::timestamptz")}) AS e${i}`
+    );
+    const [found] = await this.db.query<Record<string, boolean>>(
+      `SELECT ${probes.join(", ")}`,
+      params.values,
+    );
+    const empty = new Set(edges.filter((_, i) => found?.[`e${i}`] === false));
+    const kept = parts.filter((part) => !empty.has(part));
+    return kept.length > 0 ? kept : [parts[0]];
+  }
+
+  /** The planner's parts for this selection (a campaign filter: raw rows by primary key). */
+  private partsFor(where: z.output<typeof SelectionSchema>, grain: RangeGrain): RangePart[] {
+    return planRange(where.from, where.to, { grain, campaignFilter: where.campaignIds.length > 0 });
   }
 
   private async withLifetime(tenantId: string, rows: CampaignRow[]): Promise<CampaignSummary[]> {

@@ -1,6 +1,6 @@
 -- Citus, step 2 of 2: distribute every tenant table by tenant_id, all co-located with
 -- campaign_metrics, so that one tenant's rows of every table live on the same worker:
--- a request (one tenant) and an upsert transaction (raw rows, the two rollups and the
+-- a request (one tenant) and an upsert transaction (raw rows, the three rollups and the
 -- catalog of one tenant) each run on one worker. Run on the coordinator after
 -- 01_keys.sql, before the app starts writing (distributing copies existing rows).
 --
@@ -19,6 +19,7 @@ SELECT create_distributed_table('campaign_metrics', 'tenant_id', shard_count := 
 -- Rollups, maintained in the same statement as campaign_metrics.
 SELECT create_distributed_table('campaign_monthly', 'tenant_id', colocate_with := 'campaign_metrics');
 SELECT create_distributed_table('platform_hourly', 'tenant_id', colocate_with := 'campaign_metrics');
+SELECT create_distributed_table('campaign_daily', 'tenant_id', colocate_with := 'campaign_metrics');
 
 -- The catalog and the ad accounts, joined to the rollups per tenant.
 SELECT create_distributed_table('campaigns', 'tenant_id', colocate_with := 'campaign_metrics');

@@ -31,7 +31,7 @@ Deno.test({
       const json = await ask(["--json", "top 3 campaigns by clicks"], env);
       assert.equal(json.code, 0, json.stderr);
       const answer = JSON.parse(json.stdout);
-      assert.deepEqual(Object.keys(answer).sort(), ["data", "query", "reply"]);
+      assert.deepEqual(Object.keys(answer).sort(), ["data", "query", "reply", "view_url"]);
       assert.equal(answer.query.intent, "rank");
       assert.equal(answer.data.kind, "rank");
       assert.equal(answer.data.sets[0].groups.length, 3);
@@ -62,6 +62,35 @@ Deno.test({
         ok.stdout.trim(),
         "You spent $17.35 on your TikTok campaigns over all time (you didn't name a period).",
       );
+      // --conversation: the second question follows up on the first (kept in a file).
+      const cacheHome = await Deno.makeTempDir({ prefix: "ask-conversation-" });
+      try {
+        const env = {
+          ANALYTICS_API_URL: base,
+          ANALYTICS_API_TOKEN: KEY_A,
+          XDG_CACHE_HOME: cacheHome,
+        };
+        const first = await ask(
+          ["--json", "--conversation", "cli-test-1", "spend on tiktok last week"],
+          env,
+        );
+        assert.equal(first.code, 0, first.stderr);
+        const followUp = await ask(
+          ["--json", "--conversation", "cli-test-1", "and for google?"],
+          env,
+        );
+        const answer = JSON.parse(followUp.stdout);
+        assert.deepEqual(answer.query.platforms, ["google"]);
+        assert.deepEqual(answer.query.metrics, ["spend"]);
+        assert.deepEqual(answer.query.date_range, JSON.parse(first.stdout).query.date_range);
+        assert.notEqual(answer.query.date_range, null);
+        const alone = await ask(["--json", "and for google?"], env);
+        assert.deepEqual(JSON.parse(alone.stdout).query.metrics, []);
+        const bad = await ask(["--conversation", "no", "spend"], env);
+        assert.equal(bad.code, 2);
+      } finally {
+        await Deno.remove(cacheHome, { recursive: true }).catch(() => {});
+      }
       const refused = await ask(["how much did I spend on tiktok"], {
         ANALYTICS_API_URL: base,
         ANALYTICS_API_TOKEN: "wrong-key-0000",

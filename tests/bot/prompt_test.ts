@@ -61,7 +61,13 @@ Deno.test("POST /prompt in-process: auth, tenancy and validation as the API's", 
       const prompt = "What's the ROAS for my latest Google campaign?";
       const { status, body } = await post({ prompt });
       assert.equal(status, 200);
-      assert.deepEqual(Object.keys(body).sort(), ["data", "query", "reply"]);
+      assert.deepEqual(Object.keys(body).sort(), [
+        "conversation_id",
+        "data",
+        "query",
+        "reply",
+        "view_url",
+      ]);
       assert.match(body.reply, /^The ROAS for your latest Google campaign, Spring Sale \(cmp-42\)/);
       assert.deepEqual(body.query, parsePrompt(prompt, { now: new Date("2024-04-24T10:00:00Z") }));
       assert.equal(body.data.kind, "metric");

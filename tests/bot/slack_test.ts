@@ -294,11 +294,25 @@ Deno.test("POST /slack/command answers as the workspace's tenant", async (t) => 
       assert.deepEqual([check.status, check.body], [200, null]);
     });
 
+    await t.step("a thread is a conversation: follow-ups lean on its last question", async () => {
+      const inThread = (text: string, thread_ts: string) =>
+        signedRequest(form({ team_id: "T_ACME", user_id: "U3", text, thread_ts }));
+      const first = await send(await inThread("spend on google last week", "1713900000.000100"));
+      assert.match(first.body.text, /Google/);
+      const followUp = await send(await inThread("and for tiktok?", "1713900000.000100"));
+      assert.match(followUp.body.text, /TikTok/);
+      assert.match(followUp.body.text, /15 Apr/);
+      // Another thread starts from nothing: "and for tiktok?" alone names no time.
+      const other = await send(await inThread("and for tiktok?", "1713900000.000200"));
+      assert.doesNotMatch(other.body.text, /15 Apr/);
+    });
+
     await t.step("slow answers are acknowledged, then posted to response_url", async () => {
       slow = 400;
       const arrived = new Promise<void>((resolve) => (delivered = resolve));
       const answer = await send(
-        await signedRequest(form({ team_id: "T_ACME", text: "spend on tiktok" })),
+        // Another user: in U1's conversation "spend on tiktok" would be a follow-up.
+        await signedRequest(form({ team_id: "T_ACME", user_id: "U2", text: "spend on tiktok" })),
       );
       assert.equal(answer.body.text, "Looking that up…");
       await arrived;

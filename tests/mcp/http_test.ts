@@ -166,7 +166,7 @@ Deno.test({
       await t.step("ask: the bot's reply as text, its query and data as structure", async () => {
         const result = await client.callTool({
           name: "ask",
-          arguments: { prompt: "spend on google in April 2024" },
+          arguments: { prompt: "spend on google in April 2024", conversation_id: "mcp-ask-test-1" },
         });
         assert.equal(result.isError, undefined, textOf(result));
         const answer = result.structuredContent as {
@@ -177,7 +177,10 @@ Deno.test({
         const rest = await fetch(`${server.base}/prompt`, {
           method: "POST",
           headers: { Authorization: `Bearer ${KEY_A}`, "Content-Type": "application/json" },
-          body: JSON.stringify({ prompt: "spend on google in April 2024" }),
+          body: JSON.stringify({
+            prompt: "spend on google in April 2024",
+            conversation_id: "mcp-ask-test-1",
+          }),
         }).then((response) => response.json());
         assert.deepEqual(answer, rest);
         assert.equal(textOf(result), answer.reply);

@@ -48,10 +48,14 @@ Deno.test({
       const [monthly] = await db.driver.query<{ impressions: string; cost: string }>(
         "SELECT sum(impressions)::text AS impressions, sum(cost)::text AS cost FROM campaign_monthly",
       );
-      const [daily] = await db.driver.query<{ impressions: string; cost: string }>(
+      const [hourly] = await db.driver.query<{ impressions: string; cost: string }>(
         "SELECT sum(impressions)::text AS impressions, sum(cost)::text AS cost FROM platform_hourly",
       );
+      const [daily] = await db.driver.query<{ impressions: string; cost: string }>(
+        "SELECT sum(impressions)::text AS impressions, sum(cost)::text AS cost FROM campaign_daily",
+      );
       assert.deepEqual(monthly, raw);
+      assert.deepEqual(hourly, raw);
       assert.deepEqual(daily, raw);
       const totals = await store.totals({ tenantId: "race" });
       assert.equal(totals.totals[0].impressions, raw.impressions);

@@ -42,7 +42,7 @@ export function calendarToday(now: Date, timeZone = "UTC"): Date {
 }
 
 /** "2024-04-24" as a local-midnight Date. */
-function localDate(isoDate: string): Date {
+export function localDate(isoDate: string): Date {
   const [year, month, day] = isoDate.split("-").map(Number);
   return new Date(year, month - 1, day);
 }
@@ -122,6 +122,23 @@ export function clampToToday(span: Span, today: Date): Span {
 
 export function daySpan(date: Date): Span {
   return { from: date, to: date };
+}
+
+/** A query's date range back as calendar dates. */
+export function toSpan(range: DateRange): Span {
+  return { from: localDate(range.from), to: localDate(range.to) };
+}
+
+/** The period of the same number of days that ends the day before `span` starts. */
+export function periodBefore(span: Span): Span {
+  const length = daysBetween(span.from, span.to) + 1;
+  return { from: subDays(span.from, length), to: subDays(span.from, 1) };
+}
+
+/** Whether `span` is exactly one calendar `unit` (a Monday-to-Sunday week, a whole month …). */
+export function isWholeUnit(span: Span, unit: Unit): boolean {
+  const whole = wholeUnit(span.from, unit);
+  return whole.from.getTime() === span.from.getTime() && whole.to.getTime() === span.to.getTime();
 }
 
 export function toDateRange(span: Span): DateRange {

@@ -38,7 +38,12 @@ export interface CalendarPoint {
 
 /** "the previous week" / "the same period last year": resolved against the period before it. */
 export type Relative =
-  | { readonly type: "previous"; readonly unit: Unit | "period"; readonly count: number | null }
+  | {
+    readonly type: "previous";
+    /** "period": the unit of the period before it; "length": the same number of days. */
+    readonly unit: Unit | "period" | "length";
+    readonly count: number | null;
+  }
   | { readonly type: "same"; readonly unit: Unit };
 
 export interface DateHit {
@@ -84,6 +89,10 @@ const MONTHS: Readonly<Record<string, number>> = {
 const MONTH = `(${Object.keys(MONTHS).join("|")})`;
 /** Month words that are also ordinary words, only dates next to a number or a preposition. */
 const AMBIGUOUS_MONTHS = new Set(["may", "mar", "jan", "sep", "oct", "nov", "dec", "aug", "jun"]);
+/** "jan and feb", "jan vs feb": a month word right before another month is a month. */
+const MONTH_FOLLOWS = new RegExp(
+  String.raw`^ (?:and|to|through|until|till|-|vs|versus|or|compared to|compared with) ${MONTH}\b`,
+);
 const DAY = String.raw`(\d{1,2})(?:st|nd|rd|th)?`;
 const YEAR = String.raw`((?:19|20)\d{2})`;
 const COUNT = String.raw`(?:a )?(\d+|${COUNT_WORDS.join("|")})(?: of)?`;
@@ -108,7 +117,7 @@ const WEEKDAYS: Readonly<Record<string, number>> = {
   sat: 6,
 };
 const DATE_PREPOSITION =
-  /\b(?:in|during|for|of|since|from|through|until|till|to|between|and|over|throughout|on|by|starting|after|before)\s*$/;
+  /\b(?:in|during|for|of|since|from|through|until|till|to|between|and|over|throughout|on|by|starting|after|before|vs|versus|against|than|with)\s*$/;
 
 function unitOf(word: string): Unit | "fortnight" | "hour" {
   const singular = word.replace(/s$/, "");
@@ -211,6 +220,41 @@ const ELLIPSIS_BLOCKERS = [
   "ads?",
 ].join("|");
 
+/** Words that make "currently" describe a campaign's status, not a day. */
+const STATUS_WORDS = /\b(?:running|live|active|paused|enabled|launched|on air|going)\b/;
+
+/** "the previous 2 weeks", "the two weeks before": after another period, the N before it. */
+function previousCount(count: string, unitWord: string, today: Date): HitDraft {
+  const fortnight = unitOf(unitWord) === "fortnight";
+  return {
+    span: lastCount(countOf(count), unitWord, today),
+    unit: null,
+    joinable: false,
+    relative: {
+      type: "previous",
+      unit: fortnight ? "week" : unitOf(unitWord) as Unit,
+      count: countOf(count) * (fortnight ? 2 : 1),
+    },
+  };
+}
+
+/** "the 5th" with no month: the latest such day that has begun (this month or last). */
+function dayOfRecentMonth(day: number, today: Date): HitDraft | null {
+  const first = new Date(
+    today.getFullYear(),
+    today.getMonth() - (today.getDate() >= day ? 0 : 1),
+    1,
+  );
+  const date = validDay(first.getFullYear(), first.getMonth(), day);
+  if (!date) return null;
+  return {
+    span: daySpan(date),
+    unit: "day",
+    joinable: true,
+    point: { month: date.getMonth(), day, year: date.getFullYear(), explicitYear: true },
+  };
+}
+
 interface DateRule {
   readonly pattern: RegExp;
   readonly read: (match: RegExpExecArray, today: Date, text: string) => HitDraft | null;
@@ -306,6 +350,16 @@ export const DATE_RULES: readonly DateRule[] = [
       period(wholeUnit(addUnits(today, unit as Unit, -2), unit as Unit), unit as Unit),
   },
   {
+    // right now, atm: today, unless they describe a status ("currently running")
+    pattern: /\b(?:right now|currently|atm|at the moment|as of now|as we speak)\b/g,
+    read: (match, today, text) =>
+      STATUS_WORDS.test(
+          text.slice(Math.max(0, match.index - 24), match.index + match[0].length + 24),
+        )
+        ? null
+        : period(daySpan(today), "day", true),
+  },
+  {
     pattern: /\b(?:so far )?today(?: so far)?\b/g,
     read: (_, today) => period(daySpan(today), "day", true),
   },
@@ -337,19 +391,11 @@ export const DATE_RULES: readonly DateRule[] = [
     // the previous 7 days (after another period: the 7 days before it)
     pattern: new RegExp(
       String
-        .raw`\b(?:the )?(?:previous|prior|preceding) ${COUNT} (days?|weeks?|months?|quarters?|years?)\b`,
+        .raw`\b(?:the )?(?:previous|prior|preceding) ${COUNT} (days?|weeks?|months?|quarters?|years?)\b|\bthe ${COUNT} (days?|weeks?|months?|quarters?|years?) (?:before|prior|earlier)\b`,
       "g",
     ),
-    read: ([, count, unitWord], today) => ({
-      span: lastCount(countOf(count), unitWord, today),
-      unit: null,
-      joinable: false,
-      relative: {
-        type: "previous",
-        unit: unitOf(unitWord) === "fortnight" ? "week" : unitOf(unitWord) as Unit,
-        count: countOf(count) * (unitOf(unitWord) === "fortnight" ? 2 : 1),
-      },
-    }),
+    read: ([, countFirst, unitFirst, countAfter, unitAfter], today) =>
+      previousCount(countFirst ?? countAfter, unitFirst ?? unitAfter, today),
   },
   {
     // the previous week / the week before / the prior period / the previous one
@@ -357,12 +403,16 @@ export const DATE_RULES: readonly DateRule[] = [
       /\b(?:(?:the )?(?:previous|prior|preceding) (day|week|month|quarter|year|period|one|time period)|the (day|week|month|quarter|year|period|one) (?:before|prior|earlier)|the (?:period|one) before)\b/g,
     read: ([, first, second], today) => {
       const word = first ?? second ?? "period";
-      const unit: Unit | "period" = word === "one" || word === "time period"
+      // "the previous period" is as long as the one before it; "the previous one" is its unit.
+      const unit: Unit | "period" | "length" = word === "one"
         ? "period"
-        : word as Unit | "period";
+        : word === "period" || word === "time period"
+        ? "length"
+        : word as Unit;
+      const calendarUnit = unit === "period" || unit === "length" ? null : unit;
       return {
-        span: unit === "period" ? null : previousUnits(today, unit, 1),
-        unit: unit === "period" ? null : unit,
+        span: calendarUnit ? previousUnits(today, calendarUnit, 1) : null,
+        unit: calendarUnit,
         joinable: false,
         relative: { type: "previous", unit, count: null },
       };
@@ -406,6 +456,12 @@ export const DATE_RULES: readonly DateRule[] = [
     read: (_, today) => period(trailingDays(today, 14), null),
   },
   {
+    // the previous calendar month: the whole unit before this one
+    pattern:
+      /\b(?:the )?(?:previous|prior|last) (?:full |whole |complete )?calendar (week|month|quarter|year)\b/g,
+    read: ([, unit], today) => period(previousUnits(today, unit as Unit, 1), unit as Unit),
+  },
+  {
     // last week, last week's, last month, last year
     pattern: /\blast (week|month|quarter|year)\b/g,
     read: ([, unit], today) => period(previousUnits(today, unit as Unit, 1), unit as Unit),
@@ -445,7 +501,8 @@ export const DATE_RULES: readonly DateRule[] = [
     read: (match, today, text) => {
       const [, month, year] = match;
       const guarded = AMBIGUOUS_MONTHS.has(month) && !year &&
-        !DATE_PREPOSITION.test(text.slice(0, match.index));
+        !DATE_PREPOSITION.test(text.slice(0, match.index)) &&
+        !MONTH_FOLLOWS.test(text.slice(match.index + match[0].length));
       return guarded ? null : calendarPoint(MONTHS[month], null, year, today);
     },
   },
@@ -476,6 +533,8 @@ export const DATE_RULES: readonly DateRule[] = [
     ),
     read: (match, today, text) => {
       const [, which, weekday] = match;
+      // "Black Friday", "Cyber Monday", "Good Friday" are days of the year, not of last week.
+      if (/\b(?:black|cyber|good|giving|super)\s*$/.test(text.slice(0, match.index))) return null;
       // "sat", "sun", "wed" are words too: only dates after "on", "last", "since" ….
       if (weekday.length <= 4 && !which && !DATE_PREPOSITION.test(text.slice(0, match.index))) {
         return null;
@@ -486,6 +545,15 @@ export const DATE_RULES: readonly DateRule[] = [
         : mostRecentWeekday(target, today, which === "last" || which === "past");
       return period(daySpan(date), "day", true);
     },
+  },
+  {
+    // on the 5th, from the 1st to the 15th (no month said)
+    pattern: new RegExp(
+      String
+        .raw`\bthe (\d{1,2})(?:st|nd|rd|th)\b(?! (?:of )?${MONTH}\b)(?! (?:day|week|month|quarter|year|campaign|place|percentile|best|worst|most|highest|lowest)s?\b)`,
+      "g",
+    ),
+    read: ([, day], today) => dayOfRecentMonth(Number(day), today),
   },
   {
     pattern: /\b(?:recently|lately|of late|(?:in )?recent (?:days|weeks))\b/g,

@@ -3,7 +3,7 @@
  * joined ("from X to Y") and at most two periods kept, the one asked about and the
  * one it is compared with ("this week vs last week", "MoM").
  */
-import { addDays, addYears, subDays } from "date-fns";
+import { addDays, subDays } from "date-fns";
 import {
   addUnits,
   daysBetween,
@@ -35,7 +35,7 @@ export function extractDates(text: MaskedText, today: Date): DateFinding {
     });
   }
   hits.sort((a, b) => a.start - b.start);
-  const joined = joinRanges(hits, text.value, today);
+  const joined = joinRanges(hits, text.value, today).map((hit) => endByToday(hit, today));
   const periods = applyPeriodComparisons(joined, text.value, today);
   return { range: periods[0] ?? null, compareTo: periods[1] ?? null, count: periods.length };
 }
@@ -50,7 +50,10 @@ function joinRanges(hits: readonly DateHit[], text: string, today: Date): DateHi
     if (next && hit.joinable && next.joinable && hit.span && next.span) {
       const between = text.slice(hit.end, next.start).trim();
       const isRange = /^(?:-|to|through|until|till|up to|and)$/.test(between) &&
-        (between !== "and" || /\bbetween\s*$/.test(before));
+        (between !== "and" || /\bbetween\s*$/.test(before)) &&
+        // "compare march to april" sets two periods side by side.
+        !(between === "to" && COMPARE_OPENING.test(before) &&
+          !/\b(?:from|between)\s*$/.test(before));
       if (isRange) {
         const [from, to] = alignYears(hit, next, today);
         if (from && to && from.from <= to.to) {
@@ -59,8 +62,9 @@ function joinRanges(hits: readonly DateHit[], text: string, today: Date): DateHi
           continue;
         }
       }
-      // "yesterday and today": adjacent days read as one stretch, not as two to compare.
-      if (between === "and" && areAdjacent(hit.span, next.span)) {
+      // "yesterday and today": adjacent days read as one stretch, not as two to compare
+      // ("compare january and february" sets them side by side).
+      if (between === "and" && areAdjacent(hit.span, next.span) && !COMPARING.test(text)) {
         const from = hit.span.from < next.span.from ? hit.span.from : next.span.from;
         const to = hit.span.to > next.span.to ? hit.span.to : next.span.to;
         result.push({ ...hit, end: next.end, span: { from, to }, unit: null });
@@ -89,6 +93,16 @@ function joinRanges(hits: readonly DateHit[], text: string, today: Date): DateHi
   return result;
 }
 
+/** "compare march to april", "comparing q1 to": the words before a period comparison. */
+const COMPARE_OPENING = /\bcompar(?:e|ing)\s+(?:[a-z\u2022]+\s+){0,3}$/;
+const COMPARING = /\b(?:compare|compared|comparing|comparison|vs|versus|against)\b/;
+
+/** Ranges never end after today: "April 1 to May 15" asked on April 24 ends on April 24. */
+function endByToday(hit: DateHit, today: Date): DateHit {
+  if (!hit.span || hit.span.to <= today || hit.span.from > today) return hit;
+  return { ...hit, span: { from: hit.span.from, to: today } };
+}
+
 function areAdjacent(a: Span, b: Span): boolean {
   return daysBetween(a.to, b.from) === 1 || daysBetween(b.to, a.from) === 1;
 }
@@ -97,7 +111,16 @@ function areAdjacent(a: Span, b: Span): boolean {
 function alignYears(first: DateHit, second: DateHit, today: Date): [Span | null, Span | null] {
   const a = first.point;
   const b = second.point;
-  if (!a || !b || a.explicitYear === b.explicitYear) return [first.span, second.span];
+  if (!a || !b || a.explicitYear && b.explicitYear) return [first.span, second.span];
+  if (!a.explicitYear && !b.explicitYear) {
+    // X in the latest year it has begun; Y the first such date on or after X.
+    let year = a.year;
+    let span = pointSpan({ ...b, year }, today);
+    if (span && first.span && span.to < first.span.from) {
+      span = pointSpan({ ...b, year: ++year }, today);
+    }
+    return [first.span, span];
+  }
   if (a.explicitYear) {
     let year = a.year;
     let span = pointSpan({ ...b, year }, today);
@@ -133,7 +156,7 @@ function applyPeriodComparisons(hits: readonly DateHit[], text: string, today: D
     if (implied) return [implied, periods[0]];
   }
   if (periods.length < 2) {
-    const overPeriod = periodOverPeriod(text, periods[0] ?? null, hits[0]?.unit ?? null, today);
+    const overPeriod = periodOverPeriod(text, periods[0] ?? null, today);
     if (overPeriod) return overPeriod;
   }
   return periods;
@@ -165,13 +188,17 @@ function relativeTo(anchor: DateHit, relative: Relative): Span | null {
       const days = relative.unit === "day" ? relative.count : 7 * relative.count;
       return { from: subDays(base.from, days), to: subDays(base.from, 1) };
     }
-    if (relative.unit === "period") return null;
+    if (relative.unit === "period" || relative.unit === "length") return null;
     return {
       from: unitStart(addUnits(base.from, relative.unit, -relative.count), relative.unit),
       to: subDays(base.from, 1),
     };
   }
-  const unit = relative.unit === "period" ? anchor.unit : relative.unit;
+  const unit = relative.unit === "length"
+    ? null
+    : relative.unit === "period"
+    ? anchor.unit
+    : relative.unit;
   if (unit && unit !== "day" || unit === "day" && daysBetween(base.from, base.to) === 0) {
     return wholeUnit(addUnits(unitStart(base.from, unit), unit, -1), unit);
   }
@@ -180,24 +207,48 @@ function relativeTo(anchor: DateHit, relative: Relative): Span | null {
   return { from: subDays(base.from, length), to: subDays(base.from, 1) };
 }
 
-/** "week over week", "MoM", "YoY": this period against the previous one. */
-function periodOverPeriod(
-  text: string,
-  range: Span | null,
-  unit: Unit | null,
-  today: Date,
-): Span[] | null {
+/**
+ * "week over week", "MoM", "YoY": a period against the one a unit earlier. Said alone,
+ * the period is the last whole one (for YoY, last month); with a date, that date.
+ */
+function periodOverPeriod(text: string, range: Span | null, today: Date): Span[] | null {
   const match =
     /\b(?:(day|week|month|quarter|year) (?:over|on|vs) (?:the )?(?:previous |prior )?\1|(dod|wow|mom|qoq|yoy))\b/
       .exec(text);
   if (!match) return null;
   const said = (match[1] ?? OVER_PERIOD_SHORT[match[2]]) as Unit;
-  if (range === null) {
-    return [unitToDate(today, said), previousUnits(today, said, 1)];
-  }
-  if (unit === said) return [range, wholeUnit(addUnits(range.from, said, -1), said)];
-  if (said === "year") {
-    return [range, { from: addYears(range.from, -1), to: addYears(range.to, -1) }];
+  const first = range ?? previousUnits(today, said === "year" ? "month" : said, 1);
+  return [first, shiftBack(first, said)];
+}
+
+/**
+ * The same period one unit earlier: whole calendar units stay whole ("March" one month
+ * earlier is February); anything else moves both ends back (clamped to month ends).
+ */
+export function shiftBack(span: Span, by: Unit): Span {
+  const whole = wholeUnitOf(span);
+  const from = addUnits(span.from, by, -1);
+  if (whole && UNIT_RANK[by] >= UNIT_RANK[whole]) return wholeUnit(from, whole);
+  return { from, to: addUnits(span.to, by, -1) };
+}
+
+const UNIT_RANK: Readonly<Record<Unit, number>> = {
+  day: 0,
+  week: 1,
+  month: 2,
+  quarter: 3,
+  year: 4,
+};
+
+/** The calendar unit a span covers exactly, if any. */
+export function wholeUnitOf(span: Span): Unit | null {
+  for (const unit of ["year", "quarter", "month"] as const) {
+    const whole = wholeUnit(span.from, unit);
+    if (
+      whole.from.getTime() === span.from.getTime() && whole.to.getTime() === span.to.getTime()
+    ) {
+      return unit;
+    }
   }
   return null;
 }

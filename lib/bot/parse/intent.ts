@@ -9,6 +9,9 @@ import { VectorIndex } from "../vector_search.ts";
 import { INTENT_EXAMPLES } from "../vocabulary.ts";
 import type { DateFinding } from "./dates.ts";
 import { MASK } from "./masked_text.ts";
+import { isDefinitionQuestion } from "./explain.ts";
+import { isOffTopicMention } from "./off_topic.ts";
+import { holdsOnlySlots } from "./follow_up.ts";
 
 export interface Signals {
   /** The prepared text with campaign references, dates, platforms and metrics masked. */
@@ -19,6 +22,10 @@ export interface Signals {
   readonly dates: DateFinding;
   readonly platforms: readonly Platform[];
   readonly metrics: readonly BotMetric[];
+  /** The ISO 4217 code the money should be shown in, when one was asked for. */
+  readonly currency: string | null;
+  /** Today's calendar date (local midnight) the dates were read against. */
+  readonly today: Date;
 }
 
 const OFF_TOPIC =
@@ -27,8 +34,9 @@ const HOW_TO =
   /\bhow (?:do|can|could|should|would) (?:i|we|you)\b(?! (?:see|check|find|get|view|look))|\bhow to\b/;
 /** Requests to do or write something: the bot reads numbers, it does not act or draft copy. */
 const ACTION_REQUEST =
-  /^(?:(?:please|pls|can you|could you|would you|help me|i want to|i need to|let 's|lets)\s+)*(?:pause|unpause|stop|launch|turn (?:off|on)|increase|decrease|raise|delete|remove|cancel|enable|disable|duplicate|schedule|create|set up|setup|write|draft|compose|brainstorm|design|optimi[sz]e|fix|edit|rename)\b/;
-const ADVICE = /\b(?:should|shall) (?:i|we)\b|\b(?:advice|tips?|recommend\w*|suggest\w*)\b/;
+  /^(?:(?:please|pls|can you|could you|would you|help me|i want to|i need to|let 's|lets)\s+)*(?:pause|unpause|stop|launch|turn (?:off|on)|increase|decrease|(?:raise|lower|move|shift|boost|reallocate|allocate) (?:the |my |our |all |some |more |less |it|that|this|budget|bids?|spend)|delete|remove|cancel|enable|disable|duplicate|schedule|create|set up|setup|write|draft|compose|brainstorm|design|optimi[sz]e|fix|edit|rename|book|send|email|e mail|message|call|ring|remind|invite|share|post|publish|upload|buy|export|download)\b/;
+const ADVICE =
+  /\b(?:should|shall) (?:i|we)\b|\b(?:advice|tips?|recommend\w*|suggest\w*|best practices?|strateg(?:y|ies)|ways to|ideas? (?:to|for|on))\b/;
 const DOMAIN_WORDS =
   /\b(?:campaigns?|ads?|adverts?|advertising|ad sets?|adsets?|ad groups?|creatives?|platforms?|channels?|networks?|performance|performing|perform|performed|performs|results|stats|statistics|numbers|kpis?|metrics|report|reporting|dashboard|analytics|marketing|paid social|paid search|accounts?)\b/;
 const ENTITY_WORDS = /\b(?:campaigns?|ads|ad sets?|adsets?|ad groups?|creatives?|adverts?)\b/;
@@ -40,7 +48,7 @@ const LIST_CUES =
 const PERFORMANCE_CUES =
   /\bhow\b(?! many)|\b(?:doing|done|perform\w*|results?|stats|statistics|numbers|going(?! on)|look|looking|looked|went|report|summary|overview|kpis?|metrics|data|fare|fared|well|good|bad|badly)\b/;
 const RANK_CUES =
-  /\b(?:best|worst|top|bottom|highest|lowest|most|least|fewest|biggest|largest|smallest|greatest|cheapest|priciest|costliest|leading|strongest|weakest|poorest|max|maximum|min|minimum|rank|ranked|ranking|rankings|leaderboard|sort|sorted|order by|ordered by|underperform\w*|outperform\w*|winners?|losers?|most expensive|least expensive)\b/;
+  /\b(?:best|worst|top|bottom|highest|lowest|most|least|fewest|biggest|largest|smallest|greatest|cheapest|priciest|costliest|leading|strongest|weakest|poorest|max|maximum|min|minimum|rank|ranked|ranking|rankings|leaderboard|sort|sorted|order by|ordered by|order (?:(?:the|my|our|all) )?(?:campaigns?|platforms?|channels?|networks?|ads|ad sets?)|underperform\w*|outperform\w*|winners?|losers?|most expensive|least expensive)\b/;
 export const COMPARATIVES = /\b(?:more|fewer|less|better|worse|higher|lower|cheaper|pricier)\b/;
 export const EXPLICIT_COMPARE =
   /\b(?:compare|compared|comparing|comparison|vs|versus|against|side by side|head to head|difference between|differences between|relative to|stack up|stacks up|stack against)\b/;
@@ -57,7 +65,7 @@ const TOTAL_WORDS =
 const ALL_PLATFORMS =
   /\b(?:across|on|for|over|of) all (?:(?:my|our|the|of the|of my|4|four) )?(?:platforms|channels|networks|campaigns|ads)\b/;
 const TREND_CUES =
-  /\b(?:trends?|trending|trendline|over time|time series|timeseries|daily|weekly|monthly|day by day|week by week|month by month|by day|by week|by month|per day|per week|per month|each day|each week|each month|every day|every week|every month|day to day|week to week|month to month|chart|charts|graph|graphs|plot|timeline|history|historical|evolution|evolved?|evolving|progress|progression|trajectory|changed?|changing|fluctuat\w*|over the (?:days|weeks|months))\b/;
+  /\b(?:trends?|trending|trendline|over time|time series|timeseries|daily|weekly|monthly|day by day|week by week|month by month|by day|by week|by month|per day|per week|per month|each day|each week|each month|every day|every week|every month|day to day|week to week|month to month|chart|charts|graph|graphs|plot|timeline|history|historical|evolution|evolved?|evolving|progress|progression|trajectory|changed?|changing|fluctuat\w*|over the (?:days|weeks|months)|trended|develop|developed|developing|moved|shifted|up or down|going up|going down|trending (?:up|down)|increasing|decreasing|rising|falling|declining)\b/;
 const QUALITY_WORDS = /\b(?:well|good|great|strong|poorly|badly|bad|weak)\b/;
 const FIRST_PERSON = /\b(?:we|i|our|us|my|me|things|everything|business)\b/;
 const PERFORMANCE_VERBS =
@@ -83,10 +91,10 @@ const EXAMPLE_MATCH_THRESHOLD = 0.45;
 export function classifyIntent(signals: Signals): Intent {
   const { text, plain, metrics, platforms, campaign, dates } = signals;
   if (OFF_TOPIC.test(text) && metrics.length === 0) return "unknown";
-  if ((HOW_TO.test(plain) || ACTION_REQUEST.test(plain)) && dates.count === 0) return "unknown";
-  if (ADVICE.test(text) && dates.count === 0 && campaign === null && metrics.length === 0) {
-    return "unknown";
-  }
+  if (isOffTopicMention(signals)) return "unknown";
+  if (isDefinitionQuestion(signals)) return "explain";
+  if (ACTION_REQUEST.test(plain) || HOW_TO.test(plain) && dates.count === 0) return "unknown";
+  if (ADVICE.test(text) && dates.count === 0 && campaign === null) return "unknown";
   const domain = metrics.length > 0 || platforms.length > 0 || campaign !== null ||
     DOMAIN_WORDS.test(text);
   if (!domain) return intentWithoutDomainWords(signals);
@@ -112,8 +120,11 @@ export function classifyIntent(signals: Signals): Intent {
 }
 
 /** No ad words at all: a performance question about "we"/"things" with a date, or an example match. */
-function intentWithoutDomainWords({ text, dates }: Signals): Intent {
+function intentWithoutDomainWords(signals: Signals): Intent {
+  const { text, dates } = signals;
   if (dates.compareTo && EXPLICIT_COMPARE.test(text)) return "compare";
+  // "q2 so far", "yesterday?": nothing but a period asks for the summary of that period.
+  if (dates.count > 0 && holdsOnlySlots(signals)) return dates.compareTo ? "compare" : "metric";
   if (dates.count > 0 && FIRST_PERSON.test(text) && PERFORMANCE_VERBS.test(text)) {
     return dates.compareTo ? "compare" : "metric";
   }

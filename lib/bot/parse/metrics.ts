@@ -29,6 +29,17 @@ const COST_PER_REVERSED_PATTERN = new RegExp(
     .raw`\b(?:each|every|per|a|an|one|the average) ${COST_UNIT}s? (?:costs?|cost us|run|runs|set us back)\b`,
   "g",
 );
+/** "cheapest per lead", "most expensive per click": the price of that unit. */
+const PRICE_PER_PATTERN = new RegExp(
+  String
+    .raw`\b(?:cheap|cheaper|cheapest|expensive|pricey|pricier|priciest|costly|costlier|costliest)\b(?: \S+){0,3}? (?:per|a|each) ${COST_UNIT}s?\b`,
+  "g",
+);
+/** "how much are LinkedIn ads per click": the price of the unit. */
+const HOW_MUCH_PER_PATTERN = new RegExp(
+  String.raw`\bhow much\b((?: \S+){0,6}?) (?:per|for each|each) ${COST_UNIT}s?\b`,
+  "g",
+);
 const MONEY_PATTERN = /\b(?:money|dollars|cash|bucks|euros|pounds)\b/g;
 const REVENUE_VERBS =
   /\b(?:make|made|making|earn|earned|earning|bring in|brought in|bringing in|generate|generated|generating|gross|grossed|return|returned)\b/;
@@ -47,6 +58,21 @@ export function extractMetrics(text: MaskedText): BotMetric[] {
   const original = text.value;
   text.scan(COST_PER_PATTERN, (match) => note(COST_PER_UNITS[match[1]], match.index));
   text.scan(COST_PER_REVERSED_PATTERN, (match) => note(COST_PER_UNITS[match[1]], match.index));
+  text.scan(HOW_MUCH_PER_PATTERN, (match) => {
+    // "how much revenue per click" is not a price; money made per unit is not ours to derive.
+    if (/\b(?:revenue|sales|make|made|earn\w*|return)\b/.test(match[1])) return false;
+    return note(COST_PER_UNITS[match[2]], match.index);
+  });
+  text.scan(PRICE_PER_PATTERN, (match) => {
+    const unit = match[1];
+    note(COST_PER_UNITS[unit], match.index);
+    // Only the unit is consumed: "cheapest" still says which way to rank.
+    text.mask(
+      match.index + match[0].length - unit.length - (match[0].endsWith("s") ? 1 : 0),
+      match.index + match[0].length,
+    );
+    return false;
+  });
   text.scan(METRIC_PATTERN, (match) => note(METRIC_BY_ALIAS.get(match[1])!, match.index));
   const earning = REVENUE_VERBS.test(original);
   text.scan(MONEY_PATTERN, (match) => note(earning ? "revenue" : "spend", match.index));

@@ -20,6 +20,7 @@ export function assembleQuery(intent: Intent, signals: Signals): ParsedQuery {
     group_by: null,
     order: null,
     limit: null,
+    currency: null,
   };
   if (intent === "compare") {
     if (dates.compareTo) query.compare_to = toDateRange(dates.compareTo);
@@ -41,20 +42,20 @@ function compareDimension(text: string): GroupBy {
 function rankDimension(text: string): GroupBy {
   const platformWord = /\b(?:platforms?|channels?|networks?|sources?)\b|\bwhere\b/.exec(text);
   const campaignWord =
-    /\b(?:campaigns?|ads?(?! (?:platforms?|networks?|channels?|accounts?))|ad sets?|adsets?|creatives?)\b/
+    /\b(?:campaigns?|ads?(?! (?:platforms?|networks?|channels?|accounts?))|ad sets?|adsets?|ad groups?|adgroups?|creatives?)\b/
       .exec(text);
   if (platformWord && (!campaignWord || platformWord.index < campaignWord.index)) return "platform";
   return "campaign";
 }
 
 const BEST_WORDS =
-  /\b(?:best|better|strongest|top perform\w*|best perform\w*|outperform\w*|winners?|most profitable|well|good|great|strong)\b/;
+  /\b(?:best|better|most efficient|most effective|strongest|top perform\w*|best perform\w*|outperform\w*|winners?|most profitable|well|good|great|strong)\b/;
 const WORST_WORDS =
-  /\b(?:worst|worse|weakest|poorest|underperform\w*|worst perform\w*|bottom perform\w*|losers?|least profitable|poorly|badly|bad|weak)\b/;
+  /\b(?:worst|worse|bottom|least efficient|least effective|inefficient|weakest|poorest|underperform\w*|worst perform\w*|bottom perform\w*|losers?|least profitable|poorly|badly|bad|weak)\b/;
 const DESCENDING_WORDS =
   /\b(?:highest|top|most|biggest|largest|greatest|max|maximum|priciest|costliest|most expensive|leading|leaders?|more|higher)\b/;
 const ASCENDING_WORDS =
-  /\b(?:lowest|least|fewest|smallest|cheapest|bottom|min|minimum|least expensive|less|fewer|lower|cheaper)\b/;
+  /\b(?:lowest|least|fewest|smallest|cheapest|min|minimum|least expensive|less|fewer|lower|cheaper)\b/;
 
 /** "best"/"worst" follow the metric's direction; plain "highest"/"lowest" do not. */
 function rankOrder(text: string, metrics: readonly BotMetric[]): SortOrder {
@@ -68,7 +69,9 @@ function rankOrder(text: string, metrics: readonly BotMetric[]): SortOrder {
   const descending = DESCENDING_WORDS.exec(text);
   const ascending = ASCENDING_WORDS.exec(text);
   if (ascending && (!descending || ascending.index < descending.index)) return "asc";
-  return "desc";
+  if (descending) return "desc";
+  // "rank platforms by ROAS", "sort campaigns by CPC": no direction word, best first.
+  return lowerFirst ? "asc" : "desc";
 }
 
 const LIMIT_WORDS = `(\\d+|${COUNT_WORDS.join("|")})`;
@@ -81,7 +84,10 @@ const LIMIT_AFTER_NUMBER = new RegExp(
     .raw`\b${LIMIT_WORDS}\s+(?:best|worst|top|bottom|highest|lowest|most|least|cheapest|biggest|leading|strongest|weakest|(?:\S+\s+)?(?:campaigns|platforms|channels|ads|ad sets|networks|creatives))\b`,
 );
 const ENTITY_NOUNS =
-  /\b(campaigns?|platforms?|channels?|networks?|ads?|ad sets?|creatives?|ones?|performers?|winners?|losers?|sources?)\b/;
+  /\b(campaigns?|platforms?|channels?|networks?|ad sets?|ad groups?|adsets?|adgroups?|ads?|creatives?|ones?|performers?|winners?|losers?|sources?)\b/;
+
+const SINGULAR_WHICH_OF =
+  /\b(?:which|what) (?:one )?of (?:(?:my|our|the|all|all of)\s+)*\S+ (?:has|is|was|had|got|gets|does|did|drove|drives|brought|brings|delivered|made|makes|performs|performed|spent|generated|gave)\b/;
 
 /** The number said ("top 3"), else 1 for a singular question and 5 for a plural one. */
 function rankLimit(text: string): number {
@@ -90,6 +96,8 @@ function rankLimit(text: string): number {
     const count = countOf(said[1]);
     if (count > 0) return count;
   }
+  // "which of my campaigns has the best CTR" asks for one, whatever the noun's number.
+  if (SINGULAR_WHICH_OF.test(text)) return 1;
   const noun = ENTITY_NOUNS.exec(text);
   if (!noun) return 1;
   return /s$/.test(noun[1]) ? 5 : 1;

@@ -79,6 +79,8 @@ function normalizeSymbols(text: string): string {
     .replace(/\bw\//g, "with ")
     .replace(/(?<=[a-z])\s*[/+]\s*(?=[a-z])/g, " and ")
     .replace(/\$+(?!\s*\d)/g, " dollars ")
+    .replace(/\u00a3+(?!\s*\d)/g, " pounds ")
+    .replace(/\u20ac+(?!\s*\d)/g, " euros ")
     .replace(/%/g, " percent ")
     .replace(/[\u2013\u2014]/g, " - ")
     .replace(/(?<=[a-z])-(?=[a-z])|(?<=\d)-(?=[a-z])|(?<=[a-z])-(?=\d)/g, " ")

@@ -40,9 +40,10 @@ Deno.test("extractDates: a period and the one it is compared with", () => {
   assert.equal(weeks.count, 2);
   const previous = periods("clicks last month vs the month before");
   assert.deepEqual(previous.compareTo, { from: "2024-02-01", to: "2024-02-29" });
+  // Said alone, MoM is last month against the month before it (contract version 2).
   const mom = periods("revenue mom");
-  assert.deepEqual(mom.range, { from: "2024-04-01", to: "2024-04-24" });
-  assert.deepEqual(mom.compareTo, { from: "2024-03-01", to: "2024-03-31" });
+  assert.deepEqual(mom.range, { from: "2024-03-01", to: "2024-03-31" });
+  assert.deepEqual(mom.compareTo, { from: "2024-02-01", to: "2024-02-29" });
 });
 
 Deno.test("extractDates: no time said, nothing masked", () => {
