@@ -15,8 +15,8 @@ import { TenantIdSchema } from "../lib/schema.ts";
 import { loadPipelineSettings } from "./settings.ts";
 import { buildServices } from "./services.ts";
 
-/** Rows handed to the processor at a time. */
-export const IMPORT_BATCH_ROWS = 5_000;
+/** Rows handed to the processor at a time (one statement of the store's upsert). */
+export const IMPORT_BATCH_ROWS = 20_000;
 
 export interface ImportSummary {
   file: string;
