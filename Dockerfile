@@ -28,9 +28,10 @@ RUN deno install --frozen
 
 # 2. The sources (see .dockerignore), then everything main.ts imports resolved and cached.
 #    Code and node_modules stay owned by root (read-only for the app user); the app user
-#    may write only DENO_DIR (V8 code cache) and /data (the embedded database).
+#    may write only DENO_DIR (V8 code cache) and /data (the embedded database). The embedded
+#    database's worker is started by URL, so it is named here to be cached too.
 COPY . .
-RUN deno cache --frozen main.ts \
+RUN deno cache --frozen main.ts runtime/pglite_worker.ts \
     && mkdir -p /data \
     && chown -R deno:deno /data /deno-dir
 

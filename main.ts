@@ -5,6 +5,7 @@
  *   bot       the bot alone on BOT_PORT, calling the API at ANALYTICS_API_URL
  *   ask       answer one question and exit:  [--json] [--tenant NAME] "question"
  *   ingest    one sync pass, then exit:  [--source meta] [--from YYYY-MM-DD --to YYYY-MM-DD]
+ *   import    load a CSV or NDJSON file of rows, then exit:  FILE [--tenant T] [--source NAME]
  *   migrate   apply pending migrations, then exit
  *   mcp       the MCP server over stdio for a local agent (runtime/mcp.ts, docs/mcp.md)
  *
@@ -30,8 +31,9 @@ import {
   loadServeSettings,
 } from "./runtime/settings.ts";
 import { runMcp } from "./runtime/mcp.ts";
+import { importFile } from "./runtime/import_file.ts";
 
-const COMMANDS = ["serve", "ingest", "migrate", "bot", "ask", "mcp"] as const;
+const COMMANDS = ["serve", "ingest", "import", "migrate", "bot", "ask", "mcp"] as const;
 
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -42,6 +44,9 @@ async function main(args: string[]): Promise<number> {
       return await serve(env);
     case "ingest":
       return await ingestOnce(env, rest);
+    case "import":
+      await importFile(env, rest);
+      return 0;
     case "migrate":
       return await migrateOnly(env);
     case "bot":

@@ -66,7 +66,13 @@ export interface BenchServer {
 export async function startServer(
   label: string,
   appEnv: Record<string, string>,
-  options: { startTimeoutMs?: number; inspect?: boolean; preload?: string } = {},
+  options: {
+    startTimeoutMs?: number;
+    inspect?: boolean;
+    preload?: string;
+    /** Another checkout's bench/server.ts (A/B runs of two versions of the code). */
+    server?: string;
+  } = {},
 ): Promise<BenchServer> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -74,7 +80,7 @@ export async function startServer(
       "-A",
       ...(options.inspect ? ["--inspect=127.0.0.1:0"] : []),
       ...(options.preload ? ["--preload", options.preload] : []),
-      SERVER,
+      options.server ?? SERVER,
     ],
     env: { ...baseEnv(), PORT: "0", METRICS_TOKEN, ...appEnv },
     clearEnv: true,

@@ -1,6 +1,8 @@
 /** The benchmark's output: the stdout table, the target verdicts and the RESULTS.md summary. */
 import type { HttpResult, ScenarioResult } from "./http.ts";
 import type { IngestResult } from "./ingest.ts";
+import type { BackfillLatencyResult } from "./backfill_latency.ts";
+import type { ImportBenchResult } from "./import.ts";
 import type { CandidateResult, QueryResult } from "./queries.ts";
 
 export interface Machine {
@@ -38,6 +40,10 @@ export interface BenchResults {
   notes: string[];
   http: HttpResult | null;
   ingest: (IngestResult & { scaled_note?: string }) | null;
+  /** `main.ts serve` embedded: latency while its backfill writes, and idle. */
+  backfill_latency?: BackfillLatencyResult | null;
+  /** `main.ts import` of a CSV file vs COPY of the same file (PostgreSQL). */
+  import?: ImportBenchResult | null;
   queries: {
     scale: {
       tenant: string;
@@ -272,6 +278,19 @@ export function verdicts(results: BenchResults): TargetVerdict[] {
         } ${unit})`,
     });
   };
+  const backfill = results.backfill_latency;
+  if (backfill) {
+    atMost("/healthz p99 during the embedded backfill", 100, backfill.during.healthz.p99_ms, "ms");
+    atMost(
+      "cached insights p99 during the embedded backfill",
+      50,
+      backfill.during.cached_insights.p99_ms,
+      "ms",
+    );
+  }
+  if (results.import) {
+    atLeast("import (CSV file), share of COPY rows/s", 50, results.import.ratio_to_copy * 100, "%");
+  }
   const row = (name: string, server: string) =>
     results.http?.rows.find((r) => r.name === name && r.server === server && r.available);
   if (results.http) {

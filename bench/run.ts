@@ -13,7 +13,7 @@
  * Output: a table on stdout, every figure as JSON under bench/results/ (one file per run),
  * and (full runs) the run's summary rewritten in bench/RESULTS.md (one per database and cache).
  *
- * Knobs (environment): BENCH_SECTIONS (queries,http,ingest), BENCH_DURATION_S,
+ * Knobs (environment): BENCH_SECTIONS (queries,http,ingest,backfill,import), BENCH_DURATION_S,
  * BENCH_WARMUP_S, BENCH_CONNECTIONS, BENCH_SINGLE_DURATION_S, BENCH_INGEST_ROWS,
  * BENCH_INGEST_BATCH, BENCH_SCALE_CAMPAIGNS, BENCH_SCALE_DAYS, BENCH_QUERY_RUNS,
  * BENCH_SCALE_SCHEMA (bench_scale), BENCH_OUT (JSON path), BENCH_RESULTS_MD (path, or
@@ -31,6 +31,8 @@ import {
 } from "./db.ts";
 import { type HttpPlan, runHttp } from "./http.ts";
 import { runIngest } from "./ingest.ts";
+import { runBackfillLatency } from "./backfill_latency.ts";
+import { runImportBench } from "./import.ts";
 import { type CandidateResult, runQueries, runSingleMonthCandidate } from "./queries.ts";
 import {
   type BenchResults,
@@ -53,8 +55,8 @@ import { round } from "./stats.ts";
 const BENCH_DIR = new URL("./", import.meta.url);
 const ROOT = new URL("../", import.meta.url);
 
-type Section = "queries" | "http" | "ingest";
-const SECTIONS: readonly Section[] = ["queries", "http", "ingest"];
+type Section = "queries" | "http" | "ingest" | "backfill" | "import";
+const SECTIONS: readonly Section[] = ["queries", "http", "ingest", "backfill", "import"];
 
 export interface Plan {
   mode: "full" | "smoke";
@@ -435,6 +437,8 @@ export async function runBench(
     http: null,
     ingest: null,
     queries: null,
+    backfill_latency: null,
+    import: null,
     targets: [],
   };
   log(
@@ -543,6 +547,22 @@ export async function runBench(
         await db.close();
         await candidate.close();
       }
+    }
+    if (plan.sections.has("backfill")) {
+      // Always the embedded server: the stall it measures is PGlite's, in process.
+      const days = plan.mode === "smoke" ? 7 : 90;
+      log(`backfill latency (main.ts serve on an empty DATA_DIR, ${days}-day backfill)`);
+      results.backfill_latency = await runBackfillLatency({
+        days,
+        idleS: plan.mode === "smoke" ? 1 : 5,
+        log,
+      });
+    }
+    if (plan.sections.has("import") && plan.databaseUrl) {
+      // `deno task import` of a CSV file beside COPY of the same file (PostgreSQL only).
+      const rows = plan.mode === "smoke" ? 2_000 : 300_000;
+      log(`import (${rows.toLocaleString("en-US")} CSV rows through main.ts import vs COPY)`);
+      results.import = await runImportBench(plan.databaseUrl, { rows, log });
     }
   } finally {
     for (const cleanup of cleanups.reverse()) {

@@ -148,10 +148,41 @@ export class NotFound extends Error {
   }
 }
 
+/**
+ * Parsed queries by schema and raw query string. The query schemas are pure (no clock,
+ * no I/O), so the same text always parses to the same value: a repeated query (what a
+ * cached read is) skips URL parsing and validation. Only successes are kept, frozen,
+ * at most QUERY_CACHE_SIZE per schema (the oldest dropped first).
+ */
+const parsedQueries = new WeakMap<z.ZodType, Map<string, unknown>>();
+const QUERY_CACHE_SIZE = 1024;
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}
+
 /** Validates a query string against a schema; the first problem becomes a 400. */
 export function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.output<T> {
+  const url = c.req.url;
+  const mark = url.indexOf("?");
+  const text = mark < 0 ? "" : url.slice(mark + 1);
+  let known = parsedQueries.get(schema);
+  const hit = known?.get(text);
+  if (hit !== undefined) return hit as z.output<T>;
+  const parsed = deepFreeze(parseQueryText(text, schema));
+  if (!known) parsedQueries.set(schema, known = new Map());
+  if (known.size >= QUERY_CACHE_SIZE) known.delete(known.keys().next().value!);
+  known.set(text, parsed);
+  return parsed;
+}
+
+function parseQueryText<T extends z.ZodType>(text: string, schema: T): z.output<T> {
   const raw: Record<string, string> = {};
-  for (const [key, value] of new URL(c.req.url).searchParams) {
+  for (const [key, value] of new URLSearchParams(text)) {
     if (key in raw) throw new BadRequest(key, `"${key}" given more than once`);
     // No parameter is multi-line text, and NUL cannot even reach PostgreSQL.
     if (hasControlCharacters(value)) {

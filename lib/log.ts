@@ -16,6 +16,23 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
   /** A logger whose lines all carry `fields`. */
   child(fields: Record<string, unknown>): Logger;
+  /**
+   * The per-request access line at info: the same JSON object as `info("request", ...)`
+   * formatted by hand, without the redaction pass, for fields the caller vouches for
+   * (ids, a route pattern, numbers: never header values or query text). Optional, so
+   * that other Logger implementations fall back to `info`.
+   */
+  access?(fields: AccessFields): void;
+}
+
+/** The fields of an access line (all plain scalars, none of them secret). */
+export interface AccessFields {
+  request_id: string | undefined;
+  method: string;
+  route: string;
+  status: number;
+  ms: number;
+  tenant: string | undefined;
 }
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -102,12 +119,31 @@ export function createLogger(
     const line = { time: now().toISOString(), level, msg: message, ...base, ...fields };
     write(JSON.stringify(redact(line)), level);
   };
+  // The base fields, redacted once, as the text between the message and the fields.
+  const baseText = Object.keys(base).length ? `,${JSON.stringify(redact(base)).slice(1, -1)}` : "";
+  const quote = JSON.stringify;
   return {
     debug: emit("debug"),
     info: emit("info"),
     warn: emit("warn"),
     error: emit("error"),
     child: (fields) => createLogger(options, { ...base, ...fields }),
+    access(fields: AccessFields) {
+      if (LEVELS.info < threshold) return;
+      // Field order and values as `info("request", fields)` writes them; undefined
+      // fields are left out, as JSON.stringify leaves them out.
+      let line = `{"time":"${now().toISOString()}","level":"info","msg":"request"${baseText}`;
+      const id = fields.request_id;
+      // A client may choose its request id: scrub it as redact() would.
+      if (id !== undefined) {
+        line += `,"request_id":${quote(MAYBE_SECRET.test(id) ? redact(id) : id)}`;
+      }
+      line += `,"method":${quote(fields.method)},"route":${
+        quote(fields.route)
+      },"status":${fields.status},"ms":${fields.ms}`;
+      if (fields.tenant !== undefined) line += `,"tenant":${quote(fields.tenant)}`;
+      write(`${line}}`, "info");
+    },
   };
 }
 

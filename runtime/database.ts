@@ -5,7 +5,8 @@
  */
 import { postgresClient } from "./postgres.ts";
 import { lockDataDir } from "./data_dir_lock.ts";
-import { pgliteDriver, postgresDriver, type SqlDriver } from "../lib/store/driver.ts";
+import { postgresDriver, type SqlDriver } from "../lib/store/driver.ts";
+import { pgliteWorkerDriver } from "./pglite_worker_driver.ts";
 import { openStores } from "../lib/store/open.ts";
 import type { SqlMetricsStore } from "../lib/store/sql_store.ts";
 import type { IngestJournal } from "../lib/store/ingest_journal.ts";
@@ -51,14 +52,14 @@ export async function openDatabase(options: DatabaseOptions, logger: Logger): Pr
 }
 
 async function openPglite(dataDir: string, logger: Logger): Promise<SqlDriver> {
-  const { PGlite } = await import("@electric-sql/pglite");
   const path = `${dataDir.replace(/\/$/, "")}/pglite`;
   await Deno.mkdir(path, { recursive: true });
   // Before the engine touches the files: a second process must fail here, not corrupt them.
   const lock = await lockDataDir(dataDir);
   try {
     logger.info("using embedded PGlite", { path });
-    const driver = pgliteDriver(await PGlite.create(path));
+    // On a worker thread of its own: a long write never stalls the HTTP server.
+    const driver = await pgliteWorkerDriver(path);
     return {
       ...driver,
       async close() {

@@ -60,6 +60,11 @@ class LuaScript {
   #sha?: string;
   constructor(readonly source: string) {}
 
+  /** The SHA1 once computed (every call after the first). */
+  get known(): string | undefined {
+    return this.#sha;
+  }
+
   async sha(): Promise<string> {
     if (this.#sha === undefined) {
       const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(this.source));
@@ -153,6 +158,13 @@ export class RedisProtocolCache implements Cache {
       [this.#prefix + cacheKeys.version(tenant)],
       [this.#prefix + cacheKeys.entryPrefix(tenant), `:${queryKey}`, newVersionToken()],
     );
+    // Checked by hand: this runs on every cached read (the schema says the same).
+    if (
+      Array.isArray(reply) && reply.length === 2 && typeof reply[0] === "string" &&
+      (reply[1] === null || typeof reply[1] === "string")
+    ) {
+      return { version: reply[0], value: reply[1] ?? undefined };
+    }
     const [version, value] = this.#expect("lookup", LookupReplySchema, reply);
     return { version, value: value ?? undefined };
   }
@@ -168,7 +180,7 @@ export class RedisProtocolCache implements Cache {
   async #script(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args];
     try {
-      return await this.#command(["EVALSHA", await script.sha(), ...tail]);
+      return await this.#command(["EVALSHA", script.known ?? await script.sha(), ...tail]);
     } catch (error) {
       if (!isNoScript(error)) throw error;
       return await this.#command(["EVAL", script.source, ...tail]); // also caches the script

@@ -8,6 +8,7 @@ import postgres from "postgres";
 import { pgliteDriver, postgresDriver, type SqlDriver } from "../../lib/store/driver.ts";
 import { migrate } from "../../lib/store/migrate.ts";
 import { MIGRATIONS } from "../../sql/migrations.ts";
+import { pgliteWorkerDriver } from "../../runtime/pglite_worker_driver.ts";
 
 export const TEST_DATABASE_URL = Deno.env.get("TEST_DATABASE_URL");
 export const TEST_REDIS_URL = Deno.env.get("TEST_REDIS_URL");
@@ -38,6 +39,13 @@ export async function pgliteDatabase(): Promise<TestDatabase> {
   const driver = pgliteDriver(new PGlite());
   await migrate(driver, MIGRATIONS);
   return { name: "pglite", driver, dispose: () => driver.close() };
+}
+
+/** PGlite in memory on a worker thread of its own (the driver `serve` uses embedded). */
+export async function pgliteWorkerDatabase(): Promise<TestDatabase> {
+  const driver = await pgliteWorkerDriver();
+  await migrate(driver, MIGRATIONS);
+  return { name: "pglite-worker", driver, dispose: () => driver.close() };
 }
 
 export function uniqueName(prefix: string): string {
@@ -78,5 +86,6 @@ export function withSearchPath(url: string, schema: string): string {
 /** The engines a store-level suite runs on: PGlite always, PostgreSQL when configured. */
 export const ENGINES: { name: string; missing: boolean; open: () => Promise<TestDatabase> }[] = [
   { name: "pglite", missing: false, open: pgliteDatabase },
+  { name: "pglite-worker", missing: false, open: pgliteWorkerDatabase },
   { name: "postgres", missing: postgresMissing, open: () => postgresDatabase() },
 ];
