@@ -35,4 +35,4 @@ export {
   upstashCache,
   type UpstashCommandClient,
 } from "./lib/cache/upstash.ts";
-export type { Logger } from "./lib/log.ts";
+export type { AccessFields, Logger } from "./lib/log.ts";

@@ -27,11 +27,17 @@ export interface Logger {
 
 /** The fields of an access line (all plain scalars, none of them secret). */
 export interface AccessFields {
+  /** The request's X-Request-Id. */
   request_id: string | undefined;
+  /** The HTTP method. */
   method: string;
+  /** The matched route pattern (never the raw path). */
   route: string;
+  /** The response status. */
   status: number;
+  /** Milliseconds spent answering. */
   ms: number;
+  /** The caller's tenant, once authenticated. */
   tenant: string | undefined;
 }
 
