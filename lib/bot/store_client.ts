@@ -23,11 +23,11 @@ import {
   type CampaignsParams,
   type CatalogCampaign,
   type InsightsParams,
+  readCatalogPages,
 } from "./client.ts";
 import { type Resolution, resolveWithSearch } from "./resolve.ts";
 import { VectorIndex } from "./vector_search.ts";
 
-const CATALOG_PAGE_SIZE = 100;
 const MAX_CATALOG_PAGES = 20;
 
 /** Options of {@linkcode createStoreAnalyticsClient}. */
@@ -215,22 +215,13 @@ class StoreAnalyticsClient implements AnalyticsClient {
 
   #readCatalog(): Promise<CatalogCampaign[]> {
     this.#catalog ??= (async () => {
-      const entries: CatalogCampaign[] = [];
-      let cursor: string | undefined;
-      for (let page = 0; page < MAX_CATALOG_PAGES; page++) {
-        const answer = await this.campaigns({ sort: "latest", limit: CATALOG_PAGE_SIZE, cursor });
-        for (const campaign of answer.campaigns) {
-          entries.push({
-            campaign_id: campaign.campaign_id,
-            name: campaign.name ?? campaign.campaign_id,
-            platform: campaign.platform as Platform,
-            campaign,
-          });
-        }
-        if (!answer.next_cursor) break;
-        cursor = answer.next_cursor;
-      }
-      return entries;
+      const campaigns = await readCatalogPages(this, MAX_CATALOG_PAGES);
+      return campaigns.map((campaign) => ({
+        campaign_id: campaign.campaign_id,
+        name: campaign.name ?? campaign.campaign_id,
+        platform: campaign.platform as Platform,
+        campaign,
+      }));
     })();
     return this.#catalog;
   }
