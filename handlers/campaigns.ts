@@ -1,27 +1,11 @@
 /** `GET /campaigns`: the tenant's campaigns with lifetime totals, cursor-paginated. */
 import type { Hono } from "hono";
-import { reportCurrencies } from "../lib/kpi.ts";
-import type { Campaign, CampaignsPage } from "../lib/api.ts";
+import type { CampaignsPage } from "../lib/api.ts";
+import { presentCampaign } from "../lib/insights_report.ts";
 import { InvalidCursorError } from "../lib/store/metrics_store.ts";
-import type { CampaignSummary } from "../lib/store/metrics_store.ts";
 import { type AppDeps, type AppEnv, cachedJson } from "./context.ts";
 import { BadRequest, CampaignsQuery, parseQuery } from "./params.ts";
 import { readingFor } from "./fx_reads.ts";
-
-export function presentCampaign(campaign: CampaignSummary): Campaign {
-  return {
-    campaign_id: campaign.campaign_id,
-    name: campaign.name,
-    platform: campaign.platform,
-    account_id: campaign.account_id,
-    status: campaign.status,
-    currency: campaign.currency,
-    started_at: campaign.started_at?.toISOString() ?? null,
-    first_seen: campaign.first_seen?.toISOString() ?? null,
-    last_seen: campaign.last_seen?.toISOString() ?? null,
-    totals: reportCurrencies(campaign.lifetime, campaign.currency).totals,
-  };
-}
 
 export function registerCampaignRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get("/campaigns", (c) => {

@@ -5,11 +5,14 @@
  */
 import type { Hono } from "hono";
 import type { z } from "zod";
-import { calendarDateIn } from "../lib/dates.ts";
-import { type CurrencyReport, reportCurrencies } from "../lib/kpi.ts";
 import type { CampaignInsights, Insights, InsightsGroup } from "../lib/api.ts";
+import {
+  bucketGroups,
+  campaignInsightsReport,
+  insightsReport,
+  rankedGroups,
+} from "../lib/insights_report.ts";
 import type { MetricName, Platform } from "../lib/schema.ts";
-import type { SumsRow } from "../lib/store/metrics_store.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { cachedJson } from "./context.ts";
 import { type InsightsReader, readingFor } from "./fx_reads.ts";
@@ -22,24 +25,6 @@ import {
   parseQuery,
   resolveRange,
 } from "./params.ts";
-
-/** Rows that share a key (platform, bucket, ...) folded into one report each, in order. */
-function reportBy<K extends string>(
-  rows: readonly (SumsRow & Record<K, string>)[],
-  key: K,
-  fallbackCurrency: string | null,
-): (CurrencyReport & { key: string })[] {
-  const groups = new Map<string, SumsRow[]>();
-  for (const row of rows) {
-    const group = groups.get(row[key]);
-    if (group) group.push(row);
-    else groups.set(row[key], [row]);
-  }
-  return [...groups].map(([value, members]) => ({
-    key: value,
-    ...reportCurrencies(members, fallbackCurrency),
-  }));
-}
 
 export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get("/campaign/:id/insights", (c) => {
@@ -74,41 +59,18 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
           ? reading.reader.series(selection, query.granularity, timeZone)
           : Promise.resolve(undefined),
       ]);
-      const visible = catalog.filter((entry) =>
-        platforms.length === 0 || platforms.includes(entry.platform)
-      );
-      const fallbackCurrency = reading.target ?? (visible[0] ?? catalog[0]).currency;
-      const report = reportCurrencies(totals.totals, fallbackCurrency);
-      const seen = catalog.map((entry) => [entry.first_seen, entry.last_seen]).flat()
-        .filter((date): date is Date => date instanceof Date).map((date) => date.getTime());
       const body: CampaignInsights = {
-        campaign_id: id.data,
-        campaign_name: catalog.find((entry) => entry.name)?.name ?? null,
-        platform: platforms.length === 1
-          ? platforms[0]
-          : platforms.length
-          ? platforms.join(",")
-          : null,
-        from: query.from ??
-          (seen.length ? calendarDateIn(new Date(Math.min(...seen)), timeZone) : null),
-        to: query.to ??
-          (seen.length ? calendarDateIn(new Date(Math.max(...seen)), timeZone) : null),
-        time_zone: timeZone,
-        currency: report.currency,
-        totals: report.totals,
-        by_platform: reportBy(totals.by_platform, "platform", fallbackCurrency).map((group) => ({
-          platform: group.key,
-          ...group.totals,
-        })),
-        ...(report.by_currency ? { by_currency: report.by_currency } : {}),
-        ...(series
-          ? {
-            series: reportBy(series, "bucket", fallbackCurrency).map((point) => ({
-              bucket: point.key,
-              ...point.totals,
-            })),
-          }
-          : {}),
+        ...campaignInsightsReport({
+          campaignId: id.data,
+          catalog,
+          platforms,
+          from: query.from,
+          to: query.to,
+          timeZone,
+          totals,
+          series,
+          target: reading.target ?? null,
+        }),
         ...(reading.target ? { fx: reading.fx() } : {}),
       };
       return body;
@@ -137,18 +99,18 @@ export function registerInsightsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         reading.reader.totals(selection),
         groupsFor(reading.reader, selection, query, timeZone, reading.target ?? null),
       ]);
-      const report = reportCurrencies(totals.totals, reading.target ?? null);
       const body: Insights = {
-        from: query.from ?? null,
-        to: query.to ?? null,
-        time_zone: timeZone,
-        platforms: selection.platforms,
-        campaign_id: query.campaign_id ?? null,
-        currency: report.currency,
-        totals: report.totals,
-        ...(report.by_currency ? { by_currency: report.by_currency } : {}),
-        group_by: query.group_by ?? null,
-        ...(groups ? { groups } : {}),
+        ...insightsReport({
+          from: query.from,
+          to: query.to,
+          timeZone,
+          platforms: selection.platforms,
+          campaignId: query.campaign_id,
+          groupBy: query.group_by,
+          totals,
+          groups,
+          target: reading.target ?? null,
+        }),
         ...(reading.target ? { fx: reading.fx() } : {}),
       };
       return body;
@@ -175,12 +137,7 @@ async function groupsFor(
   const groupBy = query.group_by;
   if (!groupBy) return undefined;
   if (groupBy === "hour" || groupBy === "day" || groupBy === "week" || groupBy === "month") {
-    const series = await reader.series(selection, groupBy, timeZone);
-    return reportBy(series, "bucket", target).map((point) => ({
-      bucket: point.key,
-      currency: point.currency,
-      ...point.totals,
-    }));
+    return bucketGroups(await reader.series(selection, groupBy, timeZone), target);
   }
   const metric: MetricName = query.order_by ?? "cost";
   const ranked = await reader.rank(selection, {
@@ -189,15 +146,5 @@ async function groupsFor(
     order: query.order ?? "desc",
     limit: query.limit,
   });
-  return ranked.map((row) => {
-    const report = reportCurrencies([row]);
-    return {
-      platform: row.platform,
-      ...(groupBy === "campaign"
-        ? { campaign_id: row.campaign_id ?? undefined, campaign_name: row.campaign_name }
-        : {}),
-      currency: report.currency,
-      ...report.totals,
-    };
-  });
+  return rankedGroups(ranked, groupBy);
 }

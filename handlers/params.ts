@@ -12,8 +12,6 @@ import {
   LATEST_QUERY_DATE,
   LATEST_QUERY_INSTANT,
   parseInstant,
-  shiftDate,
-  startOfDayIn,
 } from "../lib/dates.ts";
 import {
   CurrencySchema,
@@ -25,6 +23,7 @@ import {
   platformFromAlias,
 } from "../lib/schema.ts";
 import { CampaignSortSchema } from "../lib/store/metrics_store.ts";
+import { resolveRange as resolveQueryRange } from "../lib/insights_report.ts";
 
 /** `platform=Google,facebook` → ["google", "meta"]: case-insensitive, aliases allowed. */
 export const PlatformListParam = z.string().max(200).transform((text, ctx) => {
@@ -214,18 +213,5 @@ export function resolveRange(
   query: { from?: string; to?: string },
   timeZone: string,
 ): ResolvedRange {
-  const from = query.from === undefined
-    ? undefined
-    : query.from.length === 10
-    ? startOfDayIn(query.from, timeZone)
-    : new Date(query.from);
-  const to = query.to === undefined
-    ? undefined
-    : query.to.length === 10
-    ? startOfDayIn(shiftDate(query.to, 1), timeZone)
-    : new Date(query.to);
-  if (from && to && from.getTime() >= to.getTime()) {
-    throw new BadRequest("from", "from must be before to");
-  }
-  return { from, to };
+  return resolveQueryRange(query, timeZone, (field, message) => new BadRequest(field, message));
 }

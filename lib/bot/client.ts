@@ -25,7 +25,7 @@ import {
   type InsightsGroup,
   InsightsSchema,
 } from "../api.ts";
-import { type Platform, PlatformSchema } from "../schema.ts";
+import { type MetricName, type Platform, PlatformSchema } from "../schema.ts";
 import { type CatalogEntry, type Resolution, resolveWithSearch } from "./resolve.ts";
 import { VectorIndex, type VectorSearch } from "./vector_search.ts";
 
@@ -44,18 +44,8 @@ export type { Campaign, CampaignInsights, CampaignsPage, Insights, InsightsGroup
 // Requests
 // ---------------------------------------------------------------------------------
 
-export type ApiMetric =
-  | "impressions"
-  | "clicks"
-  | "conversions"
-  | "cost"
-  | "revenue"
-  | "ctr"
-  | "roas"
-  | "cpa"
-  | "cpc"
-  | "cpm"
-  | "cvr";
+/** A metric the API ranks and reports by (the store's {@linkcode MetricName}). */
+export type ApiMetric = MetricName;
 
 export interface CampaignInsightsParams {
   from?: string;
@@ -256,6 +246,25 @@ export interface ClientOptions {
 const DEFAULT_TIMEOUT_MS = 10_000;
 const CATALOG_PAGE_SIZE = 100;
 
+/**
+ * The caller's catalog for name resolution: `/campaigns` pages of 100, latest first,
+ * read until the last page or `maxPages` pages.
+ */
+export async function readCatalogPages(
+  client: Pick<AnalyticsClient, "campaigns">,
+  maxPages: number,
+): Promise<Campaign[]> {
+  const campaigns: Campaign[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < maxPages; page++) {
+    const answer = await client.campaigns({ sort: "latest", limit: CATALOG_PAGE_SIZE, cursor });
+    campaigns.push(...answer.campaigns);
+    if (!answer.next_cursor) break;
+    cursor = answer.next_cursor;
+  }
+  return campaigns;
+}
+
 function queryString(params: object): string {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
@@ -332,22 +341,15 @@ class ApiAnalyticsClient implements AnalyticsClient {
   #readCatalog(): Promise<CatalogCampaign[]> {
     this.#catalog ??= (async () => {
       const entries: CatalogCampaign[] = [];
-      let cursor: string | undefined;
-      const pages = this.#options.maxCatalogPages ?? 20;
-      for (let page = 0; page < pages; page++) {
-        const answer = await this.campaigns({ sort: "latest", limit: CATALOG_PAGE_SIZE, cursor });
-        for (const campaign of answer.campaigns) {
-          const platform = PlatformSchema.safeParse(campaign.platform);
-          if (!platform.success) continue;
-          entries.push({
-            campaign_id: campaign.campaign_id,
-            name: campaign.name ?? campaign.campaign_id,
-            platform: platform.data,
-            campaign,
-          });
-        }
-        if (!answer.next_cursor) break;
-        cursor = answer.next_cursor;
+      for (const campaign of await readCatalogPages(this, this.#options.maxCatalogPages ?? 20)) {
+        const platform = PlatformSchema.safeParse(campaign.platform);
+        if (!platform.success) continue;
+        entries.push({
+          campaign_id: campaign.campaign_id,
+          name: campaign.name ?? campaign.campaign_id,
+          platform: platform.data,
+          campaign,
+        });
       }
       return entries;
     })();

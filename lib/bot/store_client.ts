@@ -6,10 +6,16 @@
  * conversion needs the server's exchange rates and is refused as a bad request).
  */
 import type { Campaign, CampaignInsights, CampaignsPage, Insights, InsightsGroup } from "../api.ts";
-import { calendarDateIn, shiftDate, startOfDayIn } from "../dates.ts";
-import { type CurrencyReport, reportCurrencies } from "../kpi.ts";
+import {
+  bucketGroups,
+  campaignInsightsReport,
+  insightsReport,
+  presentCampaign,
+  rankedGroups,
+  resolveRange,
+} from "../insights_report.ts";
 import type { Platform } from "../schema.ts";
-import type { CampaignSummary, MetricsStore, Selection, SumsRow } from "../store/store_api.ts";
+import type { MetricsStore, Selection } from "../store/store_api.ts";
 import {
   type AnalyticsClient,
   AnalyticsError,
@@ -17,11 +23,11 @@ import {
   type CampaignsParams,
   type CatalogCampaign,
   type InsightsParams,
+  readCatalogPages,
 } from "./client.ts";
 import { type Resolution, resolveWithSearch } from "./resolve.ts";
 import { VectorIndex } from "./vector_search.ts";
 
-const CATALOG_PAGE_SIZE = 100;
 const MAX_CATALOG_PAGES = 20;
 
 /** Options of {@linkcode createStoreAnalyticsClient}. */
@@ -32,57 +38,16 @@ export interface StoreClientOptions {
   timeZone?: string;
 }
 
-function reportBy<K extends string>(
-  rows: readonly (SumsRow & Record<K, string>)[],
-  key: K,
-  fallbackCurrency: string | null,
-): (CurrencyReport & { key: string })[] {
-  const groups = new Map<string, SumsRow[]>();
-  for (const row of rows) {
-    const group = groups.get(row[key]);
-    if (group) group.push(row);
-    else groups.set(row[key], [row]);
-  }
-  return [...groups].map(([value, members]) => ({
-    key: value,
-    ...reportCurrencies(members, fallbackCurrency),
-  }));
-}
-
-function presentCampaign(campaign: CampaignSummary): Campaign {
-  return {
-    campaign_id: campaign.campaign_id,
-    name: campaign.name,
-    platform: campaign.platform,
-    account_id: campaign.account_id,
-    status: campaign.status,
-    currency: campaign.currency,
-    started_at: campaign.started_at?.toISOString() ?? null,
-    first_seen: campaign.first_seen?.toISOString() ?? null,
-    last_seen: campaign.last_seen?.toISOString() ?? null,
-    totals: reportCurrencies(campaign.lifetime, campaign.currency).totals,
-  };
-}
-
 /** Calendar dates (inclusive) or instants to the store's [from, to) instants. */
 function range(
   params: { from?: string; to?: string },
   timeZone: string,
 ): { from?: Date; to?: Date } {
-  const from = params.from === undefined
-    ? undefined
-    : params.from.length === 10
-    ? startOfDayIn(params.from, timeZone)
-    : new Date(params.from);
-  const to = params.to === undefined
-    ? undefined
-    : params.to.length === 10
-    ? startOfDayIn(shiftDate(params.to, 1), timeZone)
-    : new Date(params.to);
-  if (from && to && from.getTime() >= to.getTime()) {
-    throw new AnalyticsError("bad_request", "from must be before to", 400, "from");
-  }
-  return { from, to };
+  return resolveRange(
+    params,
+    timeZone,
+    (field, message) => new AnalyticsError("bad_request", message, 400, field),
+  );
 }
 
 function refuseConversion(currency: string | undefined): void {
@@ -150,38 +115,17 @@ class StoreAnalyticsClient implements AnalyticsClient {
         ? this.#store.series(selection, params.granularity, timeZone)
         : Promise.resolve(undefined),
     ]);
-    const visible = catalog.filter((entry) =>
-      platforms.length === 0 || platforms.includes(entry.platform)
-    );
-    const fallbackCurrency = (visible[0] ?? catalog[0]).currency;
-    const report = reportCurrencies(totals.totals, fallbackCurrency);
-    const seen = catalog.flatMap((entry) => [entry.first_seen, entry.last_seen])
-      .filter((date): date is Date => date instanceof Date).map((date) => date.getTime());
-    return {
-      campaign_id: id,
-      campaign_name: catalog.find((entry) => entry.name)?.name ?? null,
-      platform: platforms.length ? platforms.join(",") : null,
-      from: params.from ??
-        (seen.length ? calendarDateIn(new Date(Math.min(...seen)), timeZone) : null),
-      to: params.to ??
-        (seen.length ? calendarDateIn(new Date(Math.max(...seen)), timeZone) : null),
-      time_zone: timeZone,
-      currency: report.currency,
-      totals: report.totals,
-      by_platform: reportBy(totals.by_platform, "platform", fallbackCurrency).map((group) => ({
-        platform: group.key,
-        ...group.totals,
-      })),
-      ...(report.by_currency ? { by_currency: report.by_currency } : {}),
-      ...(series
-        ? {
-          series: reportBy(series, "bucket", fallbackCurrency).map((point) => ({
-            bucket: point.key,
-            ...point.totals,
-          })),
-        }
-        : {}),
-    };
+    return campaignInsightsReport({
+      campaignId: id,
+      catalog,
+      platforms,
+      from: params.from,
+      to: params.to,
+      timeZone,
+      totals,
+      series,
+      target: null,
+    });
   }
 
   async insights(params: InsightsParams = {}): Promise<Insights> {
@@ -207,19 +151,17 @@ class StoreAnalyticsClient implements AnalyticsClient {
       this.#store.totals(selection),
       this.#groups(selection, params, timeZone),
     ]);
-    const report = reportCurrencies(totals.totals, null);
-    return {
-      from: params.from ?? null,
-      to: params.to ?? null,
-      time_zone: timeZone,
+    return insightsReport({
+      from: params.from,
+      to: params.to,
+      timeZone,
       platforms: selection.platforms ?? [],
-      campaign_id: params.campaign_id ?? null,
-      currency: report.currency,
-      totals: report.totals,
-      ...(report.by_currency ? { by_currency: report.by_currency } : {}),
-      group_by: params.group_by ?? null,
-      ...(groups ? { groups } : {}),
-    };
+      campaignId: params.campaign_id,
+      groupBy: params.group_by,
+      totals,
+      groups,
+      target: null,
+    });
   }
 
   async #groups(
@@ -230,12 +172,7 @@ class StoreAnalyticsClient implements AnalyticsClient {
     const groupBy = params.group_by;
     if (!groupBy) return undefined;
     if (groupBy === "day" || groupBy === "week" || groupBy === "month") {
-      const series = await this.#store.series(selection, groupBy, timeZone);
-      return reportBy(series, "bucket", null).map((point) => ({
-        bucket: point.key,
-        currency: point.currency,
-        ...point.totals,
-      }));
+      return bucketGroups(await this.#store.series(selection, groupBy, timeZone), null);
     }
     const ranked = await this.#store.rank(selection, {
       groupBy,
@@ -243,17 +180,7 @@ class StoreAnalyticsClient implements AnalyticsClient {
       order: params.order ?? "desc",
       limit: params.limit ?? 10,
     });
-    return ranked.map((row) => {
-      const report = reportCurrencies([row]);
-      return {
-        platform: row.platform,
-        ...(groupBy === "campaign"
-          ? { campaign_id: row.campaign_id ?? undefined, campaign_name: row.campaign_name }
-          : {}),
-        currency: report.currency,
-        ...report.totals,
-      };
-    });
+    return rankedGroups(ranked, groupBy);
   }
 
   async campaigns(params: CampaignsParams = {}): Promise<CampaignsPage> {
@@ -288,22 +215,13 @@ class StoreAnalyticsClient implements AnalyticsClient {
 
   #readCatalog(): Promise<CatalogCampaign[]> {
     this.#catalog ??= (async () => {
-      const entries: CatalogCampaign[] = [];
-      let cursor: string | undefined;
-      for (let page = 0; page < MAX_CATALOG_PAGES; page++) {
-        const answer = await this.campaigns({ sort: "latest", limit: CATALOG_PAGE_SIZE, cursor });
-        for (const campaign of answer.campaigns) {
-          entries.push({
-            campaign_id: campaign.campaign_id,
-            name: campaign.name ?? campaign.campaign_id,
-            platform: campaign.platform as Platform,
-            campaign,
-          });
-        }
-        if (!answer.next_cursor) break;
-        cursor = answer.next_cursor;
-      }
-      return entries;
+      const campaigns = await readCatalogPages(this, MAX_CATALOG_PAGES);
+      return campaigns.map((campaign) => ({
+        campaign_id: campaign.campaign_id,
+        name: campaign.name ?? campaign.campaign_id,
+        platform: campaign.platform as Platform,
+        campaign,
+      }));
     })();
     return this.#catalog;
   }

@@ -9,14 +9,15 @@
 import { z } from "zod";
 import type { SqlDriver } from "./driver.ts";
 import { type RankOptions, type Selection, SelectionSchema } from "./metrics_store.ts";
-import type { MetricName } from "../schema.ts";
 import {
   isWholeHourZone,
+  metricSql,
   Params,
   partSql,
   planBuckets,
   planRange,
   type RangePart,
+  summed,
   unionOf,
 } from "./sql_queries.ts";
 import { zoneBuckets } from "./range_plan.ts";
@@ -149,28 +150,6 @@ function zoneDayParts(where: Where, timeZone: string): RangePart[] {
 }
 
 const monthOf = (date: Date) => `${date.toISOString().slice(0, 7)}-01`;
-
-/** The ordering value of a metric over summed columns (ratios of sums; 0 → NULL). */
-function scoreSql(metric: MetricName): string {
-  const ratio = (top: string, bottom: string, scale = "") =>
-    `sum(${top})::float8${scale} / nullif(sum(${bottom}), 0)::float8`;
-  switch (metric) {
-    case "ctr":
-      return ratio("clicks", "impressions");
-    case "roas":
-      return ratio("revenue", "cost");
-    case "cpa":
-      return ratio("cost", "conversions");
-    case "cpc":
-      return ratio("cost", "clicks");
-    case "cpm":
-      return ratio("cost", "impressions", " * 1000");
-    case "cvr":
-      return ratio("conversions", "clicks");
-    default:
-      return `sum(${metric})`;
-  }
-}
 
 export class SqlFxStore implements FxStore {
   constructor(private readonly db: SqlDriver) {}
@@ -399,7 +378,7 @@ export class SqlFxStore implements FxStore {
            ON f.currency = o.currency AND f.day = o.at::date
        ) converted
        GROUP BY platform, campaign_id
-       ORDER BY ${scoreSql(options.metric)} ${direction} NULLS LAST, platform, campaign_id
+       ORDER BY ${metricSql(options.metric, summed)} ${direction} NULLS LAST, platform, campaign_id
        LIMIT ${params.add(options.limit, "::int")}`,
       params.values,
     );

@@ -7,13 +7,12 @@ import { z } from "zod";
 import {
   CurrencySchema,
   IdSchema,
-  type MetricName,
   type MetricRowInput,
   type Platform,
   PlatformSchema,
-  type RowRejection,
   TenantIdSchema,
 } from "../schema.ts";
+import type { CampaignMetadata, RankOptions, UpsertOptions, UpsertResult } from "./store_api.ts";
 import { MeasureSumsTextSchema } from "../kpi.ts";
 
 /** Which rows a question is about. `to` is exclusive; absent bounds mean "lifetime". */
@@ -56,12 +55,8 @@ export const RankRowSchema = SumsRowSchema.extend({
 });
 export type RankRow = z.infer<typeof RankRowSchema>;
 
-export interface RankOptions {
-  groupBy: "campaign" | "platform";
-  metric: MetricName;
-  order: "asc" | "desc";
-  limit: number;
-}
+// The plain request/result types are the published ones (store_api.ts).
+export type { CampaignMetadata, RankOptions, UpsertOptions, UpsertResult };
 
 export const CampaignSummarySchema = z.object({
   campaign_id: z.string(),
@@ -94,27 +89,6 @@ export interface CampaignQuery {
 export interface CampaignPage {
   items: CampaignSummary[];
   next_cursor: string | null;
-}
-
-export interface UpsertResult {
-  /** Valid rows written (inserted, replaced, or already identical). */
-  accepted: number;
-  rejected: RowRejection[];
-}
-
-export interface CampaignMetadata {
-  tenant_id: string;
-  platform: Platform;
-  account_id: string;
-  campaign_id: string;
-  name?: string | null;
-  status?: string | null;
-  started_at?: Date | null;
-}
-
-export interface UpsertOptions {
-  /** The current time, bounding row timestamps (a year ahead at most); default the real clock. */
-  now?: Date;
 }
 
 export interface MetricsStore {
