@@ -166,6 +166,12 @@ Deno.test({
         assert.equal(from, shiftDay(todayUtc(), -6), "last 7 days by default");
         const shown = await tilesEqualApi(page, server, { from, to });
         assert.notEqual(shown.impressions, "0");
+        // html[data-ready] marks the first paint (tiles and chart); the tables and "data as
+        // of" follow once the whole view has loaded.
+        await page.waitForFunction(() =>
+          Boolean(document.querySelector('[data-testid="data-as-of"]')?.getAttribute("datetime")) &&
+          document.querySelector('[data-testid="campaign-row"]') !== null
+        );
         const asOf = await page.getAttribute('[data-testid="data-as-of"]', "datetime");
         assert.ok(asOf && !Number.isNaN(Date.parse(asOf)), `data-as-of datetime: ${asOf}`);
         const rows = await page.locator('[data-testid="campaign-row"]').count();
