@@ -19,6 +19,7 @@ import { buildServices } from "../runtime/services.ts";
 import { loadServeSettings } from "../runtime/settings.ts";
 import { API_KEY, runLoadgen, startServer, TENANT } from "./http.ts";
 import type { LoadResult } from "./loadgen.ts";
+import { dailyBenchRows } from "./fixtures.ts";
 import { round } from "./stats.ts";
 
 export interface McpBenchPlan {
@@ -82,27 +83,7 @@ const FROM = "2024-01-01";
 
 function seedRows(plan: McpBenchPlan): MetricRowInput[] {
   const start = Date.parse(`${FROM}T00:00:00Z`);
-  const rows: MetricRowInput[] = [];
-  for (let campaign = 1; campaign <= plan.campaigns; campaign++) {
-    for (let day = 0; day < plan.days; day++) {
-      rows.push({
-        tenant_id: TENANT,
-        platform: (["google", "meta", "linkedin", "tiktok"] as const)[campaign % 4],
-        account_id: "bench-account",
-        campaign_id: `cmp-${campaign}`,
-        campaign_name: `Bench campaign ${campaign}`,
-        ts: new Date(start + day * 86_400_000).toISOString(),
-        impressions: 1000 + ((campaign * 31 + day * 7) % 500),
-        clicks: 20 + ((campaign + day) % 30),
-        conversions: String((campaign + day) % 5),
-        cost: `${10 + (day % 17)}.${String(campaign % 100).padStart(2, "0")}`,
-        revenue: `${30 + (day % 23)}.50`,
-        currency: "USD",
-        source: "bench",
-      });
-    }
-  }
-  return rows;
+  return dailyBenchRows({ tenant: TENANT, campaigns: plan.campaigns, days: plan.days, start });
 }
 
 function figures(result: LoadResult): Figures {

@@ -21,10 +21,10 @@ import { botExtensions } from "../runtime/bot.ts";
 import { buildServices } from "../runtime/services.ts";
 import { loadServeSettings } from "../runtime/settings.ts";
 import { type LatencySummary, summarize } from "./stats.ts";
+import { dailyBenchRows } from "./fixtures.ts";
 
 const TENANT = "bench";
 const API_KEY = "bench-prompt-key-0001";
-const PLATFORMS = ["google", "meta", "linkedin", "tiktok"] as const;
 const CAMPAIGNS = 24;
 const DAYS = 120;
 
@@ -61,29 +61,9 @@ const FOLLOW_UPS = [
 ];
 
 function seedRows(today: Date): MetricRowInput[] {
-  const rows: MetricRowInput[] = [];
   const start = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) -
     DAYS * 86_400_000;
-  for (let campaign = 1; campaign <= CAMPAIGNS; campaign++) {
-    for (let day = 0; day < DAYS; day++) {
-      rows.push({
-        tenant_id: TENANT,
-        platform: PLATFORMS[campaign % 4],
-        account_id: "bench-account",
-        campaign_id: `cmp-${campaign}`,
-        campaign_name: `Bench campaign ${campaign}`,
-        ts: new Date(start + day * 86_400_000).toISOString(),
-        impressions: 1000 + ((campaign * 31 + day * 7) % 500),
-        clicks: 20 + ((campaign + day) % 30),
-        conversions: String((campaign + day) % 5),
-        cost: `${10 + (day % 17)}.${String(campaign % 100).padStart(2, "0")}`,
-        revenue: `${30 + (day % 23)}.50`,
-        currency: "USD",
-        source: "bench",
-      });
-    }
-  }
-  return rows;
+  return dailyBenchRows({ tenant: TENANT, campaigns: CAMPAIGNS, days: DAYS, start });
 }
 
 export interface PromptBenchResult {

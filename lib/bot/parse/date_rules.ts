@@ -26,7 +26,19 @@ import {
   WEEK_OPTIONS,
   wholeUnit,
 } from "./calendar.ts";
-import { COUNT_WORDS, countOf } from "./text.ts";
+import { countOf } from "./text.ts";
+import {
+  AGO_COUNT,
+  AMBIGUOUS_MONTHS,
+  COUNT,
+  DATE_PREPOSITION,
+  DAY,
+  MONTH,
+  MONTH_FOLLOWS,
+  MONTHS,
+  WEEKDAYS,
+  YEAR,
+} from "./date_words.ts";
 
 /** An explicit calendar point ("April 5", "March 2023"): its year can be fixed up in ranges. */
 export interface CalendarPoint {
@@ -59,65 +71,6 @@ export interface DateHit {
 }
 
 export type HitDraft = Omit<DateHit, "start" | "end">;
-
-const MONTHS: Readonly<Record<string, number>> = {
-  january: 0,
-  jan: 0,
-  february: 1,
-  feb: 1,
-  march: 2,
-  mar: 2,
-  april: 3,
-  apr: 3,
-  may: 4,
-  june: 5,
-  jun: 5,
-  july: 6,
-  jul: 6,
-  august: 7,
-  aug: 7,
-  september: 8,
-  sept: 8,
-  sep: 8,
-  october: 9,
-  oct: 9,
-  november: 10,
-  nov: 10,
-  december: 11,
-  dec: 11,
-};
-const MONTH = `(${Object.keys(MONTHS).join("|")})`;
-/** Month words that are also ordinary words, only dates next to a number or a preposition. */
-const AMBIGUOUS_MONTHS = new Set(["may", "mar", "jan", "sep", "oct", "nov", "dec", "aug", "jun"]);
-/** "jan and feb", "jan vs feb": a month word right before another month is a month. */
-const MONTH_FOLLOWS = new RegExp(
-  String.raw`^ (?:and|to|through|until|till|-|vs|versus|or|compared to|compared with) ${MONTH}\b`,
-);
-const DAY = String.raw`(\d{1,2})(?:st|nd|rd|th)?`;
-const YEAR = String.raw`((?:19|20)\d{2})`;
-const COUNT = String.raw`(?:a )?(\d+|${COUNT_WORDS.join("|")})(?: of)?`;
-const AGO_COUNT = String.raw`(\d+|${Object.keys(NUMBER_WORDS).join("|")})`;
-const WEEKDAYS: Readonly<Record<string, number>> = {
-  sunday: 0,
-  sun: 0,
-  monday: 1,
-  mon: 1,
-  tuesday: 2,
-  tue: 2,
-  tues: 2,
-  wednesday: 3,
-  wed: 3,
-  thursday: 4,
-  thu: 4,
-  thur: 4,
-  thurs: 4,
-  friday: 5,
-  fri: 5,
-  saturday: 6,
-  sat: 6,
-};
-const DATE_PREPOSITION =
-  /\b(?:in|during|for|of|since|from|through|until|till|to|between|and|over|throughout|on|by|starting|after|before|vs|versus|against|than|with)\s*$/;
 
 function unitOf(word: string): Unit | "fortnight" | "hour" {
   const singular = word.replace(/s$/, "");
