@@ -143,11 +143,12 @@ export class ConvertedQueries {
     if (byCampaign) {
       // Every rate the selection needs, checked (422 when one is missing) and recorded.
       this.#fold(rows, book, () => "all");
+      const factors = this.#factors(rows, book);
       const top = await this.fx.rankCampaigns(
         selection,
         this.timeZone,
         this.target,
-        this.#factors(rows, book),
+        factors,
         options,
       );
       const wanted = new Set(top.map((key) => `${key.platform}/${key.campaign_id}`));
@@ -156,6 +157,7 @@ export class ConvertedQueries {
         { ...selection, campaignIds: ids },
         this.timeZone,
         this.target,
+        [...new Set(factors.map((factor) => factor.currency))],
       )).filter((row) => wanted.has(`${row.platform}/${row.campaign_id}`));
     }
     const groups = this.#fold(

@@ -10,17 +10,19 @@ import { z } from "zod";
 import type { SqlDriver } from "./driver.ts";
 import { type RankOptions, type Selection, SelectionSchema } from "./metrics_store.ts";
 import {
+  asIs,
+  isOneWholeMonth,
   isWholeHourZone,
   metricSql,
+  oneMonthFilters,
   Params,
-  partSql,
-  planBuckets,
   planRange,
+  planZoneDays,
   type RangePart,
   summed,
   unionOf,
 } from "./sql_queries.ts";
-import { zoneBuckets } from "./range_plan.ts";
+import type { MetricName } from "../schema.ts";
 import { type FxRate, type StoredFxRate, StoredFxRateSchema } from "../fx/rates.ts";
 import type { StoredRate } from "../fx/convert.ts";
 import { MeasureSumsTextSchema } from "../kpi.ts";
@@ -64,8 +66,17 @@ export interface FxStore {
     target: string,
     everyDay: boolean,
   ): Promise<DayRow[]>;
-  /** Per platform, campaign, currency and day. */
-  campaignDays(selection: Selection, timeZone: string, target: string): Promise<DayRow[]>;
+  /**
+   * Per platform, campaign, currency and day (day null for target-currency rows).
+   * `currencies`: the other currencies with money in the selection, when known (they
+   * are then read by currency; an empty list reads none).
+   */
+  campaignDays(
+    selection: Selection,
+    timeZone: string,
+    target: string,
+    currencies?: readonly string[],
+  ): Promise<DayRow[]>;
   /** Lifetime rows of these campaigns not in `target`, per day. */
   campaignLifetimeDays(
     tenantId: string,
@@ -98,6 +109,40 @@ const SUMS_RAW = `sum(impressions) AS impressions, sum(clicks) AS clicks,
   sum(conversions) AS conversions, sum(cost) AS cost, sum(revenue) AS revenue`;
 const SUMS_OF_SUMS = `impressions::text AS impressions, clicks::text AS clicks,
   conversions::text AS conversions, cost::text AS cost, revenue::text AS revenue`;
+const MONEY = new Set(["cost", "revenue"]);
+
+/** The measures a ranking metric is computed from (a ranking sums only those). */
+function metricColumns(metric: MetricName): string[] {
+  switch (metric) {
+    case "ctr":
+      return ["clicks", "impressions"];
+    case "roas":
+      return ["revenue", "cost"];
+    case "cpa":
+      return ["cost", "conversions"];
+    case "cpc":
+      return ["cost", "clicks"];
+    case "cpm":
+      return ["cost", "impressions"];
+    case "cvr":
+      return ["conversions", "clicks"];
+    default:
+      return [metric];
+  }
+}
+
+/**
+ * Money in the currencies other than the target: `currency = ANY(list)` when the list
+ * is known (one index range per currency, sql/008), else `<> target`. char(3) array:
+ * a text array would compare as text and leave the index unused.
+ */
+function foreignFilter(target: string, currencies?: readonly string[]) {
+  return (params: Params) => [
+    currencies
+      ? `currency = ANY(${params.add(currencies)}::bpchar[])`
+      : `currency <> ${params.add(target)}`,
+  ];
+}
 
 const UPSERT_RATES_SQL = `
 INSERT INTO fx_rates AS r (tenant_id, base, quote, day, rate, source)
@@ -107,49 +152,6 @@ FROM unnest($2::text[], $3::text[], $4::date[], $5::numeric[]) WITH ORDINALITY
 ORDER BY base, quote, day, ord DESC
 ON CONFLICT (tenant_id, base, quote, day) DO UPDATE SET
   rate = EXCLUDED.rate, source = EXCLUDED.source, updated_at = now()`;
-
-type Where = z.output<typeof SelectionSchema>;
-
-function commonFilters(where: Where, params: Params): string[] {
-  const filters = [`tenant_id = ${params.add(where.tenantId)}`];
-  if (where.platforms.length) {
-    filters.push(`platform = ANY(${params.add(where.platforms)}::text[])`);
-  }
-  if (where.currency) filters.push(`currency = ${params.add(where.currency)}`);
-  return filters;
-}
-
-function rawSql(
-  where: Where,
-  params: Params,
-  range: { from?: Date; to?: Date },
-  timeZone: string,
-  extra: string[] = [],
-): string {
-  const filters = [...commonFilters(where, params), ...extra];
-  if (where.campaignIds.length) {
-    filters.push(`campaign_id = ANY(${params.add(where.campaignIds)}::text[])`);
-  }
-  if (range.from) filters.push(`ts >= ${params.add(range.from.toISOString(), "::timestamptz")}`);
-  if (range.to) filters.push(`ts < ${params.add(range.to.toISOString(), "::timestamptz")}`);
-  return `SELECT platform, campaign_id, currency, ts AT TIME ZONE ${
-    params.add(timeZone)
-  } AS at, ${MEASURES} FROM campaign_metrics WHERE ${filters.join(" AND ")}`;
-}
-
-/**
- * The parts of a selection per calendar day of the zone (other-currency money converts
- * at its day's rate): each day planned on its own, so a daily rollup row only answers a
- * day of the zone that is exactly its UTC day. Open bounds and campaign filters: raw.
- */
-function zoneDayParts(where: Where, timeZone: string): RangePart[] {
-  if (!where.from || !where.to || where.campaignIds.length > 0) {
-    return [{ source: "raw", from: where.from, to: where.to }];
-  }
-  return planBuckets(zoneBuckets(where.from, where.to, "day", timeZone), { grain: "campaign" });
-}
-
-const monthOf = (date: Date) => `${date.toISOString().slice(0, 7)}-01`;
 
 export class SqlFxStore implements FxStore {
   constructor(private readonly db: SqlDriver) {}
@@ -233,39 +235,43 @@ export class SqlFxStore implements FxStore {
     return rows.map((row) => DayRowSchema.parse(row));
   }
 
-  async campaignDays(selection: Selection, timeZone: string, target: string): Promise<DayRow[]> {
+  async campaignDays(
+    selection: Selection,
+    timeZone: string,
+    target: string,
+    currencies?: readonly string[],
+  ): Promise<DayRow[]> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
-    let sql: string;
-    if (where.campaignIds.length > 0) {
-      sql = `SELECT platform, campaign_id, currency,
-          CASE WHEN currency = ${params.add(target)} THEN NULL ELSE to_char(at, 'YYYY-MM-DD') END
-          AS day, ${SUMS}
-        FROM (${rawSql(where, params, where, timeZone)}) parts GROUP BY 1, 2, 3, 4`;
-    } else {
-      // Target-currency money needs no rate: the campaign rollups (plus raw edges) as usual;
-      // other currencies per day of the zone: whole UTC days that are days of the zone
-      // (UTC, or a zone at UTC+0 then) from the daily rollup, the rest from raw rows.
-      const same = unionOf(
-        planRange(where.from, where.to, { grain: "campaign" }),
-        where,
-        params,
-        timeZone,
-        (p) => [`currency = ${p.add(target)}`],
-      );
-      const other = unionOf(
-        zoneDayParts(where, timeZone),
-        where,
-        params,
-        timeZone,
-        (p) => [`currency <> ${p.add(target)}`],
-      );
-      sql = `SELECT platform, campaign_id, currency, NULL::text AS day, ${SUMS}
-        FROM (${same}) same_currency GROUP BY 1, 2, 3
+    const shape = { grain: "campaign", campaignFilter: where.campaignIds.length > 0 } as const;
+    // Target-currency money needs no rate: the parts an unconverted read takes (rollups,
+    // raw edges; a campaign filter: its months from the monthly rollup, the rest by
+    // primary key). Other currencies per day of the zone (planZoneDays).
+    const same = unionOf(
+      planRange(where.from, where.to, shape),
+      where,
+      params,
+      timeZone,
+      (p) => [`currency = ${p.add(target)}`],
+    );
+    const other = currencies?.length === 0 ? "" : unionOf(
+      planZoneDays(where.from, where.to, timeZone, shape),
+      where,
+      params,
+      timeZone,
+      foreignFilter(target, currencies),
+    );
+    const sql = `SELECT platform, campaign_id, currency, NULL::text AS day, ${SUMS}
+        FROM (${same}) same_currency GROUP BY 1, 2, 3${
+      other
+        ? `
         UNION ALL
-        SELECT platform, campaign_id, currency, to_char(at, 'YYYY-MM-DD') AS day, ${SUMS}
-        FROM (${other}) other_currencies GROUP BY 1, 2, 3, 4`;
-    }
+        SELECT platform, campaign_id, currency, to_char(day, 'YYYY-MM-DD') AS day,
+               ${SUMS_OF_SUMS}
+        FROM (SELECT platform, campaign_id, currency, at::date AS day, ${SUMS_RAW}
+              FROM (${other}) other_currencies GROUP BY 1, 2, 3, 4) per_day`
+        : ""
+    }`;
     const rows = await this.db.query(sql, params.values);
     return rows.map((row) => DayRowSchema.parse(row));
   }
@@ -304,82 +310,80 @@ export class SqlFxStore implements FxStore {
   ): Promise<{ platform: string; campaign_id: string }[]> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
-    const targetParam = params.add(target);
-    // Added where used: a part list of daily rows only does not mention the zone.
-    const zone = () => params.add(timeZone);
-    const f = `SELECT * FROM unnest(${params.add(factors.map((x) => x.currency))}::text[],
-      ${params.add(factors.map((x) => x.day))}::date[],
-      ${params.add(factors.map((x) => x.factor))}::numeric[]) AS f(currency, day, k)`;
-    let same: string;
-    let other: string;
-    const otherFilters = (alias: string, range: { from?: Date; to?: Date }) => {
-      const filters = [`${alias}.currency <> ${targetParam}`];
-      if (where.currency) filters.push(`${alias}.currency = ${params.add(where.currency)}`);
-      if (range.from) {
-        filters.push(`${alias}.ts >= ${params.add(range.from.toISOString(), "::timestamptz")}`);
-      }
-      if (range.to) {
-        filters.push(`${alias}.ts < ${params.add(range.to.toISOString(), "::timestamptz")}`);
-      }
-      return filters.join(" AND ");
-    };
-    if (where.campaignIds.length > 0) {
-      same = rawSql(where, params, where, timeZone, [`currency = ${targetParam}`]);
-      const filters = [`m.tenant_id = ${params.add(where.tenantId)}`, otherFilters("m", where)];
-      filters.push(`m.campaign_id = ANY(${params.add(where.campaignIds)}::text[])`);
-      if (where.platforms.length) {
-        filters.push(`m.platform = ANY(${params.add(where.platforms)}::text[])`);
-      }
-      other = `SELECT m.platform, m.campaign_id, m.currency, m.ts AT TIME ZONE ${zone()} AS at,
-          m.impressions, m.clicks, m.conversions, m.cost, m.revenue
-        FROM campaign_metrics m WHERE ${filters.join(" AND ")}`;
-    } else {
-      same = unionOf(
-        planRange(where.from, where.to, { grain: "campaign" }),
+    const shape = { grain: "campaign", campaignFilter: where.campaignIds.length > 0 } as const;
+    const direction = options.order === "asc" ? "ASC" : "DESC";
+    // Only the measures the metric needs are summed (the sums are most of the cost);
+    // money in other currencies is multiplied by its (currency, day) factor first.
+    const columns = metricColumns(options.metric);
+    const list = columns.join(", ");
+    const converted = columns.map((c) => (MONEY.has(c) ? `o.${c} * f.k AS ${c}` : `o.${c}`))
+      .join(", ");
+    const sums = columns.map((c) => `sum(${c}) AS ${c}`).join(", ");
+    const score = metricSql(options.metric, summed);
+    const limit = params.add(options.limit, "::int");
+    const sameParts = planRange(where.from, where.to, shape);
+    const targetFilter = (p: Params) => [`currency = ${p.add(target)}`];
+    const currencies = [...new Set(factors.map((factor) => factor.currency))];
+    // Per series and day of the zone, only the currencies that need a rate.
+    const foreign = currencies.length === 0 ? undefined : `
+      SELECT o.platform, o.campaign_id, ${converted}
+      FROM (${
+      unionOf(
+        planZoneDays(where.from, where.to, timeZone, shape),
         where,
         params,
         timeZone,
-        () => [`currency = ${targetParam}`],
-      );
-      // Other currencies per day of the zone: daily rollup rows where a UTC day is a day
-      // of the zone, else the raw rows of the campaigns with money in other currencies
-      // over the months the part touches (the monthly rollup), by primary key: not a
-      // scan of every raw row (OFFSET 0 keeps the planner from flattening the lookup
-      // into a scan and a hash join).
-      other = zoneDayParts(where, timeZone).map((part) => {
-        if (part.source !== "raw") {
-          return partSql(part, where, params, timeZone, [`currency <> ${targetParam}`]);
-        }
-        const tenant = params.add(where.tenantId);
-        const candidates = [`tenant_id = ${tenant}`, `currency <> ${targetParam}`];
-        if (where.platforms.length) {
-          candidates.push(`platform = ANY(${params.add(where.platforms)}::text[])`);
-        }
-        if (where.currency) candidates.push(`currency = ${params.add(where.currency)}`);
-        if (part.from) candidates.push(`month >= ${params.add(monthOf(part.from), "::date")}`);
-        if (part.to) candidates.push(`month <= ${params.add(monthOf(part.to), "::date")}`);
-        return `SELECT m.platform, m.campaign_id, m.currency, m.ts AT TIME ZONE ${zone()} AS at,
-            m.impressions, m.clicks, m.conversions, m.cost, m.revenue
-          FROM (SELECT DISTINCT platform, campaign_id FROM campaign_monthly
-            WHERE ${candidates.join(" AND ")}) c
-          CROSS JOIN LATERAL (SELECT * FROM campaign_metrics m WHERE m.tenant_id = ${tenant}
-            AND m.campaign_id = c.campaign_id AND m.platform = c.platform
-            AND ${otherFilters("m", part)} OFFSET 0) m`;
-      }).join("\nUNION ALL\n");
+        foreignFilter(target, currencies),
+      )
+    }) o
+      JOIN (SELECT * FROM unnest(${params.add(factors.map((x) => x.currency))}::text[],
+        ${params.add(factors.map((x) => x.day))}::date[],
+        ${params.add(factors.map((x) => x.factor))}::numeric[]) AS f(currency, day, k)) f
+        ON f.currency = o.currency AND f.day = o.at::date`;
+    let sql: string;
+    if (isOneWholeMonth(sameParts) && !shape.campaignFilter) {
+      // One whole month: a campaign with no money in other currencies has one monthly
+      // row in the target, whose own ratio is its score, so its best rows come from the
+      // ROAS index in order (as unconverted); only the campaigns with converted money
+      // are summed (their target rows too), and one ranking takes the best of both.
+      const month = () => oneMonthFilters(where, sameParts[0].from!, params);
+      const best = `SELECT platform, campaign_id, ${list} FROM campaign_monthly m
+        WHERE ${month()} AND currency = ${params.add(target)}${
+        foreign
+          ? ` AND NOT EXISTS (SELECT 1 FROM mixed x
+              WHERE x.platform = m.platform AND x.campaign_id = m.campaign_id)`
+          : ""
+      }
+        ORDER BY ${metricSql(options.metric, asIs)} ${direction} NULLS LAST,
+          platform, campaign_id, currency
+        LIMIT ${limit}`;
+      sql = foreign
+        ? `WITH mixed AS MATERIALIZED (
+             SELECT platform, campaign_id, ${sums} FROM (${foreign}) o GROUP BY 1, 2)
+           SELECT platform, campaign_id FROM (
+             SELECT platform, campaign_id, ${list} FROM mixed
+             UNION ALL
+             SELECT platform, campaign_id, ${list} FROM campaign_monthly
+             WHERE ${month()} AND currency = ${params.add(target)}
+               AND (platform, campaign_id) IN (SELECT platform, campaign_id FROM mixed)
+             UNION ALL
+             (${best})) ranked
+           GROUP BY platform, campaign_id
+           ORDER BY ${score} ${direction} NULLS LAST, platform, campaign_id
+           LIMIT ${limit}`
+        : `SELECT platform, campaign_id FROM (${best}) ranked`;
+    } else {
+      sql = `SELECT platform, campaign_id FROM (
+          SELECT platform, campaign_id, ${list}
+          FROM (${unionOf(sameParts, where, params, timeZone, targetFilter)}) same_currency${
+        foreign ? `\n          UNION ALL\n          ${foreign}` : ""
+      }) converted
+        GROUP BY platform, campaign_id
+        ORDER BY ${score} ${direction} NULLS LAST, platform, campaign_id
+        LIMIT ${limit}`;
     }
-    const direction = options.order === "asc" ? "ASC" : "DESC";
     const rows = await this.db.query<{ platform: string; campaign_id: string }>(
-      `SELECT platform, campaign_id FROM (
-         SELECT platform, campaign_id, ${MEASURES} FROM (${same}) same_currency
-         UNION ALL
-         SELECT o.platform, o.campaign_id, o.impressions, o.clicks, o.conversions,
-                o.cost * f.k, o.revenue * f.k
-         FROM (${other}) o JOIN (${f}) f
-           ON f.currency = o.currency AND f.day = o.at::date
-       ) converted
-       GROUP BY platform, campaign_id
-       ORDER BY ${metricSql(options.metric, summed)} ${direction} NULLS LAST, platform, campaign_id
-       LIMIT ${params.add(options.limit, "::int")}`,
+      sql,
       params.values,
     );
     return rows.map(({ platform, campaign_id }) => ({ platform, campaign_id }));

@@ -36,6 +36,12 @@ export interface RangePart {
   day?: string;
   /** Series only: the bucket (its first day in the query's zone) that every row of this part is in. */
   bucket?: string;
+  /**
+   * Raw parts of a converted read (see planZoneDays): read by primary key for the series
+   * (platform, campaign) the monthly rollup lists over the months the part touches, not
+   * by a scan of the time range (rows of a few currencies are a few series).
+   */
+  seriesLookup?: boolean;
 }
 
 /** What a query groups by, which decides the rollups that can answer it. */
@@ -154,6 +160,31 @@ const isOwnDay = (part: RangePart, label: string) =>
   part.from !== undefined && part.to !== undefined &&
   part.to.getTime() - part.from.getTime() === DAY_MS &&
   part.from.toISOString().slice(0, 10) === label;
+
+/**
+ * Converted reads: money in a currency other than the target converts at the rate of
+ * its calendar day in the query's zone, so it is read per day of the zone. Each day is
+ * planned on its own (`planBuckets`): a daily rollup row answers a day of the zone only
+ * when that day is exactly its UTC day (every day in UTC, where adjacent days merge into
+ * one range of `campaign_daily`), and the rest comes from raw rows, looked up per series
+ * (`seriesLookup`). A campaign filter or an open bound: raw rows (by primary key for a
+ * campaign filter). Money already in the target needs no rate and is planned by
+ * `planRange`, as unconverted reads are.
+ */
+export function planZoneDays(
+  from: Date | undefined,
+  to: Date | undefined,
+  timeZone: string,
+  shape: { campaignFilter?: boolean } = {},
+): RangePart[] {
+  if (shape.campaignFilter) return [{ source: "raw", from, to }];
+  const parts = from && to && from.getTime() < to.getTime()
+    ? planBuckets(zoneBuckets(from, to, "day", timeZone), { grain: "campaign" })
+    : [{ source: "raw" as const, from, to }];
+  return parts.map((part) =>
+    part.source === "raw" && !part.day ? { ...part, seriesLookup: true } : part
+  );
+}
 
 /** The first day of the bucket holding a calendar day (weeks start on Monday, as date_trunc). */
 export function bucketLabel(date: string, granularity: "day" | "week" | "month"): string {

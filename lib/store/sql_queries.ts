@@ -185,6 +185,7 @@ export {
   isOneWholeMonth,
   planBuckets,
   planRange,
+  planZoneDays,
   type RangeGrain,
   type RangePart,
   type RangeShape,
@@ -257,6 +258,10 @@ export function partSql(
         const local = at(`m.ts AT TIME ZONE ${params.add(timeZone)}`);
         return edgeSql(part.day, filters, params, local);
       }
+      if (part.seriesLookup && !where.campaignIds.length) {
+        const local = at(`m.ts AT TIME ZONE ${params.add(timeZone)}`);
+        return seriesLookupSql(part, filters, params, local);
+      }
       return `SELECT platform, campaign_id, currency,
         ${at(`ts AT TIME ZONE ${params.add(timeZone)}`)} AS at, ${MEASURE_COLUMNS}
         FROM campaign_metrics WHERE ${filters.join(" AND ")}`;
@@ -276,6 +281,57 @@ export function partSql(
         ${at(`hour AT TIME ZONE ${params.add(timeZone)}`)} AS at, ${MEASURE_COLUMNS}
         FROM platform_hourly WHERE ${filters.join(" AND ")}`;
   }
+}
+
+const monthOf = (date: Date) => `${date.toISOString().slice(0, 7)}-01`;
+
+/**
+ * Raw rows of a range by primary key, for the series (platform, campaign) that the
+ * monthly rollup lists over the months the range touches: a converted read wants the
+ * rows of the currencies other than the target, a few series of many, which a scan of
+ * the time range would find only by reading every row (OFFSET 0 keeps the planner from
+ * flattening the lookup back into such a scan and a hash join).
+ */
+function seriesLookupSql(
+  part: RangePart,
+  filters: readonly string[],
+  params: Params,
+  at: string,
+): string {
+  const scoped = filters.map((filter) => `m.${filter}`);
+  const series = filters.filter((filter) => !filter.startsWith("ts "));
+  if (part.from) series.push(`month >= ${params.add(monthOf(part.from), "::date")}`);
+  if (part.to) series.push(`month <= ${params.add(monthOf(part.to), "::date")}`);
+  return `SELECT m.platform, m.campaign_id, m.currency, ${at} AS at, ${
+    MEASURE_COLUMNS.split(", ").map((c) => `m.${c}`).join(", ")
+  }
+    FROM (SELECT DISTINCT platform, campaign_id FROM campaign_monthly
+          WHERE ${series.join(" AND ")}) s
+    CROSS JOIN LATERAL (SELECT * FROM campaign_metrics m WHERE ${scoped.join(" AND ")}
+      AND m.platform = s.platform AND m.campaign_id = s.campaign_id OFFSET 0) m`;
+}
+
+/**
+ * The filters of one whole month of `campaign_monthly` (the month as an equality, so
+ * the ROAS index of sql/006 hands over its rows in order), as `partSql` filters it.
+ */
+export function oneMonthFilters(
+  where: z.output<typeof SelectionSchema>,
+  month: Date,
+  params: Params,
+): string {
+  const filters = [
+    `tenant_id = ${params.add(where.tenantId)}`,
+    `month = ${params.add(month.toISOString().slice(0, 10), "::date")}`,
+  ];
+  if (where.platforms.length) {
+    filters.push(`platform = ANY(${params.add(where.platforms)}::text[])`);
+  }
+  if (where.currency) filters.push(`currency = ${params.add(where.currency)}`);
+  if (where.campaignIds.length) {
+    filters.push(`campaign_id = ANY(${params.add(where.campaignIds)}::text[])`);
+  }
+  return filters.join(" AND ");
 }
 
 /**

@@ -45,6 +45,7 @@ import {
   LOCK_ACCOUNTS_SQL,
   MEASURE_TEXT,
   metricSql,
+  oneMonthFilters,
   Params,
   planBuckets,
   planRange,
@@ -110,29 +111,6 @@ async function validateInSlices(
     }
   }
   return { rows, rejected };
-}
-
-/**
- * The filters of one whole month of `campaign_monthly` (the month as an equality), as
- * the monthly part of `partSql` filters it.
- */
-function oneMonthFilters(
-  where: z.output<typeof SelectionSchema>,
-  month: Date,
-  params: Params,
-): string {
-  const filters = [
-    `tenant_id = ${params.add(where.tenantId)}`,
-    `month = ${params.add(month.toISOString().slice(0, 10), "::date")}`,
-  ];
-  if (where.platforms.length) {
-    filters.push(`platform = ANY(${params.add(where.platforms)}::text[])`);
-  }
-  if (where.currency) filters.push(`currency = ${params.add(where.currency)}`);
-  if (where.campaignIds.length) {
-    filters.push(`campaign_id = ANY(${params.add(where.campaignIds)}::text[])`);
-  }
-  return filters.join(" AND ");
 }
 
 export class SqlMetricsStore implements MetricsStore {
