@@ -153,6 +153,162 @@ ORDER BY base, quote, day, ord DESC
 ON CONFLICT (tenant_id, base, quote, day) DO UPDATE SET
   rate = EXCLUDED.rate, source = EXCLUDED.source, updated_at = now()`;
 
+interface RankSql extends Omit<RankOptions, "groupBy"> {
+  where: z.output<typeof SelectionSchema>;
+  params: Params;
+  target: string;
+  factors: readonly CurrencyDayFactor[];
+  /** The currencies of `factors`: the other currencies with money in the selection. */
+  currencies: readonly string[];
+}
+
+/** The factors as a relation f(currency, day, k). */
+function factorsSql(factors: readonly CurrencyDayFactor[], params: Params): string {
+  return `SELECT * FROM unnest(${params.add(factors.map((x) => x.currency))}::text[],
+      ${params.add(factors.map((x) => x.day))}::date[],
+      ${params.add(factors.map((x) => x.factor))}::numeric[]) AS f(currency, day, k)`;
+}
+
+/**
+ * Any range: the target-currency money as the unconverted ranking reads it (the
+ * planner's parts), the other currencies per series and day of the zone (by currency
+ * from the daily rollup, sql/008, or raw rows per series) times their day's factor,
+ * summed per campaign; only the metric's measures.
+ */
+function rangeRankSql(
+  rank: RankSql & { sameParts: RangePart[]; dayParts: RangePart[]; timeZone: string },
+): string {
+  const { where, params, target, metric } = rank;
+  const columns = metricColumns(metric);
+  const list = columns.join(", ");
+  const same = unionOf(rank.sameParts, where, params, rank.timeZone, (p) => [
+    `currency = ${p.add(target)}`,
+  ]);
+  const foreign = rank.currencies.length === 0 ? "" : `
+    UNION ALL
+    SELECT o.platform, o.campaign_id, ${
+    columns.map((c) => (MONEY.has(c) ? `o.${c} * f.k AS ${c}` : `o.${c}`)).join(", ")
+  }
+    FROM (${
+    unionOf(rank.dayParts, where, params, rank.timeZone, foreignFilter(target, rank.currencies))
+  }) o
+    JOIN (${factorsSql(rank.factors, params)}) f
+      ON f.currency = o.currency AND f.day = o.at::date`;
+  const direction = rank.order === "asc" ? "ASC" : "DESC";
+  return `SELECT platform, campaign_id FROM (
+      SELECT platform, campaign_id, ${list} FROM (${same}) same_currency${foreign}) converted
+    GROUP BY platform, campaign_id
+    ORDER BY ${metricSql(metric, summed)} ${direction} NULLS LAST, platform, campaign_id
+    LIMIT ${params.add(rank.limit, "::int")}`;
+}
+
+/**
+ * One whole UTC month whose days are days of the zone. A campaign with money in the
+ * target only has one monthly row, whose own ratio is its score: the best of those come
+ * from the monthly rollup in order (the ROAS index, as unconverted). A campaign with
+ * other currencies converts each day at its own rate, but its converted sums lie
+ * between its monthly sums times the smallest and the largest factor of its currency
+ * over the range (amounts are non-negative), so its score lies between two bounds. The
+ * `limit`-th best of the pure campaigns' scores and of the others' lower bounds is a
+ * score at least `limit` campaigns reach; a campaign whose upper bound stays below it
+ * cannot rank, and only the others (a few of the month's series, found from the monthly
+ * rollup by currency, sql/008) are read per day (by primary key: a day and a series
+ * per probe) and converted. Ties at the threshold are kept, and the ranking itself
+ * orders by the converted sums only. (OFFSET 0 keeps the lookups as per-series probes:
+ * flattened, the planner scans every foreign row of the month and hashes.)
+ */
+function oneMonthRankSql(rank: RankSql & { month: Date }): string {
+  const { where, params, target, metric } = rank;
+  const columns = metricColumns(metric);
+  const list = columns.join(", ");
+  const desc = rank.order !== "asc";
+  const direction = desc ? "DESC" : "ASC";
+  const limit = params.add(rank.limit, "::int");
+  const month = () => oneMonthFilters(where, rank.month, params);
+  const targetParam = params.add(target);
+  // NOT IN over a hashed subplan: one hash of the foreign campaigns, not a scan of them
+  // per row of the index (the columns are NOT NULL, so NOT IN means "not among").
+  const best = `SELECT platform, campaign_id, ${list},
+        ${metricSql(metric, asIs)} AS score
+      FROM campaign_monthly WHERE ${month()} AND currency = ${targetParam}${
+    rank.currencies.length
+      ? ` AND (platform, campaign_id) NOT IN (SELECT platform, campaign_id FROM foreign_campaigns)`
+      : ""
+  }
+      ORDER BY ${metricSql(metric, asIs)} ${direction} NULLS LAST, platform, campaign_id, currency
+      LIMIT ${limit}`;
+  if (rank.currencies.length === 0) return `SELECT platform, campaign_id FROM (${best}) ranked`;
+  // Each measure's bounds: lo_x and hi_x (money times the smallest / largest factor), in
+  // float8 (they only select; the ranking is on the NUMERIC sums), widened by a relative
+  // 1e-9, far more than the float rounding of a few terms, so that they stay bounds.
+  const bounded = (side: "lo" | "hi") => (c: string) => MONEY.has(c) ? `${side}_${c}` : c;
+  const upper = metricSql(metric, (c) => bounded(c === columns[0] ? "hi" : "lo")(c));
+  const lower = metricSql(metric, (c) => bounded(c === columns[0] ? "lo" : "hi")(c));
+  const boundColumns = columns.flatMap((c) => (MONEY.has(c) ? [`lo_${c}`, `hi_${c}`] : [c]));
+  const boundSums = boundColumns.map((c) => `sum(${c}) AS ${c}`).join(", ");
+  const asBounds = (alias: string, lo: string, hi: string) =>
+    columns.flatMap((c) =>
+      MONEY.has(c)
+        ? [`${alias}.${c}::float8 * ${lo} AS lo_${c}`, `${alias}.${c}::float8 * ${hi} AS hi_${c}`]
+        : [`${alias}.${c}`]
+    ).join(", ");
+  const currencies = params.add(rank.currencies);
+  const days = params.add([...new Set(rank.factors.map((factor) => factor.day))]);
+  return `WITH f AS MATERIALIZED (${factorsSql(rank.factors, params)}),
+  factor_range AS (
+    SELECT currency, min(k)::float8 * (1 - 1e-9) AS lo, max(k)::float8 * (1 + 1e-9) AS hi
+    FROM f GROUP BY currency),
+  foreign_monthly AS MATERIALIZED (
+    SELECT platform, campaign_id, currency, ${list} FROM campaign_monthly
+    WHERE ${month()} AND currency = ANY(${currencies}::bpchar[])),
+  foreign_campaigns AS MATERIALIZED (SELECT DISTINCT platform, campaign_id FROM foreign_monthly),
+  target_of_foreign AS MATERIALIZED (
+    SELECT x.platform, x.campaign_id, ${columns.map((c) => `t.${c}`).join(", ")}
+    FROM foreign_campaigns x CROSS JOIN LATERAL (
+      SELECT ${list} FROM campaign_monthly
+      WHERE ${month()} AND currency = ${targetParam}
+        AND platform = x.platform AND campaign_id = x.campaign_id OFFSET 0) t),
+  bounds AS (
+    SELECT platform, campaign_id, ${upper} AS upper, ${lower} AS lower FROM (
+      SELECT platform, campaign_id, ${boundSums} FROM (
+        SELECT m.platform, m.campaign_id, ${asBounds("m", "r.lo", "r.hi")}
+        FROM foreign_monthly m JOIN factor_range r ON r.currency = m.currency
+        UNION ALL
+        SELECT t.platform, t.campaign_id, ${asBounds("t", "(1 - 1e-9)", "(1 + 1e-9)")}
+        FROM target_of_foreign t
+      ) terms GROUP BY 1, 2) summed),
+  best AS MATERIALIZED (${best}),
+  threshold AS (
+    SELECT score FROM (
+      SELECT score FROM best UNION ALL SELECT ${desc ? "lower" : "upper"} FROM bounds) s
+    WHERE score IS NOT NULL
+    ORDER BY score ${direction} OFFSET ${limit} - 1 LIMIT 1),
+  candidates AS MATERIALIZED (
+    SELECT platform, campaign_id FROM bounds
+    WHERE NOT EXISTS (SELECT 1 FROM threshold)
+       OR ${desc ? "upper >=" : "lower <="} (SELECT score FROM threshold))
+  SELECT platform, campaign_id FROM (
+    SELECT platform, campaign_id, ${list} FROM best
+    UNION ALL
+    SELECT t.platform, t.campaign_id, ${columns.map((c) => `t.${c}`).join(", ")}
+    FROM target_of_foreign t JOIN candidates c USING (platform, campaign_id)
+    UNION ALL
+    SELECT c.platform, c.campaign_id, ${
+    columns.map((c) => (MONEY.has(c) ? `d.${c} * f.k` : `d.${c}`)).join(", ")
+  }
+    FROM candidates c
+    CROSS JOIN LATERAL (
+      SELECT currency, day, ${list} FROM campaign_daily
+      WHERE tenant_id = ${params.add(where.tenantId)} AND day = ANY(${days}::date[])
+        AND platform = c.platform AND campaign_id = c.campaign_id
+        AND currency = ANY(${currencies}::bpchar[]) OFFSET 0) d
+    JOIN f ON f.currency = d.currency AND f.day = d.day
+  ) ranked
+  GROUP BY platform, campaign_id
+  ORDER BY ${metricSql(metric, summed)} ${direction} NULLS LAST, platform, campaign_id
+  LIMIT ${limit}`;
+}
+
 export class SqlFxStore implements FxStore {
   constructor(private readonly db: SqlDriver) {}
 
@@ -311,77 +467,14 @@ export class SqlFxStore implements FxStore {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
     const shape = { grain: "campaign", campaignFilter: where.campaignIds.length > 0 } as const;
-    const direction = options.order === "asc" ? "ASC" : "DESC";
-    // Only the measures the metric needs are summed (the sums are most of the cost);
-    // money in other currencies is multiplied by its (currency, day) factor first.
-    const columns = metricColumns(options.metric);
-    const list = columns.join(", ");
-    const converted = columns.map((c) => (MONEY.has(c) ? `o.${c} * f.k AS ${c}` : `o.${c}`))
-      .join(", ");
-    const sums = columns.map((c) => `sum(${c}) AS ${c}`).join(", ");
-    const score = metricSql(options.metric, summed);
-    const limit = params.add(options.limit, "::int");
     const sameParts = planRange(where.from, where.to, shape);
-    const targetFilter = (p: Params) => [`currency = ${p.add(target)}`];
+    const dayParts = planZoneDays(where.from, where.to, timeZone, shape);
     const currencies = [...new Set(factors.map((factor) => factor.currency))];
-    // Per series and day of the zone, only the currencies that need a rate.
-    const foreign = currencies.length === 0 ? undefined : `
-      SELECT o.platform, o.campaign_id, ${converted}
-      FROM (${
-      unionOf(
-        planZoneDays(where.from, where.to, timeZone, shape),
-        where,
-        params,
-        timeZone,
-        foreignFilter(target, currencies),
-      )
-    }) o
-      JOIN (SELECT * FROM unnest(${params.add(factors.map((x) => x.currency))}::text[],
-        ${params.add(factors.map((x) => x.day))}::date[],
-        ${params.add(factors.map((x) => x.factor))}::numeric[]) AS f(currency, day, k)) f
-        ON f.currency = o.currency AND f.day = o.at::date`;
-    let sql: string;
-    if (isOneWholeMonth(sameParts) && !shape.campaignFilter) {
-      // One whole month: a campaign with no money in other currencies has one monthly
-      // row in the target, whose own ratio is its score, so its best rows come from the
-      // ROAS index in order (as unconverted); only the campaigns with converted money
-      // are summed (their target rows too), and one ranking takes the best of both.
-      const month = () => oneMonthFilters(where, sameParts[0].from!, params);
-      const best = `SELECT platform, campaign_id, ${list} FROM campaign_monthly m
-        WHERE ${month()} AND currency = ${params.add(target)}${
-        foreign
-          ? ` AND NOT EXISTS (SELECT 1 FROM mixed x
-              WHERE x.platform = m.platform AND x.campaign_id = m.campaign_id)`
-          : ""
-      }
-        ORDER BY ${metricSql(options.metric, asIs)} ${direction} NULLS LAST,
-          platform, campaign_id, currency
-        LIMIT ${limit}`;
-      sql = foreign
-        ? `WITH mixed AS MATERIALIZED (
-             SELECT platform, campaign_id, ${sums} FROM (${foreign}) o GROUP BY 1, 2)
-           SELECT platform, campaign_id FROM (
-             SELECT platform, campaign_id, ${list} FROM mixed
-             UNION ALL
-             SELECT platform, campaign_id, ${list} FROM campaign_monthly
-             WHERE ${month()} AND currency = ${params.add(target)}
-               AND (platform, campaign_id) IN (SELECT platform, campaign_id FROM mixed)
-             UNION ALL
-             (${best})) ranked
-           GROUP BY platform, campaign_id
-           ORDER BY ${score} ${direction} NULLS LAST, platform, campaign_id
-           LIMIT ${limit}`
-        : `SELECT platform, campaign_id FROM (${best}) ranked`;
-    } else {
-      sql = `SELECT platform, campaign_id FROM (
-          SELECT platform, campaign_id, ${list}
-          FROM (${unionOf(sameParts, where, params, timeZone, targetFilter)}) same_currency${
-        foreign ? `\n          UNION ALL\n          ${foreign}` : ""
-      }) converted
-        GROUP BY platform, campaign_id
-        ORDER BY ${score} ${direction} NULLS LAST, platform, campaign_id
-        LIMIT ${limit}`;
-    }
+    const rank = { ...options, target, factors, currencies, params, where };
+    const sql = isOneWholeMonth(sameParts) && !shape.campaignFilter &&
+        dayParts.every((part) => part.source === "campaign_daily")
+      ? oneMonthRankSql({ ...rank, month: sameParts[0].from! })
+      : rangeRankSql({ ...rank, sameParts, dayParts, timeZone });
     const rows = await this.db.query<{ platform: string; campaign_id: string }>(
       sql,
       params.values,
