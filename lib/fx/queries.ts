@@ -140,6 +140,7 @@ export class ConvertedQueries {
     const read = await this.#read(selection, false);
     const book = read.book;
     let rows = read.rows;
+    let names = new Map<string, string>();
     if (byCampaign) {
       // Every rate the selection needs, checked (422 when one is missing) and recorded.
       this.#fold(rows, book, () => "all");
@@ -153,12 +154,19 @@ export class ConvertedQueries {
       );
       const wanted = new Set(top.map((key) => `${key.platform}/${key.campaign_id}`));
       const ids = [...new Set(top.map((key) => key.campaign_id))];
-      rows = ids.length === 0 ? [] : (await this.fx.campaignDays(
-        { ...selection, campaignIds: ids },
-        this.timeZone,
-        this.target,
-        [...new Set(factors.map((factor) => factor.currency))],
-      )).filter((row) => wanted.has(`${row.platform}/${row.campaign_id}`));
+      // The answer is these campaigns (in an order the exact sums decide): their names
+      // are read beside their sums.
+      const [named, days] = await Promise.all([
+        this.fx.campaignNames(selection.tenantId, top),
+        ids.length === 0 ? [] : this.fx.campaignDays(
+          { ...selection, campaignIds: ids },
+          this.timeZone,
+          this.target,
+          [...new Set(factors.map((factor) => factor.currency))],
+        ),
+      ]);
+      names = named;
+      rows = days.filter((row) => wanted.has(`${row.platform}/${row.campaign_id}`));
     }
     const groups = this.#fold(
       rows,
@@ -177,12 +185,6 @@ export class ConvertedQueries {
       return (a.row.campaign_id ?? "") < (b.row.campaign_id ?? "") ? -1 : 1;
     });
     const top = scored.slice(0, options.limit);
-    const names = byCampaign
-      ? await this.fx.campaignNames(
-        selection.tenantId,
-        top.map(({ row }) => ({ platform: row.platform, campaign_id: row.campaign_id ?? "" })),
-      )
-      : new Map<string, string>();
     return top.map(({ row, totals }) => ({
       platform: row.platform,
       campaign_id: byCampaign ? row.campaign_id : null,

@@ -104,7 +104,6 @@ export interface FxStore {
 
 const SUMS = `sum(impressions)::text AS impressions, sum(clicks)::text AS clicks,
   sum(conversions)::text AS conversions, sum(cost)::text AS cost, sum(revenue)::text AS revenue`;
-const MEASURES = "impressions, clicks, conversions, cost, revenue";
 const SUMS_RAW = `sum(impressions) AS impressions, sum(clicks) AS clicks,
   sum(conversions) AS conversions, sum(cost) AS cost, sum(revenue) AS revenue`;
 const SUMS_OF_SUMS = `impressions::text AS impressions, clicks::text AS clicks,
