@@ -145,26 +145,29 @@ export class ConvertedQueries {
       // Every rate the selection needs, checked (422 when one is missing) and recorded.
       this.#fold(rows, book, () => "all");
       const factors = this.#factors(rows, book);
-      const top = await this.fx.rankCampaigns(
+      const ranked = await this.fx.rankCampaigns(
         selection,
         this.timeZone,
         this.target,
         factors,
         options,
       );
+      const { top } = ranked;
       const wanted = new Set(top.map((key) => `${key.platform}/${key.campaign_id}`));
       const ids = [...new Set(top.map((key) => key.campaign_id))];
-      // The answer is these campaigns (in an order the exact sums decide): their names
-      // are read beside their sums.
-      const [named, days] = await Promise.all([
-        this.fx.campaignNames(selection.tenantId, top),
-        ids.length === 0 ? [] : this.fx.campaignDays(
-          { ...selection, campaignIds: ids },
-          this.timeZone,
-          this.target,
-          [...new Set(factors.map((factor) => factor.currency))],
-        ),
-      ]);
+      // The answer is these campaigns (in an order the exact sums decide): their rows and
+      // names came with the ranking, or are read side by side.
+      const [named, days] = ranked.rows && ranked.names
+        ? [ranked.names, ranked.rows]
+        : await Promise.all([
+          this.fx.campaignNames(selection.tenantId, top),
+          ids.length === 0 ? [] : this.fx.campaignDays(
+            { ...selection, campaignIds: ids },
+            this.timeZone,
+            this.target,
+            [...new Set(factors.map((factor) => factor.currency))],
+          ),
+        ]);
       names = named;
       rows = days.filter((row) => wanted.has(`${row.platform}/${row.campaign_id}`));
     }

@@ -37,6 +37,13 @@ export const DayRowSchema = MeasureSumsTextSchema.extend({
 });
 export type DayRow = z.infer<typeof DayRowSchema>;
 
+/** The first campaigns of a converted ranking (see FxStore.rankCampaigns). */
+export interface RankedCampaigns {
+  top: { platform: string; campaign_id: string }[];
+  rows?: DayRow[];
+  names?: Map<string, string>;
+}
+
 /** What one unit of `currency` on `day` is worth in the target (decimal text). */
 export interface CurrencyDayFactor {
   currency: string;
@@ -87,6 +94,8 @@ export interface FxStore {
   /**
    * The campaigns that rank first by a metric of their converted sums, converting each
    * (currency, day) with `factors` (close decimal approximations: they only order).
+   * With `rows`, their sums as `campaignDays` gives them (and their names) came with the
+   * ranking; without, the caller reads them.
    */
   rankCampaigns(
     selection: Selection,
@@ -94,7 +103,7 @@ export interface FxStore {
     target: string,
     factors: readonly CurrencyDayFactor[],
     options: Omit<RankOptions, "groupBy">,
-  ): Promise<{ platform: string; campaign_id: string }[]>;
+  ): Promise<RankedCampaigns>;
   /** Catalog names of these campaigns (absent: unknown or unnamed). */
   campaignNames(
     tenantId: string,
@@ -109,6 +118,8 @@ const SUMS_RAW = `sum(impressions) AS impressions, sum(clicks) AS clicks,
 const SUMS_OF_SUMS = `impressions::text AS impressions, clicks::text AS clicks,
   conversions::text AS conversions, cost::text AS cost, revenue::text AS revenue`;
 const MONEY = new Set(["cost", "revenue"]);
+const MEASURE_NAMES = ["impressions", "clicks", "conversions", "cost", "revenue"];
+const MEASURE_TEXT = MEASURE_NAMES.map((c) => `w.${c}::text AS ${c}`).join(", ");
 
 /** The measures a ranking metric is computed from (a ranking sums only those). */
 function metricColumns(metric: MetricName): string[] {
@@ -225,9 +236,22 @@ function oneMonthRankSql(rank: RankSql & { month: Date }): string {
   const limit = params.add(rank.limit, "::int");
   const month = () => oneMonthFilters(where, rank.month, params);
   const targetParam = params.add(target);
+  const tenant = params.add(where.tenantId);
+  // The answer: every row of the winning campaigns (one monthly row per currency they
+  // have in the target, their other money per day) with the catalog name, so that they
+  // are summed exactly without another read.
+  const answer = (sources: string[]) => `
+  SELECT w.platform, w.campaign_id, w.currency, w.day, ${MEASURE_TEXT}, c.name AS campaign_name
+  FROM (${sources.join("\n    UNION ALL\n    ")}) w
+  LEFT JOIN campaigns c ON c.tenant_id = ${tenant} AND c.platform = w.platform
+    AND c.campaign_id = w.campaign_id`;
+  const monthRow = (alias: string) =>
+    `SELECT ${alias}.platform, ${alias}.campaign_id, ${alias}.currency, NULL::text AS day, ${
+      MEASURE_NAMES.map((c) => `${alias}.${c}`).join(", ")
+    }`;
   // NOT IN over a hashed subplan: one hash of the foreign campaigns, not a scan of them
   // per row of the index (the columns are NOT NULL, so NOT IN means "not among").
-  const best = `SELECT platform, campaign_id, ${list},
+  const best = `SELECT platform, campaign_id, currency, ${MEASURE_NAMES.join(", ")},
         ${metricSql(metric, asIs)} AS score
       FROM campaign_monthly WHERE ${month()} AND currency = ${targetParam}${
     rank.currencies.length
@@ -236,7 +260,9 @@ function oneMonthRankSql(rank: RankSql & { month: Date }): string {
   }
       ORDER BY ${metricSql(metric, asIs)} ${direction} NULLS LAST, platform, campaign_id, currency
       LIMIT ${limit}`;
-  if (rank.currencies.length === 0) return `SELECT platform, campaign_id FROM (${best}) ranked`;
+  if (rank.currencies.length === 0) {
+    return `WITH best AS MATERIALIZED (${best}) ${answer([`${monthRow("b")} FROM best b`])}`;
+  }
   // Each measure's bounds: lo_x and hi_x (money times the smallest / largest factor), in
   // float8 (they only select; the ranking is on the NUMERIC sums), widened by a relative
   // 1e-9, far more than the float rounding of a few terms, so that they stay bounds.
@@ -262,9 +288,9 @@ function oneMonthRankSql(rank: RankSql & { month: Date }): string {
     WHERE ${month()} AND currency = ANY(${currencies}::bpchar[])),
   foreign_campaigns AS MATERIALIZED (SELECT DISTINCT platform, campaign_id FROM foreign_monthly),
   target_of_foreign AS MATERIALIZED (
-    SELECT x.platform, x.campaign_id, ${columns.map((c) => `t.${c}`).join(", ")}
+    SELECT x.platform, x.campaign_id, t.currency, ${MEASURE_NAMES.map((c) => `t.${c}`).join(", ")}
     FROM foreign_campaigns x CROSS JOIN LATERAL (
-      SELECT ${list} FROM campaign_monthly
+      SELECT currency, ${MEASURE_NAMES.join(", ")} FROM campaign_monthly
       WHERE ${month()} AND currency = ${targetParam}
         AND platform = x.platform AND campaign_id = x.campaign_id OFFSET 0) t),
   bounds AS (
@@ -285,27 +311,41 @@ function oneMonthRankSql(rank: RankSql & { month: Date }): string {
   candidates AS MATERIALIZED (
     SELECT platform, campaign_id FROM bounds
     WHERE NOT EXISTS (SELECT 1 FROM threshold)
-       OR ${desc ? "upper >=" : "lower <="} (SELECT score FROM threshold))
-  SELECT platform, campaign_id FROM (
-    SELECT platform, campaign_id, ${list} FROM best
-    UNION ALL
-    SELECT t.platform, t.campaign_id, ${columns.map((c) => `t.${c}`).join(", ")}
-    FROM target_of_foreign t JOIN candidates c USING (platform, campaign_id)
-    UNION ALL
-    SELECT c.platform, c.campaign_id, ${
-    columns.map((c) => (MONEY.has(c) ? `d.${c} * f.k` : `d.${c}`)).join(", ")
+       OR ${desc ? "upper >=" : "lower <="} (SELECT score FROM threshold)),
+  candidate_days AS MATERIALIZED (
+    SELECT c.platform, c.campaign_id, d.currency, d.day, ${
+    MEASURE_NAMES.map((m) => `d.${m}`).join(", ")
   }
     FROM candidates c
     CROSS JOIN LATERAL (
-      SELECT currency, day, ${list} FROM campaign_daily
-      WHERE tenant_id = ${params.add(where.tenantId)} AND day = ANY(${days}::date[])
+      SELECT currency, day, ${MEASURE_NAMES.join(", ")} FROM campaign_daily
+      WHERE tenant_id = ${tenant} AND day = ANY(${days}::date[])
         AND platform = c.platform AND campaign_id = c.campaign_id
-        AND currency = ANY(${currencies}::bpchar[]) OFFSET 0) d
-    JOIN f ON f.currency = d.currency AND f.day = d.day
-  ) ranked
-  GROUP BY platform, campaign_id
-  ORDER BY ${metricSql(metric, summed)} ${direction} NULLS LAST, platform, campaign_id
-  LIMIT ${limit}`;
+        AND currency = ANY(${currencies}::bpchar[]) OFFSET 0) d),
+  winners AS MATERIALIZED (
+    SELECT platform, campaign_id FROM (
+      SELECT platform, campaign_id, ${list} FROM best
+      UNION ALL
+      SELECT t.platform, t.campaign_id, ${columns.map((c) => `t.${c}`).join(", ")}
+      FROM target_of_foreign t JOIN candidates c USING (platform, campaign_id)
+      UNION ALL
+      SELECT d.platform, d.campaign_id, ${
+    columns.map((c) => (MONEY.has(c) ? `d.${c} * f.k` : `d.${c}`)).join(", ")
+  }
+      FROM candidate_days d JOIN f ON f.currency = d.currency AND f.day = d.day
+    ) ranked
+    GROUP BY platform, campaign_id
+    ORDER BY ${metricSql(metric, summed)} ${direction} NULLS LAST, platform, campaign_id
+    LIMIT ${limit})
+  ${
+    answer([
+      `${monthRow("b")} FROM best b JOIN winners USING (platform, campaign_id)`,
+      `${monthRow("t")} FROM target_of_foreign t JOIN winners USING (platform, campaign_id)`,
+      `SELECT d.platform, d.campaign_id, d.currency, to_char(d.day, 'YYYY-MM-DD'), ${
+        MEASURE_NAMES.map((c) => `d.${c}`).join(", ")
+      } FROM candidate_days d JOIN winners USING (platform, campaign_id)`,
+    ])
+  }`;
 }
 
 export class SqlFxStore implements FxStore {
@@ -462,7 +502,7 @@ export class SqlFxStore implements FxStore {
     target: string,
     factors: readonly CurrencyDayFactor[],
     options: Omit<RankOptions, "groupBy">,
-  ): Promise<{ platform: string; campaign_id: string }[]> {
+  ): Promise<RankedCampaigns> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
     const shape = { grain: "campaign", campaignFilter: where.campaignIds.length > 0 } as const;
@@ -470,15 +510,28 @@ export class SqlFxStore implements FxStore {
     const dayParts = planZoneDays(where.from, where.to, timeZone, shape);
     const currencies = [...new Set(factors.map((factor) => factor.currency))];
     const rank = { ...options, target, factors, currencies, params, where };
-    const sql = isOneWholeMonth(sameParts) && !shape.campaignFilter &&
-        dayParts.every((part) => part.source === "campaign_daily")
-      ? oneMonthRankSql({ ...rank, month: sameParts[0].from! })
-      : rangeRankSql({ ...rank, sameParts, dayParts, timeZone });
-    const rows = await this.db.query<{ platform: string; campaign_id: string }>(
-      sql,
+    if (
+      isOneWholeMonth(sameParts) && !shape.campaignFilter &&
+      dayParts.every((part) => part.source === "campaign_daily")
+    ) {
+      const found = await this.db.query<Record<string, string | null>>(
+        oneMonthRankSql({ ...rank, month: sameParts[0].from! }),
+        params.values,
+      );
+      const top = new Map<string, { platform: string; campaign_id: string }>();
+      const names = new Map<string, string>();
+      for (const { platform, campaign_id, campaign_name } of found) {
+        const key = `${platform}/${campaign_id}`;
+        top.set(key, { platform: platform!, campaign_id: campaign_id! });
+        if (campaign_name !== null) names.set(key, campaign_name!);
+      }
+      return { top: [...top.values()], rows: found.map((row) => DayRowSchema.parse(row)), names };
+    }
+    const found = await this.db.query<{ platform: string; campaign_id: string }>(
+      rangeRankSql({ ...rank, sameParts, dayParts, timeZone }),
       params.values,
     );
-    return rows.map(({ platform, campaign_id }) => ({ platform, campaign_id }));
+    return { top: found.map(({ platform, campaign_id }) => ({ platform, campaign_id })) };
   }
 
   async campaignNames(
