@@ -348,6 +348,100 @@ function oneMonthRankSql(rank: RankSql & { month: Date }): string {
   }`;
 }
 
+/** Rows of the ROAS index a top-N ranking reads first, per rank (see roasPrefixRankSql). */
+const ROAS_PREFIX_PER_RANK = 8;
+
+/**
+ * Top campaigns by ROAS (descending) of one whole month, from the first rows of the ROAS
+ * index (sql/006) over every currency. Converting a currency's money at each day's rate
+ * multiplies its revenue and its cost by factors between the range's smallest and
+ * largest, so a converted ratio is at most the row's own ratio times their quotient ρ;
+ * and a campaign's ratio of sums is at most the largest ratio of its rows (amounts are
+ * non-negative; a row with revenue and no cost has no ratio and is always read). So
+ * every campaign the prefix does not reach scores at most ρ × the prefix's last ratio,
+ * and when that is below the limit-th best score of the campaigns it reached (converted
+ * from all their rows, foreign ones per day), those are the top. The answer carries
+ * what the caller checks (`prefix_rows`, `last_score`, `threshold`, `reached_nulls`);
+ * when the check fails, the bounds of oneMonthRankSql decide instead.
+ */
+function roasPrefixRankSql(rank: RankSql & { month: Date }): string {
+  const { where, params, target } = rank;
+  const month = () => oneMonthFilters(where, rank.month, params);
+  const limit = params.add(rank.limit, "::int");
+  const tenant = params.add(where.tenantId);
+  const currencies = params.add(rank.currencies);
+  const ratio = metricSql("roas", asIs);
+  const measures = (alias: string) => MEASURE_NAMES.map((c) => `${alias}.${c}`).join(", ");
+  return `WITH f AS MATERIALIZED (${factorsSql(rank.factors, params)}),
+  prefix AS MATERIALIZED (
+    SELECT platform, campaign_id, ${ratio} AS score FROM campaign_monthly WHERE ${month()}
+    ORDER BY ${ratio} DESC NULLS LAST, platform, campaign_id, currency
+    LIMIT ${params.add(rank.limit * ROAS_PREFIX_PER_RANK, "::int")}),
+  unbounded AS MATERIALIZED (
+    SELECT platform, campaign_id FROM campaign_monthly
+    WHERE ${month()} AND ${ratio} IS NULL AND revenue > 0),
+  seen AS MATERIALIZED (
+    SELECT platform, campaign_id FROM prefix UNION SELECT platform, campaign_id FROM unbounded),
+  seen_monthly AS MATERIALIZED (
+    SELECT s.platform, s.campaign_id, m.currency, ${measures("m")}
+    FROM seen s CROSS JOIN LATERAL (
+      SELECT currency, ${MEASURE_NAMES.join(", ")} FROM campaign_monthly
+      WHERE ${month()} AND platform = s.platform AND campaign_id = s.campaign_id OFFSET 0) m),
+  seen_days AS MATERIALIZED (
+    SELECT s.platform, s.campaign_id, d.currency, d.day, ${measures("d")}
+    FROM (SELECT DISTINCT platform, campaign_id FROM seen_monthly
+          WHERE currency = ANY(${currencies}::bpchar[])) s
+    CROSS JOIN LATERAL (
+      SELECT currency, day, ${MEASURE_NAMES.join(", ")} FROM campaign_daily
+      WHERE tenant_id = ${tenant}
+        AND day = ANY(${params.add([...new Set(rank.factors.map((x) => x.day))])}::date[])
+        AND platform = s.platform AND campaign_id = s.campaign_id
+        AND currency = ANY(${currencies}::bpchar[]) OFFSET 0) d),
+  scored AS MATERIALIZED (
+    SELECT platform, campaign_id, ${metricSql("roas", summed)} AS score FROM (
+      SELECT platform, campaign_id, revenue, cost FROM seen_monthly
+      WHERE currency = ${params.add(target)}
+      UNION ALL
+      SELECT d.platform, d.campaign_id, d.revenue * f.k, d.cost * f.k
+      FROM seen_days d JOIN f ON f.currency = d.currency AND f.day = d.day) x
+    GROUP BY 1, 2),
+  winners AS MATERIALIZED (
+    SELECT platform, campaign_id FROM scored
+    ORDER BY score DESC NULLS LAST, platform, campaign_id LIMIT ${limit}),
+  checks AS (
+    SELECT (SELECT count(*) FROM prefix)::int AS prefix_rows,
+           (SELECT min(score) FROM prefix) AS last_score,
+           (SELECT bool_or(score IS NULL) FROM prefix) AS reached_nulls,
+           (SELECT score FROM scored WHERE score IS NOT NULL
+            ORDER BY score DESC OFFSET ${limit} - 1 LIMIT 1) AS threshold)
+  SELECT w.platform, w.campaign_id, w.currency, w.day, ${MEASURE_TEXT},
+         c.name AS campaign_name, k.prefix_rows, k.last_score, k.reached_nulls, k.threshold
+  FROM (
+    SELECT m.platform, m.campaign_id, m.currency, NULL::text AS day, ${measures("m")}
+    FROM seen_monthly m JOIN winners USING (platform, campaign_id)
+    WHERE m.currency = ${params.add(target)}
+    UNION ALL
+    SELECT d.platform, d.campaign_id, d.currency, to_char(d.day, 'YYYY-MM-DD'), ${measures("d")}
+    FROM seen_days d JOIN winners USING (platform, campaign_id)) w
+  CROSS JOIN checks k
+  LEFT JOIN campaigns c ON c.tenant_id = ${tenant} AND c.platform = w.platform
+    AND c.campaign_id = w.campaign_id`;
+}
+
+/** ρ: the largest quotient of a currency's largest and smallest factor, widened a little. */
+function factorSpread(factors: readonly CurrencyDayFactor[]): number {
+  const range = new Map<string, { lo: number; hi: number }>();
+  for (const { currency, factor } of factors) {
+    const k = Number(factor);
+    const seen = range.get(currency);
+    if (!seen) range.set(currency, { lo: k, hi: k });
+    else range.set(currency, { lo: Math.min(seen.lo, k), hi: Math.max(seen.hi, k) });
+  }
+  let spread = 1;
+  for (const { lo, hi } of range.values()) spread = Math.max(spread, hi / lo);
+  return spread * (1 + 1e-9);
+}
+
 export class SqlFxStore implements FxStore {
   constructor(private readonly db: SqlDriver) {}
 
@@ -514,10 +608,28 @@ export class SqlFxStore implements FxStore {
       isOneWholeMonth(sameParts) && !shape.campaignFilter &&
       dayParts.every((part) => part.source === "campaign_daily")
     ) {
-      const found = await this.db.query<Record<string, string | null>>(
-        oneMonthRankSql({ ...rank, month: sameParts[0].from! }),
-        params.values,
-      );
+      const month = sameParts[0].from!;
+      let found: Record<string, string | null>[] | undefined;
+      if (options.metric === "roas" && options.order !== "asc" && currencies.length > 0) {
+        const prefix = await this.db.query<Record<string, string | null>>(
+          roasPrefixRankSql({ ...rank, month }),
+          params.values,
+        );
+        const [check] = prefix as Record<string, unknown>[];
+        const settled = !check ||
+          Number(check.prefix_rows) < options.limit * ROAS_PREFIX_PER_RANK ||
+          check.reached_nulls === true ||
+          (check.threshold !== null &&
+            Number(check.last_score) * factorSpread(factors) < Number(check.threshold));
+        if (settled) found = prefix;
+      }
+      if (!found) {
+        const boundsParams = new Params();
+        found = await this.db.query<Record<string, string | null>>(
+          oneMonthRankSql({ ...rank, params: boundsParams, month }),
+          boundsParams.values,
+        );
+      }
       const top = new Map<string, { platform: string; campaign_id: string }>();
       const names = new Map<string, string>();
       for (const { platform, campaign_id, campaign_name } of found) {

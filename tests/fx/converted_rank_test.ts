@@ -230,7 +230,9 @@ for (const engine of ENGINES) {
         const cases = async () => {
           // One whole month (target money from the ROAS index order), a quarter-ish range
           // of whole months and days, ragged days, and days of New York and Kolkata.
-          for (const limit of [3, 8]) {
+          // (Limits 1 and 3 leave campaigns outside the first rows of the ROAS index that
+          // a one-month ranking reads first: its check, and its fallback, decide.)
+          for (const limit of [1, 3, 8]) {
             await check("UTC", ...march, "roas", "desc", limit);
             await check("UTC", ...march, "cost", "desc", limit);
             await check("UTC", ...march, "cpa", "asc", limit);
@@ -302,6 +304,15 @@ for (const engine of ENGINES) {
           // Saturday restated 50.00 → 80.00 EUR: + 30 × 1.0507 = 31.521.
           assert.equal(mixed.cost, "194.566");
           await cases();
+        });
+
+        await t.step("a rate far from the others: still the per-campaign order", async () => {
+          // One day at 9.5 widens the month's spread of EUR factors so much that the
+          // first rows of the ROAS index no longer settle the top: the bounds decide.
+          await fx.upsertRates(TENANT, [
+            { day: "2025-03-19", base: "EUR", quote: "USD", rate: "9.5" },
+          ], "test");
+          for (const limit of [1, 3]) await check("UTC", ...march, "roas", "desc", limit);
         });
       } finally {
         await db.dispose();
