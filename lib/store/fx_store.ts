@@ -172,6 +172,15 @@ interface RankSql extends Omit<RankOptions, "groupBy"> {
   currencies: readonly string[];
 }
 
+/** The first day of a month and of the next, as parameters (days of the daily rollup). */
+function monthBounds(month: Date, params: Params): [string, string] {
+  const next = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1));
+  return [
+    params.add(month.toISOString().slice(0, 10), "::date"),
+    params.add(next.toISOString().slice(0, 10), "::date"),
+  ];
+}
+
 /** The factors as a relation f(currency, day, k). */
 function factorsSql(factors: readonly CurrencyDayFactor[], params: Params): string {
   return `SELECT * FROM unnest(${params.add(factors.map((x) => x.currency))}::text[],
@@ -222,8 +231,8 @@ function rangeRankSql(
  * `limit`-th best of the pure campaigns' scores and of the others' lower bounds is a
  * score at least `limit` campaigns reach; a campaign whose upper bound stays below it
  * cannot rank, and only the others (a few of the month's series, found from the monthly
- * rollup by currency, sql/008) are read per day (by primary key: a day and a series
- * per probe) and converted. Ties at the threshold are kept, and the ranking itself
+ * rollup by currency, sql/008) are read per day (the series index of sql/008: one
+ * short range per series) and converted. Ties at the threshold are kept, and the ranking itself
  * orders by the converted sums only. (OFFSET 0 keeps the lookups as per-series probes:
  * flattened, the planner scans every foreign row of the month and hashes.)
  */
@@ -278,7 +287,7 @@ function oneMonthRankSql(rank: RankSql & { month: Date }): string {
         : [`${alias}.${c}`]
     ).join(", ");
   const currencies = params.add(rank.currencies);
-  const days = params.add([...new Set(rank.factors.map((factor) => factor.day))]);
+  const [monthStart, monthEnd] = monthBounds(rank.month, params);
   return `WITH f AS MATERIALIZED (${factorsSql(rank.factors, params)}),
   factor_range AS (
     SELECT currency, min(k)::float8 * (1 - 1e-9) AS lo, max(k)::float8 * (1 + 1e-9) AS hi
@@ -319,8 +328,8 @@ function oneMonthRankSql(rank: RankSql & { month: Date }): string {
     FROM candidates c
     CROSS JOIN LATERAL (
       SELECT currency, day, ${MEASURE_NAMES.join(", ")} FROM campaign_daily
-      WHERE tenant_id = ${tenant} AND day = ANY(${days}::date[])
-        AND platform = c.platform AND campaign_id = c.campaign_id
+      WHERE tenant_id = ${tenant} AND campaign_id = c.campaign_id AND platform = c.platform
+        AND day >= ${monthStart} AND day < ${monthEnd}
         AND currency = ANY(${currencies}::bpchar[]) OFFSET 0) d),
   winners AS MATERIALIZED (
     SELECT platform, campaign_id FROM (
@@ -349,7 +358,13 @@ function oneMonthRankSql(rank: RankSql & { month: Date }): string {
 }
 
 /** Rows of the ROAS index a top-N ranking reads first, per rank (see roasPrefixRankSql). */
-const ROAS_PREFIX_PER_RANK = 8;
+const ROAS_PREFIX_PER_RANK = 24;
+/**
+ * Up to this spread of factors a prefix that did not settle the top is read again down
+ * to the ratio that does (threshold / ρ); beyond, that could be most of the month, and
+ * the bounds of oneMonthRankSql decide instead.
+ */
+const ROAS_PREFIX_MAX_SPREAD = 1.25;
 
 /**
  * Top campaigns by ROAS (descending) of one whole month, from the first rows of the ROAS
@@ -364,19 +379,26 @@ const ROAS_PREFIX_PER_RANK = 8;
  * what the caller checks (`prefix_rows`, `last_score`, `threshold`, `reached_nulls`);
  * when the check fails, the bounds of oneMonthRankSql decide instead.
  */
-function roasPrefixRankSql(rank: RankSql & { month: Date }): string {
+function roasPrefixRankSql(
+  rank: RankSql & { month: Date },
+  reach: { rows: number } | { atLeast: number },
+): string {
   const { where, params, target } = rank;
   const month = () => oneMonthFilters(where, rank.month, params);
   const limit = params.add(rank.limit, "::int");
   const tenant = params.add(where.tenantId);
   const currencies = params.add(rank.currencies);
   const ratio = metricSql("roas", asIs);
+  const [monthStart, monthEnd] = monthBounds(rank.month, params);
   const measures = (alias: string) => MEASURE_NAMES.map((c) => `${alias}.${c}`).join(", ");
   return `WITH f AS MATERIALIZED (${factorsSql(rank.factors, params)}),
   prefix AS MATERIALIZED (
-    SELECT platform, campaign_id, ${ratio} AS score FROM campaign_monthly WHERE ${month()}
-    ORDER BY ${ratio} DESC NULLS LAST, platform, campaign_id, currency
-    LIMIT ${params.add(rank.limit * ROAS_PREFIX_PER_RANK, "::int")}),
+    SELECT platform, campaign_id, ${ratio} AS score FROM campaign_monthly WHERE ${month()}${
+    "atLeast" in reach ? ` AND ${ratio} >= ${params.add(reach.atLeast, "::float8")}` : ""
+  }
+    ORDER BY ${ratio} DESC NULLS LAST, platform, campaign_id, currency${
+    "rows" in reach ? ` LIMIT ${params.add(reach.rows, "::int")}` : ""
+  }),
   unbounded AS MATERIALIZED (
     SELECT platform, campaign_id FROM campaign_monthly
     WHERE ${month()} AND ${ratio} IS NULL AND revenue > 0),
@@ -393,9 +415,8 @@ function roasPrefixRankSql(rank: RankSql & { month: Date }): string {
           WHERE currency = ANY(${currencies}::bpchar[])) s
     CROSS JOIN LATERAL (
       SELECT currency, day, ${MEASURE_NAMES.join(", ")} FROM campaign_daily
-      WHERE tenant_id = ${tenant}
-        AND day = ANY(${params.add([...new Set(rank.factors.map((x) => x.day))])}::date[])
-        AND platform = s.platform AND campaign_id = s.campaign_id
+      WHERE tenant_id = ${tenant} AND campaign_id = s.campaign_id AND platform = s.platform
+        AND day >= ${monthStart} AND day < ${monthEnd}
         AND currency = ANY(${currencies}::bpchar[]) OFFSET 0) d),
   scored AS MATERIALIZED (
     SELECT platform, campaign_id, ${metricSql("roas", summed)} AS score FROM (
@@ -611,17 +632,29 @@ export class SqlFxStore implements FxStore {
       const month = sameParts[0].from!;
       let found: Record<string, string | null>[] | undefined;
       if (options.metric === "roas" && options.order !== "asc" && currencies.length > 0) {
+        const spread = factorSpread(factors);
+        const rows = options.limit * ROAS_PREFIX_PER_RANK;
         const prefix = await this.db.query<Record<string, string | null>>(
-          roasPrefixRankSql({ ...rank, month }),
+          roasPrefixRankSql({ ...rank, month }, { rows }),
           params.values,
         );
         const [check] = prefix as Record<string, unknown>[];
-        const settled = !check ||
-          Number(check.prefix_rows) < options.limit * ROAS_PREFIX_PER_RANK ||
-          check.reached_nulls === true ||
-          (check.threshold !== null &&
-            Number(check.last_score) * factorSpread(factors) < Number(check.threshold));
-        if (settled) found = prefix;
+        const threshold = check?.threshold === null ? undefined : Number(check?.threshold);
+        if (
+          !check || Number(check.prefix_rows) < rows || check.reached_nulls === true ||
+          (threshold !== undefined && Number(check.last_score) * spread < threshold)
+        ) found = prefix;
+        else if (threshold !== undefined && spread <= ROAS_PREFIX_MAX_SPREAD) {
+          // Every row whose ratio times ρ could reach the threshold: complete by the
+          // argument above (the threshold only rises with more campaigns read).
+          const again = new Params();
+          found = await this.db.query<Record<string, string | null>>(
+            roasPrefixRankSql({ ...rank, params: again, month }, {
+              atLeast: threshold / spread * (1 - 1e-9),
+            }),
+            again.values,
+          );
+        }
       }
       if (!found) {
         const boundsParams = new Params();

@@ -37,9 +37,10 @@ export interface RangePart {
   /** Series only: the bucket (its first day in the query's zone) that every row of this part is in. */
   bucket?: string;
   /**
-   * Raw parts of a converted read (see planZoneDays): read by primary key for the series
-   * (platform, campaign) the monthly rollup lists over the months the part touches, not
-   * by a scan of the time range (rows of a few currencies are a few series).
+   * Parts of a converted read (see planZoneDays): read per series (platform, campaign)
+   * for the series the monthly rollup lists over the months the part touches (raw rows
+   * by primary key, daily rows by the series index of sql/008), not by a scan of the
+   * time range: the money of a few currencies is a few series.
    */
   seriesLookup?: boolean;
 }
@@ -166,10 +167,10 @@ const isOwnDay = (part: RangePart, label: string) =>
  * its calendar day in the query's zone, so it is read per day of the zone. Each day is
  * planned on its own (`planBuckets`): a daily rollup row answers a day of the zone only
  * when that day is exactly its UTC day (every day in UTC, where adjacent days merge into
- * one range of `campaign_daily`), and the rest comes from raw rows, looked up per series
- * (`seriesLookup`). A campaign filter or an open bound: raw rows (by primary key for a
- * campaign filter). Money already in the target needs no rate and is planned by
- * `planRange`, as unconverted reads are.
+ * one range of `campaign_daily`), and the rest comes from raw rows; both are looked up
+ * per series (`seriesLookup`). A campaign filter or an open bound: raw rows (by primary
+ * key for a campaign filter). Money already in the target needs no rate and is planned
+ * by `planRange`, as unconverted reads are.
  */
 export function planZoneDays(
   from: Date | undefined,
@@ -182,7 +183,9 @@ export function planZoneDays(
     ? planBuckets(zoneBuckets(from, to, "day", timeZone), { grain: "campaign" })
     : [{ source: "raw" as const, from, to }];
   return parts.map((part) =>
-    part.source === "raw" && !part.day ? { ...part, seriesLookup: true } : part
+    (part.source === "raw" && !part.day) || part.source === "campaign_daily"
+      ? { ...part, seriesLookup: true }
+      : part
   );
 }
 

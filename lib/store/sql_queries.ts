@@ -260,7 +260,7 @@ export function partSql(
       }
       if (part.seriesLookup && !where.campaignIds.length) {
         const local = at(`m.ts AT TIME ZONE ${params.add(timeZone)}`);
-        return seriesLookupSql(part, filters, params, local);
+        return seriesLookupSql("campaign_metrics", "ts", part, filters, params, local);
       }
       return `SELECT platform, campaign_id, currency,
         ${at(`ts AT TIME ZONE ${params.add(timeZone)}`)} AS at, ${MEASURE_COLUMNS}
@@ -273,6 +273,16 @@ export function partSql(
     case "campaign_daily":
       campaignFilter();
       bounds("day", isoDate, "::date");
+      if (part.seriesLookup && !where.campaignIds.length) {
+        return seriesLookupSql(
+          "campaign_daily",
+          "day",
+          part,
+          filters,
+          params,
+          at("m.day::timestamp"),
+        );
+      }
       return `SELECT platform, campaign_id, currency, ${at("day::timestamp")} AS at,
         ${MEASURE_COLUMNS} FROM campaign_daily WHERE ${filters.join(" AND ")}`;
     case "platform_hourly":
@@ -286,20 +296,23 @@ export function partSql(
 const monthOf = (date: Date) => `${date.toISOString().slice(0, 7)}-01`;
 
 /**
- * Raw rows of a range by primary key, for the series (platform, campaign) that the
- * monthly rollup lists over the months the range touches: a converted read wants the
- * rows of the currencies other than the target, a few series of many, which a scan of
- * the time range would find only by reading every row (OFFSET 0 keeps the planner from
- * flattening the lookup back into such a scan and a hash join).
+ * Rows of a range of raw rows (by primary key) or daily rollup rows (by the series index
+ * of sql/008), for the series (platform, campaign) that the monthly rollup lists over the
+ * months the range touches: a converted read wants the money of the currencies other
+ * than the target, a few series of many, which a scan of the time range would find only
+ * by reading every row (OFFSET 0 keeps the planner from flattening the lookup back into
+ * such a scan and a hash join).
  */
 function seriesLookupSql(
+  table: "campaign_metrics" | "campaign_daily",
+  time: "ts" | "day",
   part: RangePart,
   filters: readonly string[],
   params: Params,
   at: string,
 ): string {
   const scoped = filters.map((filter) => `m.${filter}`);
-  const series = filters.filter((filter) => !filter.startsWith("ts "));
+  const series = filters.filter((filter) => !filter.startsWith(`${time} `));
   if (part.from) series.push(`month >= ${params.add(monthOf(part.from), "::date")}`);
   if (part.to) series.push(`month <= ${params.add(monthOf(part.to), "::date")}`);
   return `SELECT m.platform, m.campaign_id, m.currency, ${at} AS at, ${
@@ -307,7 +320,7 @@ function seriesLookupSql(
   }
     FROM (SELECT DISTINCT platform, campaign_id FROM campaign_monthly
           WHERE ${series.join(" AND ")}) s
-    CROSS JOIN LATERAL (SELECT * FROM campaign_metrics m WHERE ${scoped.join(" AND ")}
+    CROSS JOIN LATERAL (SELECT * FROM ${table} m WHERE ${scoped.join(" AND ")}
       AND m.platform = s.platform AND m.campaign_id = s.campaign_id OFFSET 0) m`;
 }
 
