@@ -4,6 +4,7 @@ import {
   bucketLabel,
   planBuckets,
   planRange,
+  planZoneDays,
   type RangePart,
   zoneBuckets,
 } from "../../lib/store/range_plan.ts";
@@ -155,4 +156,28 @@ Deno.test("days of the UTC zone: daily rows carry their own day and merge", () =
     "raw 2025-02-01T06:00Z..2025-02-02T00:00Z",
     "campaign_daily 2025-02-02T00:00Z..2025-02-11T00:00Z",
   ]);
+});
+
+Deno.test("converted reads: other currencies per day of the zone, looked up per series", () => {
+  const lookups = (parts: readonly RangePart[]) =>
+    parts.map((p) =>
+      `${p.source}${p.seriesLookup ? " per series" : ""}${p.day ? ` ${p.day}` : ""}`
+    );
+  // A UTC month: its days are UTC days, one range of the daily rollup.
+  const month = planZoneDays(at("2025-03-01T00:00Z"), at("2025-04-01T00:00Z"), "UTC");
+  assert.deepEqual(show(month), ["campaign_daily 2025-03-01T00:00Z..2025-04-01T00:00Z"]);
+  assert.deepEqual(lookups(month), ["campaign_daily per series"]);
+  // New York days straddle UTC days: raw rows, merged into one part, per series.
+  const zone = "America/New_York";
+  const from = startOfDayIn("2025-03-05", zone);
+  const to = startOfDayIn("2025-03-20", zone);
+  const ny = planZoneDays(from, to, zone);
+  assertTiles(ny, from, to);
+  assert.deepEqual(lookups(ny), ["raw per series"]);
+  // A few hours inside one UTC day keep the edge lookup by the daily rollup's series.
+  const hours = planZoneDays(at("2025-03-05T01:00Z"), at("2025-03-05T03:00Z"), "UTC");
+  assert.deepEqual(lookups(hours), ["raw 2025-03-05"]);
+  // A campaign filter reads raw rows by primary key; an open bound, every month's series.
+  assert.deepEqual(lookups(planZoneDays(from, to, zone, { campaignFilter: true })), ["raw"]);
+  assert.deepEqual(lookups(planZoneDays(undefined, to, zone)), ["raw per series"]);
 });
