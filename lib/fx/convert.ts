@@ -43,9 +43,12 @@ export interface Rational {
   d: bigint;
 }
 
+/** 10^k for the scales money and rates have (computed once: a power per call costs). */
+const POWERS_OF_TEN = Array.from({ length: 64 }, (_, k) => 10n ** BigInt(k));
+
 export function decimalToRational(text: string): Rational {
   const { units, scale } = parseDecimal(text);
-  return { n: units, d: 10n ** BigInt(scale) };
+  return { n: units, d: POWERS_OF_TEN[scale] ?? 10n ** BigInt(scale) };
 }
 
 const mul = (a: Rational, b: Rational): Rational => ({ n: a.n * b.n, d: a.d * b.d });
@@ -362,15 +365,28 @@ export class Converter {
     if (row.day === null) {
       throw new Error(`a ${row.currency} row without its day cannot be converted`);
     }
-    const factor = book.factor(row.currency, this.target, row.day);
-    if (!factor) throw new MissingRateError(row.currency, this.target, row.day);
-    const paths = this.#used.get(row.currency) ?? new Set<string>();
+    const key = `${row.currency}@${row.day}`;
+    // Many rows share a (currency, day): its rate is looked up and recorded once.
+    let rate = this.#rates.get(key);
+    if (!rate || rate.book !== book) {
+      const factor = book.factor(row.currency, this.target, row.day);
+      if (!factor) throw new MissingRateError(row.currency, this.target, row.day);
+      this.#record(row.currency, factor);
+      rate = { book, rate: factor.rate };
+      this.#rates.set(key, rate);
+    }
+    into.add(row, key, rate.rate);
+  }
+
+  readonly #rates = new Map<string, { book: RateBook; rate: Rational }>();
+
+  #record(currency: string, factor: Factor): void {
+    const paths = this.#used.get(currency) ?? new Set<string>();
     paths.add(factor.path);
-    this.#used.set(row.currency, paths);
+    this.#used.set(currency, paths);
     for (const source of factor.sources) this.#sources.add(source);
     if (!this.#firstDay || factor.firstDay < this.#firstDay) this.#firstDay = factor.firstDay;
     if (!this.#lastDay || factor.lastDay > this.#lastDay) this.#lastDay = factor.lastDay;
-    into.add(row, `${row.currency}@${row.day}`, factor.rate);
   }
 
   info(): FxInfo {
