@@ -640,9 +640,13 @@ export class SqlFxStore implements FxStore {
         );
         const [check] = prefix as Record<string, unknown>[];
         const threshold = check?.threshold === null ? undefined : Number(check?.threshold);
+        // Settled: nothing at all, the whole month read, or `limit` campaigns scored with a
+        // ratio that no campaign left unread can reach (once the prefix reaches the rows
+        // without a ratio, an unread campaign has neither cost nor revenue: no ratio).
         if (
-          !check || Number(check.prefix_rows) < rows || check.reached_nulls === true ||
-          (threshold !== undefined && Number(check.last_score) * spread < threshold)
+          !check || Number(check.prefix_rows) < rows ||
+          (threshold !== undefined &&
+            (check.reached_nulls === true || Number(check.last_score) * spread < threshold))
         ) found = prefix;
         else if (threshold !== undefined && spread <= ROAS_PREFIX_MAX_SPREAD) {
           // Every row whose ratio times ρ could reach the threshold: complete by the
