@@ -67,9 +67,9 @@ interface Series {
   currency: string;
 }
 
-/** Target-only campaigns (more than a top-N), foreign ones, and one in both currencies. */
+/** Target-only campaigns (more than the first rows of the ROAS index a top-1 reads), foreign ones, one in both currencies. */
 const SERIES: Series[] = [
-  ...Array.from({ length: 14 }, (_, i) => ({
+  ...Array.from({ length: 50 }, (_, i) => ({
     platform: i % 2 ? "google" : "meta",
     campaign: `usd-${i}`,
     account: "a-usd",
@@ -89,13 +89,15 @@ const SERIES: Series[] = [
   })),
   { platform: "meta", campaign: "mixed", account: "a-usd", currency: "USD" },
   { platform: "meta", campaign: "mixed", account: "a-eur", currency: "EUR" },
+  // Written by the last step: a campaign that conversion lifts from last to first.
+  { platform: "google", campaign: "lifted", account: "a-eur", currency: "EUR" },
 ];
 
 function makeRows(random: Random): MetricRowInput[] {
   const rows: MetricRowInput[] = [];
   const start = Date.parse("2025-02-25T00:00:00Z");
   for (const series of SERIES) {
-    if (series.campaign === "mixed") continue; // its rows are written by hand below
+    if (series.campaign === "mixed" || series.campaign === "lifted") continue; // by hand
     for (let day = 0; day < 60; day++) {
       if (random() < 0.3) continue;
       // Daily rows at midnight, and some at 02:00 and 23:00 (other days in other zones).
@@ -299,7 +301,7 @@ for (const engine of ENGINES) {
           await store.upsert([...restated, ...MIXED({ sat: "80.00" })], { now });
           const [mixed] = await new ConvertedQueries(fx, "USD", "UTC").rank(
             { tenantId: TENANT, from: march[0], to: march[1] },
-            { groupBy: "campaign", metric: "cost", order: "desc", limit: 30 },
+            { groupBy: "campaign", metric: "cost", order: "desc", limit: 100 },
           ).then((ranked) => ranked.filter((row) => row.campaign_id === "mixed"));
           // Saturday restated 50.00 → 80.00 EUR: + 30 × 1.0507 = 31.521.
           assert.equal(mixed.cost, "194.566");
@@ -313,6 +315,35 @@ for (const engine of ENGINES) {
             { day: "2025-03-19", base: "EUR", quote: "USD", rate: "9.5" },
           ], "test");
           for (const limit of [1, 3]) await check("UTC", ...march, "roas", "desc", limit);
+          // EUR 10.00 cost and 200.00 revenue on the 19th (× 9.5), 500.00 cost on Friday
+          // 21st (× 1.0521): ROAS 200 / 510 = 0.39 as stored, 1900 / (95 + 526.05) = 3.06 in
+          // USD. Only the converted sums put it first; every shortcut of the ranking must
+          // still find it (the ROAS prefix reads the best stored ratios first).
+          await store.upsert(
+            [["2025-03-19T08:00:00Z", "10.00", "200.00"], ["2025-03-21T08:00:00Z", "500.00", "0"]]
+              .map(([ts, cost, revenue]) => ({
+                tenant_id: TENANT,
+                platform: "google",
+                account_id: "a-eur",
+                campaign_id: "lifted",
+                ts,
+                impressions: 1000,
+                clicks: 10,
+                conversions: "1",
+                cost,
+                revenue,
+                currency: "EUR",
+                source: "test",
+              })),
+            { now },
+          );
+          const [first] = await new ConvertedQueries(fx, "USD", "UTC").rank(
+            { tenantId: TENANT, from: march[0], to: march[1] },
+            { groupBy: "campaign", metric: "roas", order: "desc", limit: 1 },
+          );
+          assert.equal(first.campaign_id, "lifted");
+          for (const limit of [1, 3]) await check("UTC", ...march, "roas", "desc", limit);
+          await check("UTC", ...march, "revenue", "desc", 1);
         });
       } finally {
         await db.dispose();
