@@ -88,9 +88,23 @@ export interface PipelineSettings extends EdgeSettings {
   sources: SourceSettings;
 }
 
+/**
+ * Storage upkeep `serve` runs at start-up and daily (lib/store/partitions.ts): month
+ * partitions ahead and, when set, retention of raw rows.
+ */
+export const StorageConfigSchema = z.object({
+  /**
+   * Keep raw rows of the current UTC month and this many whole months before it; older
+   * months are dropped (rollups are kept, so lifetime totals stay exact). Unset: keep all.
+   */
+  RETENTION_MONTHS: z.coerce.number().int().min(1).max(1200).optional(),
+});
+export type StorageConfig = z.infer<typeof StorageConfigSchema>;
+
 /** `serve` and `ask`: everything. */
 export interface ServeSettings extends PipelineSettings {
   bot: BotConfig;
+  storage: StorageConfig;
 }
 
 export function loadMigrateSettings(env: Env): MigrateSettings {
@@ -156,6 +170,7 @@ export function loadMcpSettings(env: Env): McpSettings {
     ...parseSections({
       ...pipelineParsers(env),
       bot: () => loadBotConfig(env),
+      storage: () => parseEnv(StorageConfigSchema, env, "storage settings"),
       mcp: () => parseEnv(McpConfigSchema, env, "mcp settings"),
     }),
   };
@@ -168,7 +183,11 @@ export function loadPipelineSettings(env: Env): PipelineSettings {
 export function loadServeSettings(env: Env): ServeSettings {
   return {
     given: givenVariables(env),
-    ...parseSections({ ...pipelineParsers(env), bot: () => loadBotConfig(env) }),
+    ...parseSections({
+      ...pipelineParsers(env),
+      bot: () => loadBotConfig(env),
+      storage: () => parseEnv(StorageConfigSchema, env, "storage settings"),
+    }),
   };
 }
 

@@ -21,6 +21,7 @@ import {
   unionOf,
 } from "./sql_queries.ts";
 import { zoneBuckets } from "./range_plan.ts";
+import { assertRawKept } from "./partitions.ts";
 import { type FxRate, type StoredFxRate, StoredFxRateSchema } from "../fx/rates.ts";
 import type { StoredRate } from "../fx/convert.ts";
 import { MeasureSumsTextSchema } from "../kpi.ts";
@@ -217,6 +218,7 @@ export class SqlFxStore implements FxStore {
     const parts: RangePart[] = hourly
       ? planRange(where.from, where.to, { grain: "platform" })
       : [{ source: "raw", from: where.from, to: where.to }];
+    await assertRawKept(this.db, parts);
     const union = unionOf(parts, where, params, timeZone);
     const day = everyDay
       ? "at::date"
@@ -238,6 +240,7 @@ export class SqlFxStore implements FxStore {
     const params = new Params();
     let sql: string;
     if (where.campaignIds.length > 0) {
+      await assertRawKept(this.db, [{ source: "raw", from: where.from, to: where.to }]);
       sql = `SELECT platform, campaign_id, currency,
           CASE WHEN currency = ${params.add(target)} THEN NULL ELSE to_char(at, 'YYYY-MM-DD') END
           AS day, ${SUMS}
@@ -246,15 +249,18 @@ export class SqlFxStore implements FxStore {
       // Target-currency money needs no rate: the campaign rollups (plus raw edges) as usual;
       // other currencies per day of the zone: whole UTC days that are days of the zone
       // (UTC, or a zone at UTC+0 then) from the daily rollup, the rest from raw rows.
+      const sameParts = planRange(where.from, where.to, { grain: "campaign" });
+      const otherParts = zoneDayParts(where, timeZone);
+      await assertRawKept(this.db, [...sameParts, ...otherParts]);
       const same = unionOf(
-        planRange(where.from, where.to, { grain: "campaign" }),
+        sameParts,
         where,
         params,
         timeZone,
         (p) => [`currency = ${p.add(target)}`],
       );
       const other = unionOf(
-        zoneDayParts(where, timeZone),
+        otherParts,
         where,
         params,
         timeZone,
@@ -277,6 +283,8 @@ export class SqlFxStore implements FxStore {
     target: string,
   ): Promise<DayRow[]> {
     if (campaigns.length === 0) return [];
+    // Every raw row of the campaigns: refused once retention dropped any.
+    await assertRawKept(this.db, [{ source: "raw" }]);
     const rows = await this.db.query(
       `SELECT platform, campaign_id, currency,
               to_char(ts AT TIME ZONE $5, 'YYYY-MM-DD') AS day, ${SUMS}
@@ -324,6 +332,7 @@ export class SqlFxStore implements FxStore {
       return filters.join(" AND ");
     };
     if (where.campaignIds.length > 0) {
+      await assertRawKept(this.db, [{ source: "raw", from: where.from, to: where.to }]);
       same = rawSql(where, params, where, timeZone, [`currency = ${targetParam}`]);
       const filters = [`m.tenant_id = ${params.add(where.tenantId)}`, otherFilters("m", where)];
       filters.push(`m.campaign_id = ANY(${params.add(where.campaignIds)}::text[])`);
@@ -334,8 +343,11 @@ export class SqlFxStore implements FxStore {
           m.impressions, m.clicks, m.conversions, m.cost, m.revenue
         FROM campaign_metrics m WHERE ${filters.join(" AND ")}`;
     } else {
+      const sameParts = planRange(where.from, where.to, { grain: "campaign" });
+      const otherParts = zoneDayParts(where, timeZone);
+      await assertRawKept(this.db, [...sameParts, ...otherParts]);
       same = unionOf(
-        planRange(where.from, where.to, { grain: "campaign" }),
+        sameParts,
         where,
         params,
         timeZone,
@@ -346,7 +358,7 @@ export class SqlFxStore implements FxStore {
       // over the months the part touches (the monthly rollup), by primary key: not a
       // scan of every raw row (OFFSET 0 keeps the planner from flattening the lookup
       // into a scan and a hash join).
-      other = zoneDayParts(where, timeZone).map((part) => {
+      other = otherParts.map((part) => {
         if (part.source !== "raw") {
           return partSql(part, where, params, timeZone, [`currency <> ${targetParam}`]);
         }

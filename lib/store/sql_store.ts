@@ -39,6 +39,15 @@ import {
 import { type MetricRow, type Platform, type RowRejection, validateRows } from "../schema.ts";
 import { floorHour, zoneBuckets } from "./range_plan.ts";
 import {
+  assertRawKept,
+  ensureMonthPartitions,
+  lockRawKeptFrom,
+  type MonthKey,
+  monthKeyOf,
+  rawKeptFrom,
+  readsDroppedRows,
+} from "./partitions.ts";
+import {
   asIs,
   isOneWholeMonth,
   isWholeHourZone,
@@ -136,17 +145,43 @@ function oneMonthFilters(
 }
 
 export class SqlMetricsStore implements MetricsStore {
+  /** Months known to have a partition (sql/007): a batch within them costs no lookup. */
+  private readonly knownMonths = new Set<MonthKey>();
+
   constructor(private readonly db: SqlDriver) {}
 
   async upsert(raw: readonly unknown[], options: UpsertOptions = {}): Promise<UpsertResult> {
     const { rows, rejected } = await validateInSlices(raw, options.now ?? new Date());
     if (rows.length === 0) return { accepted: 0, rejected };
-    await this.db.transaction(async (tx) => {
-      for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-        await upsertChunk(tx, rows.slice(start, start + ROWS_PER_STATEMENT));
+    await this.ensureMonths(rows);
+    const late = await this.db.transaction(async (tx) => {
+      // Shared with the retention step that moves the horizon: it cannot move (and the
+      // months below it cannot be dropped) while this write is in flight.
+      const keptFrom = await lockRawKeptFrom(tx);
+      const kept = keptFrom ? rows.filter((row) => row.ts >= keptFrom) : rows;
+      for (let start = 0; start < kept.length; start += ROWS_PER_STATEMENT) {
+        await upsertChunk(tx, kept.slice(start, start + ROWS_PER_STATEMENT));
       }
+      return keptFrom && kept.length < rows.length ? keptFrom : null;
     });
-    return { accepted: rows.length, rejected };
+    if (!late) return { accepted: rows.length, rejected };
+    return {
+      accepted: rows.filter((row) => row.ts >= late).length,
+      rejected: [...rejected, ...lateRejections(raw.length, rows, rejected, late)]
+        .sort((a, b) => a.index - b.index),
+    };
+  }
+
+  /** Partitions for the batch's months not seen yet (created under the migration lock). */
+  private async ensureMonths(rows: readonly MetricRow[]): Promise<void> {
+    const unknown = new Set<MonthKey>();
+    for (const row of rows) {
+      const key = monthKeyOf(row.ts);
+      if (!this.knownMonths.has(key)) unknown.add(key);
+    }
+    if (unknown.size === 0) return;
+    const { covered } = await ensureMonthPartitions(this.db, unknown);
+    for (const key of covered) this.knownMonths.add(key);
   }
 
   async upsertCampaigns(campaigns: readonly CampaignMetadata[]): Promise<void> {
@@ -225,6 +260,7 @@ export class SqlMetricsStore implements MetricsStore {
     if (byCampaign && !isOneWholeMonth(parts) && where.campaignIds.length === 0) {
       return await this.rankCampaigns(where, await this.withoutEmptyEdges(where, parts), options);
     }
+    if (!isOneWholeMonth(parts)) await this.assertRawKept(parts);
     const ranked = byCampaign && isOneWholeMonth(parts)
       // One month of the monthly rollup already holds one row per campaign and currency:
       // rank the rows themselves instead of grouping 20,000 single-row groups. With
@@ -274,11 +310,18 @@ export class SqlMetricsStore implements MetricsStore {
     );
     if (order.length === 0) return [];
     const top = { ...where, campaignIds: [...new Set(order.map((row) => row.campaign_id))] };
+    // By primary key for the top campaigns; but below the retention horizon the raw rows
+    // are gone, and the order's own parts (daily rollup, filtered) are the exact answer.
+    let topParts = this.partsFor(top, "campaign");
+    if (topParts.some((part) => part.source === "raw")) {
+      const keptFrom = await rawKeptFrom(this.db);
+      if (keptFrom && readsDroppedRows(topParts, keptFrom)) topParts = parts;
+    }
     const sumsParams = new Params();
     const sums = await this.db.query(
       `SELECT s.*, c.name AS campaign_name FROM (
          SELECT ${keys}, ${SUMS_SELECT}
-         FROM (${unionOf(this.partsFor(top, "campaign"), top, sumsParams, "UTC")}) parts
+         FROM (${unionOf(topParts, top, sumsParams, "UTC")}) parts
          GROUP BY ${keys}) s
        LEFT JOIN campaigns c ON c.tenant_id = ${sumsParams.add(where.tenantId)}
          AND c.platform = s.platform AND c.campaign_id = s.campaign_id`,
@@ -392,7 +435,10 @@ export class SqlMetricsStore implements MetricsStore {
     parts: RangePart[],
   ): Promise<RangePart[]> {
     const edges = parts.filter((part) => part.source === "raw" && part.from && part.to);
-    if (where.campaignIds.length > 0 || edges.length === 0) return parts;
+    if (where.campaignIds.length > 0 || edges.length === 0) {
+      await this.assertRawKept(parts);
+      return parts;
+    }
     const params = new Params();
     const filters = [`tenant_id = ${params.add(where.tenantId)}`];
     if (where.platforms.length) {
@@ -404,13 +450,25 @@ export class SqlMetricsStore implements MetricsStore {
          AND hour >= ${params.add(floorHour(part.from!).toISOString(), "::timestamptz")}
          AND hour < ${params.add(part.to!.toISOString(), "::timestamptz")}) AS e${i}`
     );
-    const [found] = await this.db.query<Record<string, boolean>>(
-      `SELECT ${probes.join(", ")}`,
+    const [found] = await this.db.query<Record<string, unknown>>(
+      `SELECT ${probes.join(", ")},
+         (SELECT raw_kept_from FROM campaign_metrics_retention) AS raw_kept_from`,
       params.values,
     );
     const empty = new Set(edges.filter((_, i) => found?.[`e${i}`] === false));
     const kept = parts.filter((part) => !empty.has(part));
-    return kept.length > 0 ? kept : [parts[0]];
+    const result = kept.length > 0 ? kept : [parts[0]];
+    const keptFrom = found?.raw_kept_from;
+    await this.assertRawKept(
+      result,
+      keptFrom === null || keptFrom === undefined ? null : new Date(keptFrom as string),
+    );
+    return result;
+  }
+
+  /** See assertRawKept (partitions.ts). */
+  private async assertRawKept(parts: readonly RangePart[], keptFrom?: Date | null) {
+    await assertRawKept(this.db, parts, keptFrom);
   }
 
   /** The planner's parts for this selection (a campaign filter: raw rows by primary key). */
@@ -440,11 +498,41 @@ export class SqlMetricsStore implements MetricsStore {
   }
 }
 
+/**
+ * The valid rows below the retention horizon as rejections at their batch positions
+ * (`rows` are the batch minus `rejected`, in order).
+ */
+function lateRejections(
+  size: number,
+  rows: readonly MetricRow[],
+  rejected: readonly RowRejection[],
+  keptFrom: Date,
+): RowRejection[] {
+  const invalid = new Set(rejected.map((rejection) => rejection.index));
+  const late: RowRejection[] = [];
+  let next = 0;
+  for (let index = 0; index < size; index++) {
+    if (invalid.has(index)) continue;
+    const row = rows[next++];
+    if (row && row.ts < keptFrom) {
+      late.push({
+        index,
+        field: "ts",
+        error: `raw rows before ${keptFrom.toISOString()} were dropped by retention ` +
+          "(RETENTION_MONTHS): this row cannot replace the one it restates, so it is not " +
+          "applied (the rollups keep the totals as they were)",
+      });
+    }
+  }
+  return late;
+}
+
 function launchTime(row: CampaignRow): number {
   return (row.started_at ?? row.first_seen)?.getTime() ?? 0;
 }
 
-async function upsertChunk(tx: SqlExecutor, rows: readonly MetricRow[]): Promise<void> {
+/** One statement's worth of validated rows, upserted with their rollups (callers hold a transaction). */
+export async function upsertChunk(tx: SqlExecutor, rows: readonly MetricRow[]): Promise<void> {
   const column = <T>(pick: (row: MetricRow) => T) => rows.map(pick);
   const tenants = column((row) => row.tenant_id);
   const platforms = column((row) => row.platform);
