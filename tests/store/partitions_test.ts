@@ -406,7 +406,8 @@ for (const engine of unmigratedEngines) {
         const attached = await db.driver.query<{ child: string; parent: string }>(
           `SELECT c.relname::text AS child, p.relname::text AS parent FROM pg_inherits i
            JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-           WHERE p.relname IN ('campaign_metrics_key', 'campaign_metrics_ts') ORDER BY 1`,
+           WHERE p.relname IN ('campaign_metrics_key', 'campaign_metrics_ts')
+             AND p.relnamespace = current_schema()::regnamespace ORDER BY 1`,
         );
         assert.deepEqual(attached.map((a) => [a.child, a.parent]), [
           ["campaign_metrics_legacy_key", "campaign_metrics_key"],
