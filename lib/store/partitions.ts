@@ -165,9 +165,16 @@ export async function ensureMonthPartitions(
       } else if (keptFrom && monthStart(key).getTime() < keptFrom.getTime()) {
         result.dropped.push(key);
       } else {
+        // Made apart, then attached: ATTACH locks the parent SHARE UPDATE EXCLUSIVE
+        // (reads and writes go on), where CREATE TABLE ... PARTITION OF would take ACCESS
+        // EXCLUSIVE and queue every query behind the slowest one in flight. The table is
+        // empty, so the attach's check costs nothing; it builds the parent's indexes.
         const name = monthPartitionName(key);
         await tx.query(
-          `CREATE TABLE ${name} PARTITION OF campaign_metrics
+          `CREATE TABLE ${name} (LIKE campaign_metrics INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
+        );
+        await tx.query(
+          `ALTER TABLE campaign_metrics ATTACH PARTITION ${name}
            FOR VALUES FROM ('${monthStart(key).toISOString()}')
            TO ('${monthStart(key + 1).toISOString()}')`,
         );

@@ -166,6 +166,24 @@ for (const engine of ENGINES) {
           assert.ok(partition, "partition of 2000-02 created");
           assert.equal(partition.lower?.toISOString(), "2000-02-01T00:00:00.000Z");
           assert.equal(partition.upper?.toISOString(), "2000-03-01T00:00:00.000Z");
+          // It carries the parent's key, BRIN index and checks (attached, not inherited by hand).
+          const indexes = await db.driver.query<{ method: string; primary: boolean }>(
+            `SELECT am.amname::text AS method, i.indisprimary AS primary
+             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+             WHERE i.indrelid = to_regclass('campaign_metrics_y2000m02') ORDER BY 1`,
+          );
+          assert.deepEqual(indexes.map((i) => [i.method, i.primary]), [
+            ["brin", false],
+            ["btree", true],
+          ]);
+          await assert.rejects(
+            db.driver.query(
+              `INSERT INTO campaign_metrics_y2000m02 (tenant_id, platform, account_id, campaign_id,
+                 ts, impressions, clicks, conversions, cost, revenue, currency, source)
+               VALUES ('old', 'myspace', 'a', 'c', '2000-02-01Z', 1, 1, 0, 0, 0, 'USD', 't')`,
+            ),
+            /campaign_metrics_platform_check/,
+          );
           assert.equal((await lifetime(store, "old"))[0].impressions, "100");
           // A second store (another replica) that never saw the month writes there too.
           const other = new SqlMetricsStore(db.driver);
