@@ -21,7 +21,7 @@ import {
   unionOf,
 } from "./sql_queries.ts";
 import { zoneBuckets } from "./range_plan.ts";
-import { assertRawKept } from "./partitions.ts";
+import { readKept } from "./partitions.ts";
 import { type FxRate, type StoredFxRate, StoredFxRateSchema } from "../fx/rates.ts";
 import type { StoredRate } from "../fx/convert.ts";
 import { MeasureSumsTextSchema } from "../kpi.ts";
@@ -218,20 +218,20 @@ export class SqlFxStore implements FxStore {
     const parts: RangePart[] = hourly
       ? planRange(where.from, where.to, { grain: "platform" })
       : [{ source: "raw", from: where.from, to: where.to }];
-    await assertRawKept(this.db, parts);
     const union = unionOf(parts, where, params, timeZone);
     const day = everyDay
       ? "at::date"
       : `CASE WHEN currency = ${params.add(target)} THEN NULL ELSE at::date END`;
     // Grouped by date, formatted once per group (to_char per row costs more than the sums).
-    const rows = await this.db.query(
-      `SELECT platform, NULL AS campaign_id, currency, to_char(day, 'YYYY-MM-DD') AS day,
-              ${SUMS_OF_SUMS}
-       FROM (SELECT platform, currency, ${day} AS day, ${SUMS_RAW}
-             FROM (${union}) parts GROUP BY 1, 2, 3) grouped
-       ORDER BY grouped.day NULLS FIRST, currency COLLATE "C", platform COLLATE "C"`,
-      params.values,
-    );
+    const rows = await readKept(this.db, parts, () =>
+      this.db.query(
+        `SELECT platform, NULL AS campaign_id, currency, to_char(day, 'YYYY-MM-DD') AS day,
+                ${SUMS_OF_SUMS}
+         FROM (SELECT platform, currency, ${day} AS day, ${SUMS_RAW}
+               FROM (${union}) parts GROUP BY 1, 2, 3) grouped
+         ORDER BY grouped.day NULLS FIRST, currency COLLATE "C", platform COLLATE "C"`,
+        params.values,
+      ));
     return rows.map((row) => DayRowSchema.parse(row));
   }
 
@@ -239,8 +239,9 @@ export class SqlFxStore implements FxStore {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
     let sql: string;
+    let read: RangePart[];
     if (where.campaignIds.length > 0) {
-      await assertRawKept(this.db, [{ source: "raw", from: where.from, to: where.to }]);
+      read = [{ source: "raw", from: where.from, to: where.to }];
       sql = `SELECT platform, campaign_id, currency,
           CASE WHEN currency = ${params.add(target)} THEN NULL ELSE to_char(at, 'YYYY-MM-DD') END
           AS day, ${SUMS}
@@ -251,7 +252,7 @@ export class SqlFxStore implements FxStore {
       // (UTC, or a zone at UTC+0 then) from the daily rollup, the rest from raw rows.
       const sameParts = planRange(where.from, where.to, { grain: "campaign" });
       const otherParts = zoneDayParts(where, timeZone);
-      await assertRawKept(this.db, [...sameParts, ...otherParts]);
+      read = [...sameParts, ...otherParts];
       const same = unionOf(
         sameParts,
         where,
@@ -272,7 +273,7 @@ export class SqlFxStore implements FxStore {
         SELECT platform, campaign_id, currency, to_char(at, 'YYYY-MM-DD') AS day, ${SUMS}
         FROM (${other}) other_currencies GROUP BY 1, 2, 3, 4`;
     }
-    const rows = await this.db.query(sql, params.values);
+    const rows = await readKept(this.db, read, () => this.db.query(sql, params.values));
     return rows.map((row) => DayRowSchema.parse(row));
   }
 
@@ -284,22 +285,22 @@ export class SqlFxStore implements FxStore {
   ): Promise<DayRow[]> {
     if (campaigns.length === 0) return [];
     // Every raw row of the campaigns: refused once retention dropped any.
-    await assertRawKept(this.db, [{ source: "raw" }]);
-    const rows = await this.db.query(
-      `SELECT platform, campaign_id, currency,
+    const rows = await readKept(this.db, [{ source: "raw" }], () =>
+      this.db.query(
+        `SELECT platform, campaign_id, currency,
               to_char(ts AT TIME ZONE $5, 'YYYY-MM-DD') AS day, ${SUMS}
        FROM campaign_metrics
        WHERE tenant_id = $1 AND (campaign_id, platform) IN (
          SELECT * FROM unnest($2::text[], $3::text[])) AND currency <> $4
        GROUP BY 1, 2, 3, 4`,
-      [
-        tenantId,
-        campaigns.map((c) => c.campaign_id),
-        campaigns.map((c) => c.platform),
-        target,
-        timeZone,
-      ],
-    );
+        [
+          tenantId,
+          campaigns.map((c) => c.campaign_id),
+          campaigns.map((c) => c.platform),
+          target,
+          timeZone,
+        ],
+      ));
     return rows.map((row) => DayRowSchema.parse(row));
   }
 
@@ -331,8 +332,9 @@ export class SqlFxStore implements FxStore {
       }
       return filters.join(" AND ");
     };
+    let read: RangePart[];
     if (where.campaignIds.length > 0) {
-      await assertRawKept(this.db, [{ source: "raw", from: where.from, to: where.to }]);
+      read = [{ source: "raw", from: where.from, to: where.to }];
       same = rawSql(where, params, where, timeZone, [`currency = ${targetParam}`]);
       const filters = [`m.tenant_id = ${params.add(where.tenantId)}`, otherFilters("m", where)];
       filters.push(`m.campaign_id = ANY(${params.add(where.campaignIds)}::text[])`);
@@ -345,7 +347,7 @@ export class SqlFxStore implements FxStore {
     } else {
       const sameParts = planRange(where.from, where.to, { grain: "campaign" });
       const otherParts = zoneDayParts(where, timeZone);
-      await assertRawKept(this.db, [...sameParts, ...otherParts]);
+      read = [...sameParts, ...otherParts];
       same = unionOf(
         sameParts,
         where,
@@ -380,8 +382,12 @@ export class SqlFxStore implements FxStore {
       }).join("\nUNION ALL\n");
     }
     const direction = options.order === "asc" ? "ASC" : "DESC";
-    const rows = await this.db.query<{ platform: string; campaign_id: string }>(
-      `SELECT platform, campaign_id FROM (
+    const rows = await readKept(
+      this.db,
+      read,
+      () =>
+        this.db.query<{ platform: string; campaign_id: string }>(
+          `SELECT platform, campaign_id FROM (
          SELECT platform, campaign_id, ${MEASURES} FROM (${same}) same_currency
          UNION ALL
          SELECT o.platform, o.campaign_id, o.impressions, o.clicks, o.conversions,
@@ -392,7 +398,8 @@ export class SqlFxStore implements FxStore {
        GROUP BY platform, campaign_id
        ORDER BY ${metricSql(options.metric, summed)} ${direction} NULLS LAST, platform, campaign_id
        LIMIT ${params.add(options.limit, "::int")}`,
-      params.values,
+          params.values,
+        ),
     );
     return rows.map(({ platform, campaign_id }) => ({ platform, campaign_id }));
   }

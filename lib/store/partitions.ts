@@ -119,6 +119,28 @@ export async function assertRawKept(
   if (horizon && readsDroppedRows(parts, horizon)) throw new RetainedRangeError(horizon);
 }
 
+/**
+ * Runs `read`, the query of a plan, refusing it (RetainedRangeError) when the plan reads
+ * raw rows below the retention horizon. When the horizon is not known yet it is read
+ * beside the query, not before it: on a server the two run on two connections at once,
+ * so the check adds no round trip (the result is dropped if the check fails).
+ */
+export async function readKept<T>(
+  db: SqlExecutor,
+  parts: readonly RangePart[],
+  read: () => Promise<T>,
+  keptFrom?: Date | null,
+): Promise<T> {
+  if (!parts.some((part) => part.source === "raw")) return await read();
+  if (keptFrom !== undefined) {
+    await assertRawKept(db, parts, keptFrom);
+    return await read();
+  }
+  const [horizon, result] = await Promise.all([rawKeptFrom(db), read()]);
+  if (horizon && readsDroppedRows(parts, horizon)) throw new RetainedRangeError(horizon);
+  return result;
+}
+
 const covers = (partition: MetricPartition, key: MonthKey) => {
   const from = monthStart(key).getTime();
   const to = monthStart(key + 1).getTime();

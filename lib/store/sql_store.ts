@@ -45,6 +45,7 @@ import {
   type MonthKey,
   monthKeyOf,
   rawKeptFrom,
+  readKept,
   readsDroppedRows,
 } from "./partitions.ts";
 import {
@@ -144,6 +145,15 @@ function oneMonthFilters(
   return filters.join(" AND ");
 }
 
+/**
+ * The parts a read will query, and the retention horizon when it is known already (read
+ * with the empty-edge probe); reads check it with `readKept` (partitions.ts).
+ */
+interface ReadPlan {
+  parts: RangePart[];
+  keptFrom?: Date | null;
+}
+
 export class SqlMetricsStore implements MetricsStore {
   /** Months known to have a partition (sql/007): a batch within them costs no lookup. */
   private readonly knownMonths = new Set<MonthKey>();
@@ -201,14 +211,15 @@ export class SqlMetricsStore implements MetricsStore {
   async totals(selection: Selection): Promise<TotalsResult> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
-    const parts = await this.withoutEmptyEdges(where, this.partsFor(where, "platform"));
-    const rows = await this.db.query(
-      `SELECT grouping(platform) AS overall, platform, currency, ${SUMS_SELECT}
-       FROM (${unionOf(parts, where, params, "UTC")}) parts
-       GROUP BY GROUPING SETS ((currency), (platform, currency))
-       ORDER BY overall DESC, platform, currency`,
-      params.values,
-    );
+    const plan = await this.withoutEmptyEdges(where, this.partsFor(where, "platform"));
+    const rows = await readKept(this.db, plan.parts, () =>
+      this.db.query(
+        `SELECT grouping(platform) AS overall, platform, currency, ${SUMS_SELECT}
+         FROM (${unionOf(plan.parts, where, params, "UTC")}) parts
+         GROUP BY GROUPING SETS ((currency), (platform, currency))
+         ORDER BY overall DESC, platform, currency`,
+        params.values,
+      ), plan.keptFrom);
     const result: TotalsResult = { totals: [], by_platform: [] };
     for (const row of rows) {
       if (Number(row.overall) === 1) result.totals.push(SumsRowSchema.parse(row));
@@ -236,16 +247,17 @@ export class SqlMetricsStore implements MetricsStore {
       const buckets = zoneBuckets(where.from, where.to, granularity, timeZone);
       parts = planBuckets(buckets, { grain: "campaign", campaignFilter });
     } else parts = [{ source: "raw", from: where.from, to: where.to }];
-    parts = await this.withoutEmptyEdges(where, parts);
-    const rows = await this.db.query(
-      `SELECT to_char(date_trunc(${params.add(granularity)}, at), ${
-        params.add(granularity === "hour" ? 'YYYY-MM-DD"T"HH24:00' : "YYYY-MM-DD")
-      }) AS bucket,
-              currency, ${SUMS_SELECT}
-       FROM (${unionOf(parts, where, params, timeZone)}) parts
-       GROUP BY 1, currency ORDER BY 1, currency`,
-      params.values,
-    );
+    const plan = await this.withoutEmptyEdges(where, parts);
+    const rows = await readKept(this.db, plan.parts, () =>
+      this.db.query(
+        `SELECT to_char(date_trunc(${params.add(granularity)}, at), ${
+          params.add(granularity === "hour" ? 'YYYY-MM-DD"T"HH24:00' : "YYYY-MM-DD")
+        }) AS bucket,
+                currency, ${SUMS_SELECT}
+         FROM (${unionOf(plan.parts, where, params, timeZone)}) parts
+         GROUP BY 1, currency ORDER BY 1, currency`,
+        params.values,
+      ), plan.keptFrom);
     return rows.map((row) => SeriesRowSchema.parse(row));
   }
 
@@ -260,7 +272,6 @@ export class SqlMetricsStore implements MetricsStore {
     if (byCampaign && !isOneWholeMonth(parts) && where.campaignIds.length === 0) {
       return await this.rankCampaigns(where, await this.withoutEmptyEdges(where, parts), options);
     }
-    if (!isOneWholeMonth(parts)) await this.assertRawKept(parts);
     const ranked = byCampaign && isOneWholeMonth(parts)
       // One month of the monthly rollup already holds one row per campaign and currency:
       // rank the rows themselves instead of grouping 20,000 single-row groups. With
@@ -282,7 +293,9 @@ export class SqlMetricsStore implements MetricsStore {
          ORDER BY r.score ${direction} NULLS LAST, r.platform, r.campaign_id, r.currency`
       : `SELECT r.*, NULL AS campaign_id, NULL AS campaign_name FROM (${ranked}) r
          ORDER BY r.score ${direction} NULLS LAST, r.platform, r.currency`;
-    const rows = await this.db.query(sql, params.values);
+    const rows = isOneWholeMonth(parts)
+      ? await this.db.query(sql, params.values)
+      : await readKept(this.db, parts, () => this.db.query(sql, params.values));
     return rows.map((row) => RankRowSchema.parse(row));
   }
 
@@ -295,28 +308,36 @@ export class SqlMetricsStore implements MetricsStore {
    */
   private async rankCampaigns(
     where: z.output<typeof SelectionSchema>,
-    parts: RangePart[],
+    plan: ReadPlan,
     options: RankOptions,
   ): Promise<RankRow[]> {
+    const { parts } = plan;
     const keys = "platform, campaign_id, currency";
     const direction = options.order === "asc" ? "ASC" : "DESC";
     const params = new Params();
-    const order = await this.db.query<{ platform: string; campaign_id: string; currency: string }>(
-      `SELECT ${keys}, ${metricSql(options.metric, summed)} AS score
-       FROM (${unionOf(parts, where, params, "UTC")}) parts
-       GROUP BY ${keys}
-       ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${params.add(options.limit, "::int")}`,
-      params.values,
-    );
+    // The top campaigns' sums are read by primary key: the horizon decides whether the
+    // raw rows of that plan are still there, so it is read beside the order.
+    const topPlan = (campaignIds: string[]) => this.partsFor({ ...where, campaignIds }, "campaign");
+    const needsHorizon = [...parts, ...topPlan(["any"])].some((part) => part.source === "raw");
+    const [order, keptFrom] = await Promise.all([
+      this.db.query<{ platform: string; campaign_id: string; currency: string }>(
+        `SELECT ${keys}, ${metricSql(options.metric, summed)} AS score
+         FROM (${unionOf(parts, where, params, "UTC")}) parts
+         GROUP BY ${keys}
+         ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${
+          params.add(options.limit, "::int")
+        }`,
+        params.values,
+      ),
+      plan.keptFrom !== undefined ? plan.keptFrom : needsHorizon ? rawKeptFrom(this.db) : null,
+    ]);
+    await assertRawKept(this.db, parts, keptFrom);
     if (order.length === 0) return [];
     const top = { ...where, campaignIds: [...new Set(order.map((row) => row.campaign_id))] };
     // By primary key for the top campaigns; but below the retention horizon the raw rows
     // are gone, and the order's own parts (daily rollup, filtered) are the exact answer.
-    let topParts = this.partsFor(top, "campaign");
-    if (topParts.some((part) => part.source === "raw")) {
-      const keptFrom = await rawKeptFrom(this.db);
-      if (keptFrom && readsDroppedRows(topParts, keptFrom)) topParts = parts;
-    }
+    let topParts = topPlan(top.campaignIds);
+    if (keptFrom && readsDroppedRows(topParts, keptFrom)) topParts = parts;
     const sumsParams = new Params();
     const sums = await this.db.query(
       `SELECT s.*, c.name AS campaign_name FROM (
@@ -433,12 +454,9 @@ export class SqlMetricsStore implements MetricsStore {
   private async withoutEmptyEdges(
     where: z.output<typeof SelectionSchema>,
     parts: RangePart[],
-  ): Promise<RangePart[]> {
+  ): Promise<ReadPlan> {
     const edges = parts.filter((part) => part.source === "raw" && part.from && part.to);
-    if (where.campaignIds.length > 0 || edges.length === 0) {
-      await this.assertRawKept(parts);
-      return parts;
-    }
+    if (where.campaignIds.length > 0 || edges.length === 0) return { parts };
     const params = new Params();
     const filters = [`tenant_id = ${params.add(where.tenantId)}`];
     if (where.platforms.length) {
@@ -450,6 +468,7 @@ export class SqlMetricsStore implements MetricsStore {
          AND hour >= ${params.add(floorHour(part.from!).toISOString(), "::timestamptz")}
          AND hour < ${params.add(part.to!.toISOString(), "::timestamptz")}) AS e${i}`
     );
+    // The retention horizon comes with the probe (no round trip of its own).
     const [found] = await this.db.query<Record<string, unknown>>(
       `SELECT ${probes.join(", ")},
          (SELECT raw_kept_from FROM campaign_metrics_retention) AS raw_kept_from`,
@@ -457,18 +476,11 @@ export class SqlMetricsStore implements MetricsStore {
     );
     const empty = new Set(edges.filter((_, i) => found?.[`e${i}`] === false));
     const kept = parts.filter((part) => !empty.has(part));
-    const result = kept.length > 0 ? kept : [parts[0]];
     const keptFrom = found?.raw_kept_from;
-    await this.assertRawKept(
-      result,
-      keptFrom === null || keptFrom === undefined ? null : new Date(keptFrom as string),
-    );
-    return result;
-  }
-
-  /** See assertRawKept (partitions.ts). */
-  private async assertRawKept(parts: readonly RangePart[], keptFrom?: Date | null) {
-    await assertRawKept(this.db, parts, keptFrom);
+    return {
+      parts: kept.length > 0 ? kept : [parts[0]],
+      keptFrom: keptFrom === null || keptFrom === undefined ? null : new Date(keptFrom as string),
+    };
   }
 
   /** The planner's parts for this selection (a campaign filter: raw rows by primary key). */

@@ -29,6 +29,7 @@ import {
 } from "../../lib/store/partitions.ts";
 import { type MetricRowInput, validateRows } from "../../lib/schema.ts";
 import { normalizeDecimal } from "../../lib/decimal.ts";
+import { KEY_A, testApp } from "../support/test_app.ts";
 
 function row(overrides: Partial<MetricRowInput> = {}): MetricRowInput {
   return {
@@ -492,3 +493,32 @@ for (const engine of unmigratedEngines) {
     },
   });
 }
+
+Deno.test("the API answers a read that needs raw rows dropped by retention with 422 naming from", async () => {
+  const { app, store, db, dispose } = await testApp();
+  try {
+    const rows = ["2024-01-10T05:00:00Z", "2024-04-02T05:00:00Z"].map((ts) =>
+      row({ tenant_id: "tenant-a", campaign_id: "cmp-42", ts })
+    );
+    const now = new Date("2024-04-24T10:00:00Z");
+    assert.equal((await store.upsert(rows, { now })).accepted, 2);
+    await maintainPartitions(db.driver, { now, retentionMonths: 2 }); // keeps February on
+    const get = (path: string) =>
+      app.request(path, { headers: { Authorization: `Bearer ${KEY_A}` } });
+    // One campaign in New York: the hours at the range's edges are raw rows of January.
+    const refused = await get(
+      "/campaign/cmp-42/insights?from=2024-01-05&to=2024-01-20&tz=America/New_York",
+    );
+    assert.equal(refused.status, 422);
+    const body = await refused.json();
+    assert.equal(body.field, "from");
+    assert.match(body.error, /2024-02-01T00:00:00.000Z.*RETENTION_MONTHS/);
+    // Whole UTC days of the same campaign come from the rollups: answered.
+    const answered = await get("/campaign/cmp-42/insights?from=2024-01-01&to=2024-04-20");
+    assert.equal(answered.status, 200);
+    const totals = await answered.json();
+    assert.equal(totals.totals.impressions, 200, "January from the monthly rollup, April raw");
+  } finally {
+    await dispose();
+  }
+});
