@@ -21,7 +21,7 @@ import {
   unionOf,
 } from "./sql_queries.ts";
 import { zoneBuckets } from "./range_plan.ts";
-import { readKept } from "./partitions.ts";
+import { HorizonCache, readKept } from "./partitions.ts";
 import { type FxRate, type StoredFxRate, StoredFxRateSchema } from "../fx/rates.ts";
 import type { StoredRate } from "../fx/convert.ts";
 import { MeasureSumsTextSchema } from "../kpi.ts";
@@ -153,7 +153,12 @@ function zoneDayParts(where: Where, timeZone: string): RangePart[] {
 const monthOf = (date: Date) => `${date.toISOString().slice(0, 7)}-01`;
 
 export class SqlFxStore implements FxStore {
-  constructor(private readonly db: SqlDriver) {}
+  /** The retention horizon, for reads of raw rows (see HorizonCache). */
+  private readonly horizon: HorizonCache;
+
+  constructor(private readonly db: SqlDriver, options: { horizonCacheMs?: number } = {}) {
+    this.horizon = new HorizonCache(db, options.horizonCacheMs);
+  }
 
   async upsertRates(tenantId: string, rates: readonly FxRate[], source: string): Promise<number> {
     if (rates.length === 0) return 0;
@@ -223,7 +228,7 @@ export class SqlFxStore implements FxStore {
       ? "at::date"
       : `CASE WHEN currency = ${params.add(target)} THEN NULL ELSE at::date END`;
     // Grouped by date, formatted once per group (to_char per row costs more than the sums).
-    const rows = await readKept(this.db, parts, () =>
+    const rows = await readKept(this.horizon, parts, () =>
       this.db.query(
         `SELECT platform, NULL AS campaign_id, currency, to_char(day, 'YYYY-MM-DD') AS day,
                 ${SUMS_OF_SUMS}
@@ -273,7 +278,7 @@ export class SqlFxStore implements FxStore {
         SELECT platform, campaign_id, currency, to_char(at, 'YYYY-MM-DD') AS day, ${SUMS}
         FROM (${other}) other_currencies GROUP BY 1, 2, 3, 4`;
     }
-    const rows = await readKept(this.db, read, () => this.db.query(sql, params.values));
+    const rows = await readKept(this.horizon, read, () => this.db.query(sql, params.values));
     return rows.map((row) => DayRowSchema.parse(row));
   }
 
@@ -285,7 +290,7 @@ export class SqlFxStore implements FxStore {
   ): Promise<DayRow[]> {
     if (campaigns.length === 0) return [];
     // Every raw row of the campaigns: refused once retention dropped any.
-    const rows = await readKept(this.db, [{ source: "raw" }], () =>
+    const rows = await readKept(this.horizon, [{ source: "raw" }], () =>
       this.db.query(
         `SELECT platform, campaign_id, currency,
               to_char(ts AT TIME ZONE $5, 'YYYY-MM-DD') AS day, ${SUMS}
@@ -383,7 +388,7 @@ export class SqlFxStore implements FxStore {
     }
     const direction = options.order === "asc" ? "ASC" : "DESC";
     const rows = await readKept(
-      this.db,
+      this.horizon,
       read,
       () =>
         this.db.query<{ platform: string; campaign_id: string }>(

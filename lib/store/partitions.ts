@@ -119,25 +119,94 @@ export async function assertRawKept(
   if (horizon && readsDroppedRows(parts, horizon)) throw new RetainedRangeError(horizon);
 }
 
+/** How long a reader may use the horizon it read (HorizonCache). */
+export const HORIZON_CACHE_MS = 5_000;
+/**
+ * How long retention waits between moving the horizon and dropping rows below it: longer
+ * than any reader's cached horizon may be old, so no read that uses an older horizon can
+ * start after the rows are gone.
+ */
+export const RETENTION_GRACE_MS = 3 * HORIZON_CACHE_MS;
+
+/**
+ * The retention horizon as a reader knows it: read at most `ttlMs` ago (measured from
+ * before the read was sent), so reads of raw rows cost no extra round trip. Exact with
+ * `maintainPartitions`, which waits RETENTION_GRACE_MS (> ttlMs) after moving the horizon
+ * before it drops anything: a read that starts with the old horizon still finds every row
+ * it reads. Writers never use it: they read the horizon in their transaction, under the
+ * retention lock.
+ */
+export class HorizonCache {
+  private value: Date | null = null;
+  private readAt = -Infinity;
+  private pending: Promise<Date | null> | undefined;
+
+  constructor(
+    private readonly db: SqlExecutor,
+    private readonly ttlMs = HORIZON_CACHE_MS,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  /** The cached horizon if read less than `ttlMs` ago; undefined otherwise. */
+  fresh(): Date | null | undefined {
+    return this.clock() - this.readAt < this.ttlMs ? this.value : undefined;
+  }
+
+  /** The horizon, from the cache or read now (concurrent callers share one read). */
+  async get(): Promise<Date | null> {
+    const cached = this.fresh();
+    if (cached !== undefined) return cached;
+    this.pending ??= (async () => {
+      const sentAt = this.clock();
+      try {
+        const value = await rawKeptFrom(this.db);
+        this.remember(value, sentAt);
+        return value;
+      } finally {
+        this.pending = undefined;
+      }
+    })();
+    return await this.pending;
+  }
+
+  /** A horizon read by another query that was sent at `sentAt` (this clock). */
+  remember(value: Date | null, sentAt: number): void {
+    if (sentAt >= this.readAt) {
+      this.value = value;
+      this.readAt = sentAt;
+    }
+  }
+
+  /** This cache's clock (to stamp a query that brings the horizon along). */
+  now(): number {
+    return this.clock();
+  }
+}
+
 /**
  * Runs `read`, the query of a plan, refusing it (RetainedRangeError) when the plan reads
- * raw rows below the retention horizon. When the horizon is not known yet it is read
- * beside the query, not before it: on a server the two run on two connections at once,
- * so the check adds no round trip (the result is dropped if the check fails).
+ * raw rows below the retention horizon. The horizon: `keptFrom` when the caller just read
+ * it, else the cache's; when the cache is stale it is read beside the query, not before
+ * it (on a server the two run on two connections at once; the result is dropped if the
+ * check fails).
  */
 export async function readKept<T>(
-  db: SqlExecutor,
+  horizon: HorizonCache,
   parts: readonly RangePart[],
   read: () => Promise<T>,
   keptFrom?: Date | null,
 ): Promise<T> {
   if (!parts.some((part) => part.source === "raw")) return await read();
-  if (keptFrom !== undefined) {
-    await assertRawKept(db, parts, keptFrom);
+  const known = keptFrom !== undefined ? keptFrom : horizon.fresh();
+  const refuse = (value: Date | null) => {
+    if (value && readsDroppedRows(parts, value)) throw new RetainedRangeError(value);
+  };
+  if (known !== undefined) {
+    refuse(known);
     return await read();
   }
-  const [horizon, result] = await Promise.all([rawKeptFrom(db), read()]);
-  if (horizon && readsDroppedRows(parts, horizon)) throw new RetainedRangeError(horizon);
+  const [value, result] = await Promise.all([horizon.get(), read()]);
+  refuse(value);
   return result;
 }
 
@@ -235,6 +304,12 @@ export interface MaintenanceOptions {
    * it; the next run tries again. Default 5 s.
    */
   lockTimeoutMs?: number;
+  /**
+   * Wait between moving the horizon and dropping rows (only when it moved): readers use
+   * a horizon up to HORIZON_CACHE_MS old. Default RETENTION_GRACE_MS; 0 only where every
+   * reader reads the horizon afresh.
+   */
+  graceMs?: number;
 }
 
 /**
@@ -267,17 +342,25 @@ export async function maintainPartitions(
   const lockTimeout = `${Math.max(1, Math.round(options.lockTimeoutMs ?? 5_000))}ms`;
   // 1. The horizon, under the exclusive retention lock: waits for the writes in flight;
   //    every later write sees it. It only ever moves forward.
-  report.rawKeptFrom = await driver.transaction(async (tx) => {
+  const moved = await driver.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock($1)", [RETENTION_LOCK_KEY]);
+    const before = await rawKeptFrom(tx);
     const rows = await tx.query<{ kept_from: Date | string }>(
       `UPDATE campaign_metrics_retention
        SET raw_kept_from = greatest(raw_kept_from, $1::timestamptz)
        RETURNING raw_kept_from AS kept_from`,
       [cutoff.toISOString()],
     );
-    return new Date(rows[0].kept_from);
+    const after = new Date(rows[0].kept_from);
+    return { after, changed: before?.getTime() !== after.getTime() };
   });
+  report.rawKeptFrom = moved.after;
   const horizon = report.rawKeptFrom.getTime();
+  // Readers of other processes may still hold the old horizon for HORIZON_CACHE_MS.
+  const graceMs = options.graceMs ?? RETENTION_GRACE_MS;
+  if (moved.changed && graceMs > 0) {
+    await new Promise((resolve) => setTimeout(resolve, graceMs));
+  }
   // 2. Whole months below the horizon, one transaction each (short, and a lock wait
   //    gives up after lockTimeout instead of queueing every query behind it).
   for (const partition of await listPartitions(driver)) {

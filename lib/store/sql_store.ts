@@ -41,10 +41,10 @@ import { floorHour, zoneBuckets } from "./range_plan.ts";
 import {
   assertRawKept,
   ensureMonthPartitions,
+  HorizonCache,
   lockRawKeptFrom,
   type MonthKey,
   monthKeyOf,
-  rawKeptFrom,
   readKept,
   readsDroppedRows,
 } from "./partitions.ts";
@@ -145,6 +145,14 @@ function oneMonthFilters(
   return filters.join(" AND ");
 }
 
+export interface SqlStoreOptions {
+  /**
+   * How long reads may use the retention horizon they read (default HORIZON_CACHE_MS,
+   * matched by the wait of maintainPartitions); 0 reads it with every read of raw rows.
+   */
+  horizonCacheMs?: number;
+}
+
 /**
  * The parts a read will query, and the retention horizon when it is known already (read
  * with the empty-edge probe); reads check it with `readKept` (partitions.ts).
@@ -157,8 +165,12 @@ interface ReadPlan {
 export class SqlMetricsStore implements MetricsStore {
   /** Months known to have a partition (sql/007): a batch within them costs no lookup. */
   private readonly knownMonths = new Set<MonthKey>();
+  /** The retention horizon, for reads of raw rows (see HorizonCache). */
+  private readonly horizon: HorizonCache;
 
-  constructor(private readonly db: SqlDriver) {}
+  constructor(private readonly db: SqlDriver, options: SqlStoreOptions = {}) {
+    this.horizon = new HorizonCache(db, options.horizonCacheMs);
+  }
 
   async upsert(raw: readonly unknown[], options: UpsertOptions = {}): Promise<UpsertResult> {
     const { rows, rejected } = await validateInSlices(raw, options.now ?? new Date());
@@ -167,7 +179,9 @@ export class SqlMetricsStore implements MetricsStore {
     const late = await this.db.transaction(async (tx) => {
       // Shared with the retention step that moves the horizon: it cannot move (and the
       // months below it cannot be dropped) while this write is in flight.
+      const sentAt = this.horizon.now();
       const keptFrom = await lockRawKeptFrom(tx);
+      this.horizon.remember(keptFrom, sentAt);
       const kept = keptFrom ? rows.filter((row) => row.ts >= keptFrom) : rows;
       for (let start = 0; start < kept.length; start += ROWS_PER_STATEMENT) {
         await upsertChunk(tx, kept.slice(start, start + ROWS_PER_STATEMENT));
@@ -212,7 +226,7 @@ export class SqlMetricsStore implements MetricsStore {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
     const plan = await this.withoutEmptyEdges(where, this.partsFor(where, "platform"));
-    const rows = await readKept(this.db, plan.parts, () =>
+    const rows = await readKept(this.horizon, plan.parts, () =>
       this.db.query(
         `SELECT grouping(platform) AS overall, platform, currency, ${SUMS_SELECT}
          FROM (${unionOf(plan.parts, where, params, "UTC")}) parts
@@ -248,7 +262,7 @@ export class SqlMetricsStore implements MetricsStore {
       parts = planBuckets(buckets, { grain: "campaign", campaignFilter });
     } else parts = [{ source: "raw", from: where.from, to: where.to }];
     const plan = await this.withoutEmptyEdges(where, parts);
-    const rows = await readKept(this.db, plan.parts, () =>
+    const rows = await readKept(this.horizon, plan.parts, () =>
       this.db.query(
         `SELECT to_char(date_trunc(${params.add(granularity)}, at), ${
           params.add(granularity === "hour" ? 'YYYY-MM-DD"T"HH24:00' : "YYYY-MM-DD")
@@ -295,7 +309,7 @@ export class SqlMetricsStore implements MetricsStore {
          ORDER BY r.score ${direction} NULLS LAST, r.platform, r.currency`;
     const rows = isOneWholeMonth(parts)
       ? await this.db.query(sql, params.values)
-      : await readKept(this.db, parts, () => this.db.query(sql, params.values));
+      : await readKept(this.horizon, parts, () => this.db.query(sql, params.values));
     return rows.map((row) => RankRowSchema.parse(row));
   }
 
@@ -329,7 +343,7 @@ export class SqlMetricsStore implements MetricsStore {
         }`,
         params.values,
       ),
-      plan.keptFrom !== undefined ? plan.keptFrom : needsHorizon ? rawKeptFrom(this.db) : null,
+      plan.keptFrom !== undefined ? plan.keptFrom : needsHorizon ? this.horizon.get() : null,
     ]);
     await assertRawKept(this.db, parts, keptFrom);
     if (order.length === 0) return [];
@@ -469,6 +483,7 @@ export class SqlMetricsStore implements MetricsStore {
          AND hour < ${params.add(part.to!.toISOString(), "::timestamptz")}) AS e${i}`
     );
     // The retention horizon comes with the probe (no round trip of its own).
+    const sentAt = this.horizon.now();
     const [found] = await this.db.query<Record<string, unknown>>(
       `SELECT ${probes.join(", ")},
          (SELECT raw_kept_from FROM campaign_metrics_retention) AS raw_kept_from`,
@@ -476,11 +491,10 @@ export class SqlMetricsStore implements MetricsStore {
     );
     const empty = new Set(edges.filter((_, i) => found?.[`e${i}`] === false));
     const kept = parts.filter((part) => !empty.has(part));
-    const keptFrom = found?.raw_kept_from;
-    return {
-      parts: kept.length > 0 ? kept : [parts[0]],
-      keptFrom: keptFrom === null || keptFrom === undefined ? null : new Date(keptFrom as string),
-    };
+    const value = found?.raw_kept_from;
+    const keptFrom = value === null || value === undefined ? null : new Date(value as string);
+    this.horizon.remember(keptFrom, sentAt);
+    return { parts: kept.length > 0 ? kept : [parts[0]], keptFrom };
   }
 
   /** The planner's parts for this selection (a campaign filter: raw rows by primary key). */

@@ -20,6 +20,7 @@ import type { SqlExecutor } from "../../lib/store/driver.ts";
 import { migrate } from "../../lib/store/migrate.ts";
 import { MIGRATIONS } from "../../sql/migrations.ts";
 import {
+  HorizonCache,
   listPartitions,
   maintainPartitions,
   monthKeyOf,
@@ -124,7 +125,8 @@ for (const engine of ENGINES) {
     sanitizeOps: false,
     async fn(t) {
       const db: TestDatabase = await engine.open();
-      const store = new SqlMetricsStore(db.driver);
+      // Reads the retention horizon with every read (the cache is tested on its own below).
+      const store = new SqlMetricsStore(db.driver, { horizonCacheMs: 0 });
       try {
         await t.step("a fresh schema is partitioned, with the key and BRIN index", async () => {
           const [kind] = await db.driver.query<{ kind: string }>(
@@ -187,7 +189,7 @@ for (const engine of ENGINES) {
           );
           assert.equal((await lifetime(store, "old"))[0].impressions, "100");
           // A second store (another replica) that never saw the month writes there too.
-          const other = new SqlMetricsStore(db.driver);
+          const other = new SqlMetricsStore(db.driver, { horizonCacheMs: 0 });
           await other.upsert([row({ tenant_id: "old", ts: "2000-02-29T13:00:00Z" })]);
           assert.equal((await lifetime(store, "old"))[0].impressions, "200");
         });
@@ -267,7 +269,11 @@ for (const engine of ENGINES) {
             catalog: await store.findCampaign(tenant, "cmp-a"),
             monthly: await tableText(db.driver, "campaign_monthly"),
           };
-          const report = await maintainPartitions(db.driver, { now, retentionMonths: 3 });
+          const report = await maintainPartitions(db.driver, {
+            now,
+            retentionMonths: 3,
+            graceMs: 0,
+          });
           assert.equal(report.rawKeptFrom?.toISOString(), "2026-09-01T00:00:00.000Z");
           for (const name of ["y2026m06", "y2026m07", "y2026m08", "y2000m02", "y2025m01"]) {
             assert.ok(report.dropped.includes(`campaign_metrics_${name}`), name);
@@ -359,7 +365,7 @@ for (const engine of ENGINES) {
             "the top campaigns' sums come from the daily rollup, not the dropped raw rows",
           );
           // The horizon only moves forward.
-          await maintainPartitions(db.driver, { now, retentionMonths: 12 });
+          await maintainPartitions(db.driver, { now, retentionMonths: 12, graceMs: 0 });
           assert.equal((await rawKeptFrom(db.driver))?.toISOString(), "2026-09-01T00:00:00.000Z");
         });
       } finally {
@@ -448,7 +454,7 @@ for (const engine of unmigratedEngines) {
         );
 
         // Writes go on: ON CONFLICT on the parent's key restates a row of the legacy partition.
-        const store = new SqlMetricsStore(db.driver);
+        const store = new SqlMetricsStore(db.driver, { horizonCacheMs: 0 });
         const restated = await store.upsert([
           row({ ts: "2024-12-31T23:00:00Z", impressions: 5 }),
           row({ ts: "2025-01-01T00:00:00Z", impressions: 9 }),
@@ -473,6 +479,7 @@ for (const engine of unmigratedEngines) {
         const retained = await maintainPartitions(db.driver, {
           now: new Date("2025-03-10T00:00:00Z"),
           retentionMonths: 1,
+          graceMs: 0,
         });
         assert.equal(retained.rawKeptFrom?.toISOString(), "2025-02-01T00:00:00.000Z");
         assert.equal(retained.legacyRowsDeleted, 3);
@@ -482,6 +489,7 @@ for (const engine of unmigratedEngines) {
         const later = await maintainPartitions(db.driver, {
           now: monthStart(monthKeyOf(boundary) + 1),
           retentionMonths: 1,
+          graceMs: 0,
         });
         assert.equal(later.legacyDropped, true);
         assert.equal(later.legacyRowsDeleted, 2);
@@ -495,14 +503,16 @@ for (const engine of unmigratedEngines) {
 }
 
 Deno.test("the API answers a read that needs raw rows dropped by retention with 422 naming from", async () => {
-  const { app, store, db, dispose } = await testApp();
+  const db = await pgliteDatabase();
+  const store = new SqlMetricsStore(db.driver, { horizonCacheMs: 0 });
+  const { app, dispose } = await testApp({ db, overrides: { store } });
   try {
     const rows = ["2024-01-10T05:00:00Z", "2024-04-02T05:00:00Z"].map((ts) =>
       row({ tenant_id: "tenant-a", campaign_id: "cmp-42", ts })
     );
     const now = new Date("2024-04-24T10:00:00Z");
     assert.equal((await store.upsert(rows, { now })).accepted, 2);
-    await maintainPartitions(db.driver, { now, retentionMonths: 2 }); // keeps February on
+    await maintainPartitions(db.driver, { now, retentionMonths: 2, graceMs: 0 }); // keeps February on
     const get = (path: string) =>
       app.request(path, { headers: { Authorization: `Bearer ${KEY_A}` } });
     // One campaign in New York: the hours at the range's edges are raw rows of January.
@@ -520,5 +530,57 @@ Deno.test("the API answers a read that needs raw rows dropped by retention with 
     assert.equal(totals.totals.impressions, 200, "January from the monthly rollup, April raw");
   } finally {
     await dispose();
+  }
+});
+
+Deno.test("the horizon cache: fresh for its TTL, then read again; the latest read wins", async () => {
+  const db = await pgliteDatabase();
+  try {
+    let clock = 0;
+    const cache = new HorizonCache(db.driver, 1_000, () => clock);
+    assert.equal(cache.fresh(), undefined, "nothing read yet");
+    assert.equal(await cache.get(), null);
+    await db.driver.query(
+      `UPDATE campaign_metrics_retention SET raw_kept_from = '2024-02-01Z'`,
+    );
+    clock = 999;
+    assert.equal(cache.fresh(), null, "still within its TTL: the value read at 0");
+    clock = 1_000;
+    assert.equal(cache.fresh(), undefined);
+    assert.equal((await cache.get())?.toISOString(), "2024-02-01T00:00:00.000Z");
+    cache.remember(null, 500); // an older read arriving late does not win
+    assert.equal(cache.fresh()?.toISOString(), "2024-02-01T00:00:00.000Z");
+  } finally {
+    await db.dispose();
+  }
+});
+
+Deno.test("retention waits out the horizon readers cached before it drops rows", async () => {
+  const db = await pgliteDatabase();
+  try {
+    // A reader that keeps the horizon 300 ms, and retention that waits 600 ms.
+    const store = new SqlMetricsStore(db.driver, { horizonCacheMs: 300 });
+    const now = new Date("2024-04-24T10:00:00Z");
+    await store.upsert(
+      ["2024-01-10T05:00:00Z", "2024-04-02T05:00:00Z"].map((ts) => row({ ts })),
+      { now },
+    );
+    const january = {
+      tenantId: "acme",
+      campaignIds: ["cmp-1"],
+      from: new Date("2024-01-05T05:00:00Z"),
+      to: new Date("2024-01-20T05:00:00Z"),
+    };
+    assert.equal(
+      (await store.totals(january)).totals[0].impressions,
+      "100",
+      "cached: nothing dropped",
+    );
+    await maintainPartitions(db.driver, { now, retentionMonths: 2, graceMs: 600 });
+    // The cached "nothing dropped" expired during the wait: the read is refused, never
+    // answered from the rows that are gone.
+    await assert.rejects(store.totals(january), RetainedRangeError);
+  } finally {
+    await db.dispose();
   }
 });
