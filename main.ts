@@ -77,7 +77,7 @@ async function serve(env: Env): Promise<number> {
   // only (the MCP endpoint included), never from the network with a key nobody chose.
   const hostname = services.generatedApiKey ? "127.0.0.1" : undefined;
   const stopped = serveUntilSignal(app.fetch, { port: config.PORT, hostname, logger });
-  startStorageUpkeep(services.db.driver, settings.storage, logger);
+  void startStorageUpkeep(services.db.driver, settings.storage, logger);
   startIngestion(services);
   await stopped;
   await services.close();

@@ -43,15 +43,18 @@ export async function runStorageUpkeep(
   }
 }
 
-/** Runs the upkeep now (in the background) and registers the daily run. */
+/**
+ * Registers the daily run and starts one now, in the background: the returned promise
+ * (the start-up run's report) never rejects, and the server need not wait for it.
+ */
 export function startStorageUpkeep(
   driver: SqlDriver,
   storage: StorageConfig,
   logger: Logger,
   cron: CronRegistrar = (name, when, handler) => Deno.cron(name, when, handler),
-): void {
-  void runStorageUpkeep(driver, storage, logger);
+): Promise<MaintenanceReport | undefined> {
   cron("storage-upkeep", STORAGE_UPKEEP_SCHEDULE, async () => {
     await runStorageUpkeep(driver, storage, logger);
   });
+  return runStorageUpkeep(driver, storage, logger);
 }
