@@ -413,6 +413,14 @@ for (const engine of unmigratedEngines) {
           "platform_hourly",
         ];
         const before = await Promise.all(tables.map((table) => tableText(db.driver, table)));
+        const constraints = () =>
+          db.driver.query<{ name: string; definition: string }>(
+            `SELECT conname::text AS name, pg_get_constraintdef(oid) AS definition
+             FROM pg_constraint WHERE conrelid = to_regclass('campaign_metrics')
+               AND contype IN ('p', 'u', 'c') ORDER BY 1`, // PGlite (PostgreSQL 18) lists NOT NULLs too
+          ).then((rows) => rows.map((r) => [r.name, r.definition]));
+        const constraintsBefore = await constraints();
+        assert.equal(constraintsBefore.length, 7, "the key and six checks");
 
         assert.deepEqual(await migrate(db.driver, MIGRATIONS), [7]);
         const after = await Promise.all(tables.map((table) => tableText(db.driver, table)));
@@ -427,6 +435,7 @@ for (const engine of unmigratedEngines) {
           ["campaign_metrics_key", "btree", true],
           ["campaign_metrics_ts", "brin", false],
         ]);
+        assert.deepEqual(await constraints(), constraintsBefore, "same key and checks, same names");
         // The old table's indexes became partitions of the parent's (none rebuilt).
         const attached = await db.driver.query<{ child: string; parent: string }>(
           `SELECT c.relname::text AS child, p.relname::text AS parent FROM pg_inherits i
