@@ -101,6 +101,36 @@ export const StorageConfigSchema = z.object({
 });
 export type StorageConfig = z.infer<typeof StorageConfigSchema>;
 
+/** The shortest stretch RETENTION_MONTHS keeps: that many whole months of 28 days. */
+const DAYS_IN_SHORTEST_MONTH = 28;
+
+/**
+ * The storage section. Retention must keep every day ingestion re-reads: rows of a day
+ * it dropped are refused, so a lookback longer than the retention would dead-letter
+ * rows on every sync.
+ */
+function storageSection(env: Env): StorageConfig {
+  const storage = parseEnv(StorageConfigSchema, env, "storage settings");
+  const months = storage.RETENTION_MONTHS;
+  const lookback = IngestConfigSchema.pick({ INGEST_LOOKBACK_DAYS: true }).safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, value]) => value?.trim())),
+  );
+  if (months !== undefined && lookback.success) {
+    const days = lookback.data.INGEST_LOOKBACK_DAYS;
+    if (days > months * DAYS_IN_SHORTEST_MONTH) {
+      throw new ConfigError({
+        invalid: [{
+          variable: "RETENTION_MONTHS",
+          problem: `keeps as little as ${months * DAYS_IN_SHORTEST_MONTH} days, but ` +
+            `INGEST_LOOKBACK_DAYS=${days} re-reads older days, whose rows would be refused`,
+        }],
+        context: "storage settings",
+      });
+    }
+  }
+  return storage;
+}
+
 /** `serve` and `ask`: everything. */
 export interface ServeSettings extends PipelineSettings {
   bot: BotConfig;
@@ -170,7 +200,7 @@ export function loadMcpSettings(env: Env): McpSettings {
     ...parseSections({
       ...pipelineParsers(env),
       bot: () => loadBotConfig(env),
-      storage: () => parseEnv(StorageConfigSchema, env, "storage settings"),
+      storage: () => storageSection(env),
       mcp: () => parseEnv(McpConfigSchema, env, "mcp settings"),
     }),
   };
@@ -186,7 +216,7 @@ export function loadServeSettings(env: Env): ServeSettings {
     ...parseSections({
       ...pipelineParsers(env),
       bot: () => loadBotConfig(env),
-      storage: () => parseEnv(StorageConfigSchema, env, "storage settings"),
+      storage: () => storageSection(env),
     }),
   };
 }

@@ -98,6 +98,16 @@ Deno.test("RETENTION_MONTHS: unset keeps everything; a whole number of months fr
   assert.equal(loadServeSettings({}).storage.RETENTION_MONTHS, undefined);
   assert.equal(loadServeSettings({ RETENTION_MONTHS: "" }).storage.RETENTION_MONTHS, undefined);
   assert.equal(loadServeSettings({ RETENTION_MONTHS: "24" }).storage.RETENTION_MONTHS, 24);
+  // It must keep every day ingestion re-reads (INGEST_LOOKBACK_DAYS, 28 by default).
+  assert.equal(loadServeSettings({ RETENTION_MONTHS: "1" }).storage.RETENTION_MONTHS, 1);
+  assert.throws(
+    () => loadServeSettings({ RETENTION_MONTHS: "2", INGEST_LOOKBACK_DAYS: "90" }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.invalid.some((item) =>
+        item.variable === "RETENTION_MONTHS" && /INGEST_LOOKBACK_DAYS=90/.test(item.problem)
+      ),
+  );
   for (const bad of ["0", "-3", "1.5", "two years"]) {
     assert.throws(
       () => loadServeSettings({ RETENTION_MONTHS: bad }),
