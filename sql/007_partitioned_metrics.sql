@@ -26,7 +26,11 @@ CREATE TABLE IF NOT EXISTS campaign_metrics_retention (
 );
 INSERT INTO campaign_metrics_retention (singleton) VALUES (true) ON CONFLICT DO NOTHING;
 
--- Step 1: the CHECK, NOT VALID (a brief lock; existing rows are not read).
+-- Step 1: the CHECK, NOT VALID (a brief lock; existing rows are not read). Steps 1 and 3
+-- take ACCESS EXCLUSIVE for milliseconds, but waiting for it queues every query behind
+-- the slowest one in flight: past 10 s the step fails instead (the migration, and the
+-- start-up, fail; the next attempt starts again where this one stopped).
+SET LOCAL lock_timeout = '10s';
 DO $step$
 BEGIN
   IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('campaign_metrics')) = 'r'
@@ -54,6 +58,7 @@ $step$;
 
 -- migrate:step
 -- Step 3, one short transaction: rename, create the partitioned parent, attach.
+SET LOCAL lock_timeout = '10s';
 DO $step$
 DECLARE
   legacy_before timestamptz;
