@@ -22,6 +22,7 @@ import { registerIngestCron } from "./ingest/cron.ts";
 import { SourceNameSchema } from "./ingest/source.ts";
 import { installPostgresCrashGuard } from "./runtime/crash_guard.ts";
 import { serveUntilSignal } from "./runtime/http_server.ts";
+import { startStorageUpkeep } from "./runtime/storage_upkeep.ts";
 import { ask, botExtensions, runBot } from "./runtime/bot.ts";
 import {
   loadBotSettings,
@@ -76,6 +77,7 @@ async function serve(env: Env): Promise<number> {
   // only (the MCP endpoint included), never from the network with a key nobody chose.
   const hostname = services.generatedApiKey ? "127.0.0.1" : undefined;
   const stopped = serveUntilSignal(app.fetch, { port: config.PORT, hostname, logger });
+  void startStorageUpkeep(services.db.driver, settings.storage, logger);
   startIngestion(services);
   await stopped;
   await services.close();

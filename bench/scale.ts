@@ -23,6 +23,7 @@
  * the same spec and the same count in campaign_metrics skips the load.
  */
 import type { BenchDb } from "./db.ts";
+import { ensureMonthPartitions, monthKeyOf } from "../lib/store/partitions.ts";
 
 export interface ScaleSpec {
   tenant: string;
@@ -192,6 +193,14 @@ export async function loadScale(
     }
     for (const index of definitions.indexes) await db.driver.query(`DROP INDEX ${index.name}`);
   });
+  // The month partitions the rows fall in (sql/007; none on an unpartitioned table).
+  const first = new Date(`${spec.start}T00:00:00Z`);
+  const last = new Date(first.getTime() + (spec.days - 1) * 86_400_000 + 23 * 3_600_000);
+  const months = Array.from(
+    { length: monthKeyOf(last) - monthKeyOf(first) + 1 },
+    (_, i) => monthKeyOf(first) + i,
+  );
+  await ensureMonthPartitions(db.driver, months);
   await step("raw rows", () => {
     const per = Math.ceil(spec.campaigns / parallel);
     const chunks: string[] = [];

@@ -12,6 +12,7 @@ import { isTransientDatabaseError } from "../lib/store/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/telemetry.ts";
 import { MissingRateError } from "../lib/fx/convert.ts";
+import { RetainedRangeError } from "../lib/store/metrics_store.ts";
 import { requireAuth, requireOperator, requireScope } from "./auth.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { registerOpsRoutes } from "./health.ts";
@@ -113,7 +114,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<AppEnv> {
     if (error instanceof NotFound) {
       return c.json({ error: error.message, field: error.field }, 404);
     }
-    if (error instanceof MissingRateError) {
+    if (error instanceof MissingRateError || error instanceof RetainedRangeError) {
       return c.json({ error: error.message, field: error.field }, 422);
     }
     if (isTransientDatabaseError(error)) {

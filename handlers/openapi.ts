@@ -38,7 +38,9 @@ const STATUS_TEXT: Record<number, string> = {
   404: "Not found (or not visible to this tenant)",
   413: "Body too large",
   415: "Unsupported Content-Type",
-  422: "A needed exchange rate is missing (`field` is currency; `error` names the pair and day)",
+  422: "A needed exchange rate is missing (`field` is currency; `error` names the pair and day), " +
+    "or the range needs raw rows that RETENTION_MONTHS dropped (`field` is from; `error` names " +
+    "the horizon)",
   503: "A dependency is unavailable; retry later",
 };
 

@@ -88,9 +88,53 @@ export interface PipelineSettings extends EdgeSettings {
   sources: SourceSettings;
 }
 
+/**
+ * Storage upkeep `serve` runs at start-up and daily (lib/store/partitions.ts): month
+ * partitions ahead and, when set, retention of raw rows.
+ */
+export const StorageConfigSchema = z.object({
+  /**
+   * Keep raw rows of the current UTC month and this many whole months before it; older
+   * months are dropped (rollups are kept, so lifetime totals stay exact). Unset: keep all.
+   */
+  RETENTION_MONTHS: z.coerce.number().int().min(1).max(1200).optional(),
+});
+export type StorageConfig = z.infer<typeof StorageConfigSchema>;
+
+/** The shortest stretch RETENTION_MONTHS keeps: that many whole months of 28 days. */
+const DAYS_IN_SHORTEST_MONTH = 28;
+
+/**
+ * The storage section. Retention must keep every day ingestion re-reads: rows of a day
+ * it dropped are refused, so a lookback longer than the retention would dead-letter
+ * rows on every sync.
+ */
+function storageSection(env: Env): StorageConfig {
+  const storage = parseEnv(StorageConfigSchema, env, "storage settings");
+  const months = storage.RETENTION_MONTHS;
+  const lookback = IngestConfigSchema.pick({ INGEST_LOOKBACK_DAYS: true }).safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, value]) => value?.trim())),
+  );
+  if (months !== undefined && lookback.success) {
+    const days = lookback.data.INGEST_LOOKBACK_DAYS;
+    if (days > months * DAYS_IN_SHORTEST_MONTH) {
+      throw new ConfigError({
+        invalid: [{
+          variable: "RETENTION_MONTHS",
+          problem: `keeps as little as ${months * DAYS_IN_SHORTEST_MONTH} days, but ` +
+            `INGEST_LOOKBACK_DAYS=${days} re-reads older days, whose rows would be refused`,
+        }],
+        context: "storage settings",
+      });
+    }
+  }
+  return storage;
+}
+
 /** `serve` and `ask`: everything. */
 export interface ServeSettings extends PipelineSettings {
   bot: BotConfig;
+  storage: StorageConfig;
 }
 
 export function loadMigrateSettings(env: Env): MigrateSettings {
@@ -156,6 +200,7 @@ export function loadMcpSettings(env: Env): McpSettings {
     ...parseSections({
       ...pipelineParsers(env),
       bot: () => loadBotConfig(env),
+      storage: () => storageSection(env),
       mcp: () => parseEnv(McpConfigSchema, env, "mcp settings"),
     }),
   };
@@ -168,7 +213,11 @@ export function loadPipelineSettings(env: Env): PipelineSettings {
 export function loadServeSettings(env: Env): ServeSettings {
   return {
     given: givenVariables(env),
-    ...parseSections({ ...pipelineParsers(env), bot: () => loadBotConfig(env) }),
+    ...parseSections({
+      ...pipelineParsers(env),
+      bot: () => loadBotConfig(env),
+      storage: () => storageSection(env),
+    }),
   };
 }
 

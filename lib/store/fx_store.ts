@@ -28,6 +28,7 @@ import {
   ROAS_PREFIX_PER_RANK,
   roasPrefixRankSql,
 } from "./fx_rank_sql.ts";
+import { HorizonCache, readKept } from "./partitions.ts";
 import { type FxRate, type StoredFxRate, StoredFxRateSchema } from "../fx/rates.ts";
 import type { StoredRate } from "../fx/convert.ts";
 import { MeasureSumsTextSchema } from "../kpi.ts";
@@ -132,7 +133,12 @@ ON CONFLICT (tenant_id, base, quote, day) DO UPDATE SET
   rate = EXCLUDED.rate, source = EXCLUDED.source, updated_at = now()`;
 
 export class SqlFxStore implements FxStore {
-  constructor(private readonly db: SqlDriver) {}
+  /** The retention horizon, for reads of raw rows (see HorizonCache). */
+  private readonly horizon: HorizonCache;
+
+  constructor(private readonly db: SqlDriver, options: { horizonCacheMs?: number } = {}) {
+    this.horizon = new HorizonCache(db, options.horizonCacheMs);
+  }
 
   async upsertRates(tenantId: string, rates: readonly FxRate[], source: string): Promise<number> {
     if (rates.length === 0) return 0;
@@ -202,14 +208,15 @@ export class SqlFxStore implements FxStore {
       ? "at::date"
       : `CASE WHEN currency = ${params.add(target)} THEN NULL ELSE at::date END`;
     // Grouped by date, formatted once per group (to_char per row costs more than the sums).
-    const rows = await this.db.query(
-      `SELECT platform, NULL AS campaign_id, currency, to_char(day, 'YYYY-MM-DD') AS day,
-              ${SUMS_OF_SUMS}
-       FROM (SELECT platform, currency, ${day} AS day, ${SUMS_RAW}
-             FROM (${union}) parts GROUP BY 1, 2, 3) grouped
-       ORDER BY grouped.day NULLS FIRST, currency COLLATE "C", platform COLLATE "C"`,
-      params.values,
-    );
+    const rows = await readKept(this.horizon, parts, () =>
+      this.db.query(
+        `SELECT platform, NULL AS campaign_id, currency, to_char(day, 'YYYY-MM-DD') AS day,
+                ${SUMS_OF_SUMS}
+         FROM (SELECT platform, currency, ${day} AS day, ${SUMS_RAW}
+               FROM (${union}) parts GROUP BY 1, 2, 3) grouped
+         ORDER BY grouped.day NULLS FIRST, currency COLLATE "C", platform COLLATE "C"`,
+        params.values,
+      ));
     return rows.map((row) => DayRowSchema.parse(row));
   }
 
@@ -225,15 +232,22 @@ export class SqlFxStore implements FxStore {
     // Target-currency money needs no rate: the parts an unconverted read takes (rollups,
     // raw edges; a campaign filter: its months from the monthly rollup, the rest by
     // primary key). Other currencies per day of the zone (planZoneDays).
+    const sameParts = planRange(where.from, where.to, shape);
+    const dayParts = currencies?.length === 0 ? [] : planZoneDays(
+      where.from,
+      where.to,
+      timeZone,
+      shape,
+    );
     const same = unionOf(
-      planRange(where.from, where.to, shape),
+      sameParts,
       where,
       params,
       timeZone,
       (p) => [`currency = ${p.add(target)}`],
     );
-    const other = currencies?.length === 0 ? "" : unionOf(
-      planZoneDays(where.from, where.to, timeZone, shape),
+    const other = dayParts.length === 0 ? "" : unionOf(
+      dayParts,
       where,
       params,
       timeZone,
@@ -250,7 +264,11 @@ export class SqlFxStore implements FxStore {
               FROM (${other}) other_currencies GROUP BY 1, 2, 3, 4) per_day`
         : ""
     }`;
-    const rows = await this.db.query(sql, params.values);
+    const rows = await readKept(
+      this.horizon,
+      [...sameParts, ...dayParts],
+      () => this.db.query(sql, params.values),
+    );
     return rows.map((row) => DayRowSchema.parse(row));
   }
 
@@ -261,21 +279,23 @@ export class SqlFxStore implements FxStore {
     target: string,
   ): Promise<DayRow[]> {
     if (campaigns.length === 0) return [];
-    const rows = await this.db.query(
-      `SELECT platform, campaign_id, currency,
+    // Every raw row of the campaigns: refused once retention dropped any.
+    const rows = await readKept(this.horizon, [{ source: "raw" }], () =>
+      this.db.query(
+        `SELECT platform, campaign_id, currency,
               to_char(ts AT TIME ZONE $5, 'YYYY-MM-DD') AS day, ${SUMS}
        FROM campaign_metrics
        WHERE tenant_id = $1 AND (campaign_id, platform) IN (
          SELECT * FROM unnest($2::text[], $3::text[])) AND currency <> $4
        GROUP BY 1, 2, 3, 4`,
-      [
-        tenantId,
-        campaigns.map((c) => c.campaign_id),
-        campaigns.map((c) => c.platform),
-        target,
-        timeZone,
-      ],
-    );
+        [
+          tenantId,
+          campaigns.map((c) => c.campaign_id),
+          campaigns.map((c) => c.platform),
+          target,
+          timeZone,
+        ],
+      ));
     return rows.map((row) => DayRowSchema.parse(row));
   }
 
@@ -344,9 +364,14 @@ export class SqlFxStore implements FxStore {
       }
       return { top: [...top.values()], rows: found.map((row) => DayRowSchema.parse(row)), names };
     }
-    const found = await this.db.query<{ platform: string; campaign_id: string }>(
-      rangeRankSql({ ...rank, sameParts, dayParts, timeZone }),
-      params.values,
+    const found = await readKept(
+      this.horizon,
+      [...sameParts, ...dayParts],
+      () =>
+        this.db.query<{ platform: string; campaign_id: string }>(
+          rangeRankSql({ ...rank, sameParts, dayParts, timeZone }),
+          params.values,
+        ),
     );
     return { top: found.map(({ platform, campaign_id }) => ({ platform, campaign_id })) };
   }

@@ -120,3 +120,22 @@ export class InvalidCursorError extends Error {
     super("cursor is malformed or from another query");
   }
 }
+
+/**
+ * A read that needs raw rows from before the retention horizon (`RETENTION_MONTHS`
+ * dropped them): the rollups alone cannot answer its edges exactly, so it is refused
+ * rather than answered with numbers missing those rows. Handlers answer 422 naming
+ * `from`; ranges of whole UTC days (or whole hours, per platform) are still answered.
+ */
+export class RetainedRangeError extends Error {
+  /** The request field at fault. */
+  readonly field = "from";
+  constructor(readonly rawKeptFrom: Date) {
+    super(
+      `raw rows before ${rawKeptFrom.toISOString()} were dropped by retention ` +
+        "(RETENTION_MONTHS): before then only whole UTC days can be answered (whole hours " +
+        "for per-platform questions without a campaign filter)",
+    );
+    this.name = "RetainedRangeError";
+  }
+}

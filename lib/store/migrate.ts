@@ -2,6 +2,12 @@
  * Versioned migrations: each applied once, in order, in its own transaction, and
  * recorded in `schema_migrations`. A transaction-scoped advisory lock serializes
  * instances that start at the same time, so two replicas never apply one twice.
+ *
+ * An online change needs more than one transaction (add a CHECK NOT VALID, validate it
+ * while writes go on, then swap): a script may be cut into steps by lines reading
+ * `-- migrate:step`. Each step commits on its own, under the lock; the version is
+ * recorded with the last. Every step must be a no-op when already done, since a run
+ * interrupted between steps repeats the earlier ones.
  */
 import { z } from "zod";
 import type { SqlDriver } from "./driver.ts";
@@ -21,8 +27,14 @@ export interface Migration {
   sql: string;
 }
 
-/** An arbitrary constant that names "schema migration" in the advisory-lock space. */
-const MIGRATION_LOCK_KEY = 7_100_420_001;
+/**
+ * An arbitrary constant that names "schema migration" in the advisory-lock space. Also
+ * taken by partition maintenance (lib/store/partitions.ts), which changes the schema too.
+ */
+export const MIGRATION_LOCK_KEY = 7_100_420_001;
+
+/** The line that cuts a migration script into steps, each its own transaction. */
+const STEP_MARKER = /^--\s*migrate:step\b.*$/m;
 
 /**
  * Applies the migrations not yet recorded in `schema_migrations`, in version order, each
@@ -65,19 +77,28 @@ export async function migrate(
   });
   const applied: number[] = [];
   for (const migration of ordered) {
-    const ran = await driver.transaction(async (tx) => {
-      await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
-      const done = await tx.query("SELECT 1 FROM schema_migrations WHERE version = $1", [
-        migration.version,
-      ]);
-      if (done.length > 0) return false;
-      await runScript(tx, migration.sql);
-      await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
-        migration.version,
-        migration.name,
-      ]);
-      return true;
-    });
+    const steps = migration.sql.split(STEP_MARKER);
+    let ran = false;
+    for (const [index, step] of steps.entries()) {
+      const last = index === steps.length - 1;
+      const done = await driver.transaction(async (tx) => {
+        await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
+        const recorded = await tx.query("SELECT 1 FROM schema_migrations WHERE version = $1", [
+          migration.version,
+        ]);
+        if (recorded.length > 0) return true;
+        await runScript(tx, step);
+        if (last) {
+          await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
+            migration.version,
+            migration.name,
+          ]);
+          ran = true;
+        }
+        return false;
+      });
+      if (done) break; // another process applied it meanwhile
+    }
     if (ran) applied.push(migration.version);
   }
   return applied;

@@ -10,6 +10,7 @@ import { SqlMetricsStore } from "./sql_store.ts";
 import { IngestJournal } from "./ingest_journal.ts";
 import { SqlFxStore } from "./fx_store.ts";
 import { MIGRATIONS } from "../../sql/migrations.generated.ts";
+import { maintainPartitions } from "./partitions.ts";
 import type { MetricsStore } from "./store_api.ts";
 
 /** How {@linkcode openMetricsStore} prepares the database. */
@@ -22,6 +23,12 @@ export interface OpenMetricsStoreOptions {
   migrate?: boolean;
   /** The migrations to apply; default {@linkcode MIGRATIONS}, the library's schema. */
   migrations?: readonly Migration[];
+  /**
+   * With `migrate`, the month partitions of the raw rows are also created ahead (the
+   * current month and 13 after it); pass `false` to leave that to the caller (they are
+   * created on demand by writes anyway). Default `true`.
+   */
+  partitionsAhead?: boolean;
 }
 
 /** A ready database: the metrics store over one driver, and what the set-up applied. */
@@ -53,6 +60,9 @@ export async function openStores(
   const appliedMigrations = options.migrate === false
     ? []
     : await migrate(driver, options.migrations ?? MIGRATIONS);
+  if (options.migrate !== false && options.partitionsAhead !== false) {
+    await maintainPartitions(driver);
+  }
   return {
     driver,
     store: new SqlMetricsStore(driver),

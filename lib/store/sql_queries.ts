@@ -48,11 +48,19 @@ WITH input AS (
                             revenue, currency, source, ord)
   ORDER BY tenant_id, campaign_id, platform, account_id, ts, ord DESC
 ),
+-- One primary-key probe per input row. Written as a LATERAL lookup that OFFSET 0 keeps
+-- from being flattened into a join: over the month partitions a join is planned as a
+-- sort and merge of every partition (measured: 560 ms of a 20,000-row batch at only
+-- 300,000 rows), while each probe is pruned to the one partition its ts falls in.
 replaced AS (
   SELECT m.tenant_id, m.platform, m.account_id, m.campaign_id, m.currency, m.ts, m.impressions, m.clicks,
          m.conversions, m.cost, m.revenue
-  FROM campaign_metrics m
-  JOIN input i USING (tenant_id, campaign_id, platform, account_id, ts)
+  FROM input i
+  CROSS JOIN LATERAL (
+    SELECT * FROM campaign_metrics m
+    WHERE m.tenant_id = i.tenant_id AND m.campaign_id = i.campaign_id
+      AND m.platform = i.platform AND m.account_id = i.account_id AND m.ts = i.ts
+    OFFSET 0) m
 ),
 written AS (
   INSERT INTO campaign_metrics AS m (tenant_id, platform, account_id, campaign_id, ts,

@@ -39,6 +39,16 @@ import {
 import { type MetricRow, type Platform, type RowRejection, validateRows } from "../schema.ts";
 import { floorHour, zoneBuckets } from "./range_plan.ts";
 import {
+  assertRawKept,
+  ensureMonthPartitions,
+  HorizonCache,
+  lockRawKeptFrom,
+  type MonthKey,
+  monthKeyOf,
+  readKept,
+  readsDroppedRows,
+} from "./partitions.ts";
+import {
   asIs,
   isOneWholeMonth,
   isWholeHourZone,
@@ -113,18 +123,67 @@ async function validateInSlices(
   return { rows, rejected };
 }
 
+export interface SqlStoreOptions {
+  /**
+   * How long reads may use the retention horizon they read (default HORIZON_CACHE_MS,
+   * matched by the wait of maintainPartitions); 0 reads it with every read of raw rows.
+   */
+  horizonCacheMs?: number;
+}
+
+/**
+ * The parts a read will query, and the retention horizon when it is known already (read
+ * with the empty-edge probe); reads check it with `readKept` (partitions.ts).
+ */
+interface ReadPlan {
+  parts: RangePart[];
+  keptFrom?: Date | null;
+}
+
 export class SqlMetricsStore implements MetricsStore {
-  constructor(private readonly db: SqlDriver) {}
+  /** Months known to have a partition (sql/007): a batch within them costs no lookup. */
+  private readonly knownMonths = new Set<MonthKey>();
+  /** The retention horizon, for reads of raw rows (see HorizonCache). */
+  private readonly horizon: HorizonCache;
+
+  constructor(private readonly db: SqlDriver, options: SqlStoreOptions = {}) {
+    this.horizon = new HorizonCache(db, options.horizonCacheMs);
+  }
 
   async upsert(raw: readonly unknown[], options: UpsertOptions = {}): Promise<UpsertResult> {
     const { rows, rejected } = await validateInSlices(raw, options.now ?? new Date());
     if (rows.length === 0) return { accepted: 0, rejected };
-    await this.db.transaction(async (tx) => {
-      for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-        await upsertChunk(tx, rows.slice(start, start + ROWS_PER_STATEMENT));
+    await this.ensureMonths(rows);
+    const late = await this.db.transaction(async (tx) => {
+      // Shared with the retention step that moves the horizon: it cannot move (and the
+      // months below it cannot be dropped) while this write is in flight.
+      const sentAt = this.horizon.now();
+      const keptFrom = await lockRawKeptFrom(tx);
+      this.horizon.remember(keptFrom, sentAt);
+      const kept = keptFrom ? rows.filter((row) => row.ts >= keptFrom) : rows;
+      for (let start = 0; start < kept.length; start += ROWS_PER_STATEMENT) {
+        await upsertChunk(tx, kept.slice(start, start + ROWS_PER_STATEMENT));
       }
+      return keptFrom && kept.length < rows.length ? keptFrom : null;
     });
-    return { accepted: rows.length, rejected };
+    if (!late) return { accepted: rows.length, rejected };
+    return {
+      accepted: rows.filter((row) => row.ts >= late).length,
+      rejected: [...rejected, ...lateRejections(raw.length, rows, rejected, late)]
+        .sort((a, b) => a.index - b.index),
+    };
+  }
+
+  /** Partitions for the batch's months not seen yet (created under the migration lock). */
+  private async ensureMonths(rows: readonly MetricRow[]): Promise<void> {
+    const unknown = new Set<MonthKey>();
+    for (const row of rows) {
+      const key = monthKeyOf(row.ts);
+      if (!this.knownMonths.has(key)) unknown.add(key);
+    }
+    if (unknown.size === 0) return;
+    const { covered } = await ensureMonthPartitions(this.db, unknown);
+    for (const key of covered) this.knownMonths.add(key);
   }
 
   async upsertCampaigns(campaigns: readonly CampaignMetadata[]): Promise<void> {
@@ -144,14 +203,15 @@ export class SqlMetricsStore implements MetricsStore {
   async totals(selection: Selection): Promise<TotalsResult> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
-    const parts = await this.withoutEmptyEdges(where, this.partsFor(where, "platform"));
-    const rows = await this.db.query(
-      `SELECT grouping(platform) AS overall, platform, currency, ${SUMS_SELECT}
-       FROM (${unionOf(parts, where, params, "UTC")}) parts
-       GROUP BY GROUPING SETS ((currency), (platform, currency))
-       ORDER BY overall DESC, platform, currency`,
-      params.values,
-    );
+    const plan = await this.withoutEmptyEdges(where, this.partsFor(where, "platform"));
+    const rows = await readKept(this.horizon, plan.parts, () =>
+      this.db.query(
+        `SELECT grouping(platform) AS overall, platform, currency, ${SUMS_SELECT}
+         FROM (${unionOf(plan.parts, where, params, "UTC")}) parts
+         GROUP BY GROUPING SETS ((currency), (platform, currency))
+         ORDER BY overall DESC, platform, currency`,
+        params.values,
+      ), plan.keptFrom);
     const result: TotalsResult = { totals: [], by_platform: [] };
     for (const row of rows) {
       if (Number(row.overall) === 1) result.totals.push(SumsRowSchema.parse(row));
@@ -179,16 +239,17 @@ export class SqlMetricsStore implements MetricsStore {
       const buckets = zoneBuckets(where.from, where.to, granularity, timeZone);
       parts = planBuckets(buckets, { grain: "campaign", campaignFilter });
     } else parts = [{ source: "raw", from: where.from, to: where.to }];
-    parts = await this.withoutEmptyEdges(where, parts);
-    const rows = await this.db.query(
-      `SELECT to_char(date_trunc(${params.add(granularity)}, at), ${
-        params.add(granularity === "hour" ? 'YYYY-MM-DD"T"HH24:00' : "YYYY-MM-DD")
-      }) AS bucket,
-              currency, ${SUMS_SELECT}
-       FROM (${unionOf(parts, where, params, timeZone)}) parts
-       GROUP BY 1, currency ORDER BY 1, currency`,
-      params.values,
-    );
+    const plan = await this.withoutEmptyEdges(where, parts);
+    const rows = await readKept(this.horizon, plan.parts, () =>
+      this.db.query(
+        `SELECT to_char(date_trunc(${params.add(granularity)}, at), ${
+          params.add(granularity === "hour" ? 'YYYY-MM-DD"T"HH24:00' : "YYYY-MM-DD")
+        }) AS bucket,
+                currency, ${SUMS_SELECT}
+         FROM (${unionOf(plan.parts, where, params, timeZone)}) parts
+         GROUP BY 1, currency ORDER BY 1, currency`,
+        params.values,
+      ), plan.keptFrom);
     return rows.map((row) => SeriesRowSchema.parse(row));
   }
 
@@ -224,7 +285,9 @@ export class SqlMetricsStore implements MetricsStore {
          ORDER BY r.score ${direction} NULLS LAST, r.platform, r.campaign_id, r.currency`
       : `SELECT r.*, NULL AS campaign_id, NULL AS campaign_name FROM (${ranked}) r
          ORDER BY r.score ${direction} NULLS LAST, r.platform, r.currency`;
-    const rows = await this.db.query(sql, params.values);
+    const rows = isOneWholeMonth(parts)
+      ? await this.db.query(sql, params.values)
+      : await readKept(this.horizon, parts, () => this.db.query(sql, params.values));
     return rows.map((row) => RankRowSchema.parse(row));
   }
 
@@ -237,26 +300,41 @@ export class SqlMetricsStore implements MetricsStore {
    */
   private async rankCampaigns(
     where: z.output<typeof SelectionSchema>,
-    parts: RangePart[],
+    plan: ReadPlan,
     options: RankOptions,
   ): Promise<RankRow[]> {
+    const { parts } = plan;
     const keys = "platform, campaign_id, currency";
     const direction = options.order === "asc" ? "ASC" : "DESC";
     const params = new Params();
-    const order = await this.db.query<{ platform: string; campaign_id: string; currency: string }>(
-      `SELECT ${keys}, ${metricSql(options.metric, summed)} AS score
-       FROM (${unionOf(parts, where, params, "UTC")}) parts
-       GROUP BY ${keys}
-       ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${params.add(options.limit, "::int")}`,
-      params.values,
-    );
+    // The top campaigns' sums are read by primary key: the horizon decides whether the
+    // raw rows of that plan are still there, so it is read beside the order.
+    const topPlan = (campaignIds: string[]) => this.partsFor({ ...where, campaignIds }, "campaign");
+    const needsHorizon = [...parts, ...topPlan(["any"])].some((part) => part.source === "raw");
+    const [order, keptFrom] = await Promise.all([
+      this.db.query<{ platform: string; campaign_id: string; currency: string }>(
+        `SELECT ${keys}, ${metricSql(options.metric, summed)} AS score
+         FROM (${unionOf(parts, where, params, "UTC")}) parts
+         GROUP BY ${keys}
+         ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${
+          params.add(options.limit, "::int")
+        }`,
+        params.values,
+      ),
+      plan.keptFrom !== undefined ? plan.keptFrom : needsHorizon ? this.horizon.get() : null,
+    ]);
+    await assertRawKept(this.db, parts, keptFrom);
     if (order.length === 0) return [];
     const top = { ...where, campaignIds: [...new Set(order.map((row) => row.campaign_id))] };
+    // By primary key for the top campaigns; but below the retention horizon the raw rows
+    // are gone, and the order's own parts (daily rollup, filtered) are the exact answer.
+    let topParts = topPlan(top.campaignIds);
+    if (keptFrom && readsDroppedRows(topParts, keptFrom)) topParts = parts;
     const sumsParams = new Params();
     const sums = await this.db.query(
       `SELECT s.*, c.name AS campaign_name FROM (
          SELECT ${keys}, ${SUMS_SELECT}
-         FROM (${unionOf(this.partsFor(top, "campaign"), top, sumsParams, "UTC")}) parts
+         FROM (${unionOf(topParts, top, sumsParams, "UTC")}) parts
          GROUP BY ${keys}) s
        LEFT JOIN campaigns c ON c.tenant_id = ${sumsParams.add(where.tenantId)}
          AND c.platform = s.platform AND c.campaign_id = s.campaign_id`,
@@ -368,9 +446,9 @@ export class SqlMetricsStore implements MetricsStore {
   private async withoutEmptyEdges(
     where: z.output<typeof SelectionSchema>,
     parts: RangePart[],
-  ): Promise<RangePart[]> {
+  ): Promise<ReadPlan> {
     const edges = parts.filter((part) => part.source === "raw" && part.from && part.to);
-    if (where.campaignIds.length > 0 || edges.length === 0) return parts;
+    if (where.campaignIds.length > 0 || edges.length === 0) return { parts };
     const params = new Params();
     const filters = [`tenant_id = ${params.add(where.tenantId)}`];
     if (where.platforms.length) {
@@ -382,13 +460,19 @@ export class SqlMetricsStore implements MetricsStore {
          AND hour >= ${params.add(floorHour(part.from!).toISOString(), "::timestamptz")}
          AND hour < ${params.add(part.to!.toISOString(), "::timestamptz")}) AS e${i}`
     );
-    const [found] = await this.db.query<Record<string, boolean>>(
-      `SELECT ${probes.join(", ")}`,
+    // The retention horizon comes with the probe (no round trip of its own).
+    const sentAt = this.horizon.now();
+    const [found] = await this.db.query<Record<string, unknown>>(
+      `SELECT ${probes.join(", ")},
+         (SELECT raw_kept_from FROM campaign_metrics_retention) AS raw_kept_from`,
       params.values,
     );
     const empty = new Set(edges.filter((_, i) => found?.[`e${i}`] === false));
     const kept = parts.filter((part) => !empty.has(part));
-    return kept.length > 0 ? kept : [parts[0]];
+    const value = found?.raw_kept_from;
+    const keptFrom = value === null || value === undefined ? null : new Date(value as string);
+    this.horizon.remember(keptFrom, sentAt);
+    return { parts: kept.length > 0 ? kept : [parts[0]], keptFrom };
   }
 
   /** The planner's parts for this selection (a campaign filter: raw rows by primary key). */
@@ -418,11 +502,41 @@ export class SqlMetricsStore implements MetricsStore {
   }
 }
 
+/**
+ * The valid rows below the retention horizon as rejections at their batch positions
+ * (`rows` are the batch minus `rejected`, in order).
+ */
+function lateRejections(
+  size: number,
+  rows: readonly MetricRow[],
+  rejected: readonly RowRejection[],
+  keptFrom: Date,
+): RowRejection[] {
+  const invalid = new Set(rejected.map((rejection) => rejection.index));
+  const late: RowRejection[] = [];
+  let next = 0;
+  for (let index = 0; index < size; index++) {
+    if (invalid.has(index)) continue;
+    const row = rows[next++];
+    if (row && row.ts < keptFrom) {
+      late.push({
+        index,
+        field: "ts",
+        error: `raw rows before ${keptFrom.toISOString()} were dropped by retention ` +
+          "(RETENTION_MONTHS): this row cannot replace the one it restates, so it is not " +
+          "applied (the rollups keep the totals as they were)",
+      });
+    }
+  }
+  return late;
+}
+
 function launchTime(row: CampaignRow): number {
   return (row.started_at ?? row.first_seen)?.getTime() ?? 0;
 }
 
-async function upsertChunk(tx: SqlExecutor, rows: readonly MetricRow[]): Promise<void> {
+/** One statement's worth of validated rows, upserted with their rollups (callers hold a transaction). */
+export async function upsertChunk(tx: SqlExecutor, rows: readonly MetricRow[]): Promise<void> {
   const column = <T>(pick: (row: MetricRow) => T) => rows.map(pick);
   const tenants = column((row) => row.tenant_id);
   const platforms = column((row) => row.platform);

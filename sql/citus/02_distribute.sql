@@ -5,8 +5,10 @@
 -- 01_keys.sql, before the app starts writing (distributing copies existing rows).
 --
 -- Reference tables (copied to every worker) are for tables without tenant_id that
--- tenant tables join to. The schema has none today: platforms are a CHECK constraint,
--- not a table. schema_migrations stays a local table of the coordinator, where the
+-- tenant tables join to. Platforms are a CHECK constraint, not a table; the one such
+-- table is campaign_metrics_retention (one row: the retention horizon), which every
+-- upsert transaction reads beside its one tenant's writes (a reference table keeps that
+-- transaction on one worker). schema_migrations stays a local table of the coordinator, where the
 -- app's migration runner reads and writes it; so does the bot's pgvector catalog table
 -- (created at run time, keyed by namespace, not by tenant).
 --
@@ -29,6 +31,9 @@ SELECT create_distributed_table('ad_accounts', 'tenant_id', colocate_with := 'ca
 -- ingest_runs, which co-location makes a local foreign key on each worker.
 SELECT create_distributed_table('ingest_runs', 'tenant_id', colocate_with := 'campaign_metrics');
 SELECT create_distributed_table('ingest_rejects', 'tenant_id', colocate_with := 'campaign_metrics');
+
+-- The retention horizon (sql/007), read by every write and by reads of raw rows.
+SELECT create_reference_table('campaign_metrics_retention');
 
 -- Exchange rates: per tenant, read beside that tenant's money when converting.
 SELECT create_distributed_table('fx_rates', 'tenant_id', colocate_with := 'campaign_metrics');

@@ -15,6 +15,7 @@ import {
   loadEdgeSettings,
   loadMigrateSettings,
   loadServeSettings,
+  StorageConfigSchema,
 } from "../../runtime/settings.ts";
 
 /** Every schema a settings loader reads the environment through. */
@@ -28,6 +29,7 @@ const SECTION_SCHEMAS: Record<string, z.ZodType> = {
   LinkedInConfigSchema,
   TikTokConfigSchema,
   BotConfigSchema,
+  StorageConfigSchema,
 };
 
 /** The variable names of an object schema, through any transform or refinement around it. */
@@ -56,6 +58,7 @@ Deno.test("each entry point reports every problem of every section in one Config
     CACHE_TTL_SECONDS: "soon",
     INGEST_TENANT: "a b",
     BOT_TIME_ZONE: "Mars/Olympus",
+    RETENTION_MONTHS: "0",
   };
   const problems = (load: () => unknown) => {
     try {
@@ -72,6 +75,7 @@ Deno.test("each entry point reports every problem of every section in one Config
     "CACHE_TTL_SECONDS",
     "INGEST_TENANT",
     "PORT",
+    "RETENTION_MONTHS",
   ]);
   // Each entry point reads only its sections: the bot needs no cache or ingestion settings.
   assert.deepEqual(problems(() => loadBotSettings(broken)), ["BOT_PORT", "BOT_TIME_ZONE", "PORT"]);
@@ -88,4 +92,29 @@ Deno.test("settings: documented defaults, one value per variable, and what was g
   assert.equal(settings.ingest.INGEST_TENANT, "acme");
   assert.deepEqual([...settings.given].sort(), ["INGEST_TENANT", "LOG_LEVEL"]);
   assert.equal(loadBotSettings({}).app.MAX_BODY_BYTES, 5 * 1024 * 1024, "the bot's too");
+});
+
+Deno.test("RETENTION_MONTHS: unset keeps everything; a whole number of months from 1", () => {
+  assert.equal(loadServeSettings({}).storage.RETENTION_MONTHS, undefined);
+  assert.equal(loadServeSettings({ RETENTION_MONTHS: "" }).storage.RETENTION_MONTHS, undefined);
+  assert.equal(loadServeSettings({ RETENTION_MONTHS: "24" }).storage.RETENTION_MONTHS, 24);
+  // It must keep every day ingestion re-reads (INGEST_LOOKBACK_DAYS, 28 by default).
+  assert.equal(loadServeSettings({ RETENTION_MONTHS: "1" }).storage.RETENTION_MONTHS, 1);
+  assert.throws(
+    () => loadServeSettings({ RETENTION_MONTHS: "2", INGEST_LOOKBACK_DAYS: "90" }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.invalid.some((item) =>
+        item.variable === "RETENTION_MONTHS" && /INGEST_LOOKBACK_DAYS=90/.test(item.problem)
+      ),
+  );
+  for (const bad of ["0", "-3", "1.5", "two years"]) {
+    assert.throws(
+      () => loadServeSettings({ RETENTION_MONTHS: bad }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.invalid.some((item) => item.variable === "RETENTION_MONTHS"),
+      bad,
+    );
+  }
 });

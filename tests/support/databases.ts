@@ -6,7 +6,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
 import { pgliteDriver, postgresDriver, type SqlDriver } from "../../lib/store/driver.ts";
-import { migrate } from "../../lib/store/migrate.ts";
+import { migrate, type Migration } from "../../lib/store/migrate.ts";
 import { MIGRATIONS } from "../../sql/migrations.ts";
 import { pgliteWorkerDriver } from "../../runtime/pglite_worker_driver.ts";
 
@@ -35,9 +35,12 @@ export interface TestDatabase {
   dispose(): Promise<void>;
 }
 
-export async function pgliteDatabase(): Promise<TestDatabase> {
+/** PGlite in memory, migrated with `migrations` (default: all of them). */
+export async function pgliteDatabase(
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<TestDatabase> {
   const driver = pgliteDriver(new PGlite());
-  await migrate(driver, MIGRATIONS);
+  await migrate(driver, migrations);
   return { name: "pglite", driver, dispose: () => driver.close() };
 }
 
@@ -52,8 +55,10 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${crypto.randomUUID().slice(0, 8)}`;
 }
 
-/** A migrated schema of its own on the test server. */
-export async function postgresDatabase(options: { max?: number } = {}): Promise<TestDatabase> {
+/** A schema of its own on the test server, migrated with `migrations` (default: all). */
+export async function postgresDatabase(
+  options: { max?: number; migrations?: readonly Migration[] } = {},
+): Promise<TestDatabase> {
   if (!TEST_DATABASE_URL) throw new Error("TEST_DATABASE_URL is not set");
   const schema = uniqueName("t");
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
@@ -62,7 +67,7 @@ export async function postgresDatabase(options: { max?: number } = {}): Promise<
   const client = (max: number) =>
     postgres(TEST_DATABASE_URL!, { max, onnotice: () => {}, connection: { search_path: schema } });
   const driver = postgresDriver(client(options.max ?? 4), { openSession: () => client(1) });
-  await migrate(driver, MIGRATIONS);
+  await migrate(driver, options.migrations ?? MIGRATIONS);
   return {
     name: "postgres",
     driver,
