@@ -173,10 +173,12 @@ function breakdownLine(label: string, b: IngestResult["upsert"]["breakdown"]): s
   const first = b.batch_ms.slice(0, 3);
   const last = b.batch_ms.slice(-3);
   const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / Math.max(xs.length, 1);
-  return `${label}: ${number(b.statement_s, 1)} s awaiting the upsert statement, ` +
+  const copy = b.copy_s === undefined ? "" : `${number(b.copy_s, 1)} s the COPY into staging, `;
+  return `${label}: ${number(b.statement_s, 1)} s awaiting the upsert statement, ${copy}` +
     `${number(b.lock_s, 1)} s the advisory locks, ${number(b.other_s, 1)} s the rest ` +
-    `(validation, column arrays, BEGIN/COMMIT); a batch took ~${number(mean(first))} ms at the ` +
-    `start and ~${number(mean(last))} ms at the end`;
+    `(validation, COPY text or column arrays, BEGIN/COMMIT); a batch took ~${
+      number(mean(first))
+    } ms at the start and ~${number(mean(last))} ms at the end`;
 }
 
 /** The EXPLAIN of one more batch, and the index what-ifs when they applied. */

@@ -2,10 +2,11 @@
  * The one SQL implementation of MetricsStore. Every query is plain PostgreSQL, so the
  * same text runs on PGlite and on a server.
  *
- * Writes: a batch is one `unnest` statement that upserts the raw rows and applies the
- * change (new values minus the replaced ones) to the monthly and hourly rollups and the
- * catalog. Writers of one ad account are serialized with a transaction-scoped advisory
- * lock, so the "replaced values" each writer reads are exactly the ones it replaces.
+ * Writes: a batch is COPied into a temporary staging table, then one set-based
+ * statement upserts the raw rows and applies the change (new values minus the replaced
+ * ones) to the daily, monthly and hourly rollups and the catalog. Writers of one ad
+ * account are serialized with a transaction-scoped advisory lock, so the "replaced
+ * values" each writer reads are exactly the ones it replaces.
  *
  * Reads: a time range is split into the whole UTC days or months a rollup can answer
  * and the ragged edges, which are read from the raw rows; the answer is identical to
@@ -13,7 +14,7 @@
  */
 import { z } from "zod";
 import { base64UrlDecode, base64UrlEncode } from "../encoding.ts";
-import type { SqlDriver, SqlExecutor } from "./driver.ts";
+import { copyText, type SqlDriver, type SqlExecutor } from "./driver.ts";
 import {
   type CampaignMetadata,
   type CampaignPage,
@@ -39,7 +40,9 @@ import {
 import { type MetricRow, type Platform, type RowRejection, validateRows } from "../schema.ts";
 import { floorHour, zoneBuckets } from "./range_plan.ts";
 import {
+  APPLY_STAGED_SQL,
   asIs,
+  CREATE_STAGE_SQL,
   isOneWholeMonth,
   isWholeHourZone,
   LOCK_ACCOUNTS_SQL,
@@ -51,11 +54,12 @@ import {
   type RangeGrain,
   type RangePart,
   ROWS_PER_STATEMENT,
+  STAGE_COLUMNS,
+  STAGE_TABLE,
   summed,
   SUMS_SELECT,
   unionOf,
   UPSERT_CAMPAIGNS_SQL,
-  UPSERT_SQL,
 } from "./sql_queries.ts";
 
 const CampaignRowSchema = z.object({
@@ -143,7 +147,7 @@ export class SqlMetricsStore implements MetricsStore {
     if (rows.length === 0) return { accepted: 0, rejected };
     await this.db.transaction(async (tx) => {
       for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-        await upsertChunk(tx, rows.slice(start, start + ROWS_PER_STATEMENT));
+        await upsertChunk(tx, rows.slice(start, start + ROWS_PER_STATEMENT), start === 0);
       }
     });
     return { accepted: rows.length, rejected };
@@ -444,28 +448,104 @@ function launchTime(row: CampaignRow): number {
   return (row.started_at ?? row.first_seen)?.getTime() ?? 0;
 }
 
-async function upsertChunk(tx: SqlExecutor, rows: readonly MetricRow[]): Promise<void> {
-  const column = <T>(pick: (row: MetricRow) => T) => rows.map(pick);
-  const tenants = column((row) => row.tenant_id);
-  const platforms = column((row) => row.platform);
-  const accounts = column((row) => row.account_id);
-  await tx.query(LOCK_ACCOUNTS_SQL, [tenants, platforms, accounts]);
-  await tx.query(UPSERT_SQL, [
-    tenants,
-    platforms,
-    accounts,
-    column((row) => row.campaign_id),
-    column((row) => row.campaign_name ?? null),
-    column((row) => row.campaign_status ?? null),
-    column((row) => row.ts.toISOString()),
-    column((row) => row.impressions),
-    column((row) => row.clicks),
-    column((row) => row.conversions),
-    column((row) => row.cost),
-    column((row) => row.revenue),
-    column((row) => row.currency),
-    column((row) => row.source),
-  ]);
+/**
+ * One chunk of a batch: the accounts locked, the rows COPied into the staging table
+ * (the last of duplicate keys only), then one set-based statement applies them.
+ */
+async function upsertChunk(
+  tx: SqlExecutor,
+  rows: readonly MetricRow[],
+  first: boolean,
+): Promise<void> {
+  const unique = lastOfEachKey(rows);
+  const accounts = new Set<string>();
+  let staged = "";
+  for (const row of unique) {
+    accounts.add(`${row.tenant_id}/${row.platform}/${row.account_id}`);
+    staged += copyText([
+      row.tenant_id,
+      row.platform,
+      row.account_id,
+      row.campaign_id,
+      row.ts.toISOString(),
+      row.impressions,
+      row.clicks,
+      row.conversions,
+      row.cost,
+      row.revenue,
+      row.currency,
+      row.source,
+    ]);
+  }
+  const [lock] = await tx.query<{ staged: boolean }>(LOCK_ACCOUNTS_SQL, [[...accounts]]);
+  if (!lock.staged) await tx.query(CREATE_STAGE_SQL);
+  // A later chunk of the same transaction: the staging table still holds the last one.
+  else if (!first) await tx.query(`TRUNCATE ${STAGE_TABLE}`);
+  await tx.copyFrom(STAGE_TABLE, STAGE_COLUMNS, staged);
+  await tx.query(APPLY_STAGED_SQL, catalogParams(unique));
+}
+
+/** The rows with the last occurrence of each raw key, in the order of those occurrences. */
+function lastOfEachKey(rows: readonly MetricRow[]): MetricRow[] {
+  const seen = new Set<string>();
+  const kept: MetricRow[] = [];
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const row = rows[i];
+    // Validated ids hold no control characters, so NUL cannot occur inside a part.
+    const key =
+      `${row.tenant_id}\0${row.platform}\0${row.account_id}\0${row.campaign_id}\0${row.ts.getTime()}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    kept.push(row);
+  }
+  return kept.reverse();
+}
+
+/**
+ * The catalog's change, one element per campaign in each array: the account, currency
+ * and (when given) name and status of the campaign's last row in the batch, and the
+ * first and last instants it covers.
+ */
+function catalogParams(rows: readonly MetricRow[]): unknown[] {
+  const campaigns = new Map<string, {
+    row: MetricRow;
+    name: string | null;
+    status: string | null;
+    first: Date;
+    last: Date;
+  }>();
+  for (const row of rows) {
+    const key = `${row.tenant_id}\0${row.platform}\0${row.campaign_id}`;
+    const seen = campaigns.get(key);
+    if (!seen) {
+      campaigns.set(key, {
+        row,
+        name: row.campaign_name ?? null,
+        status: row.campaign_status ?? null,
+        first: row.ts,
+        last: row.ts,
+      });
+      continue;
+    }
+    seen.row = row;
+    seen.name = row.campaign_name ?? seen.name;
+    seen.status = row.campaign_status ?? seen.status;
+    if (row.ts < seen.first) seen.first = row.ts;
+    if (row.ts > seen.last) seen.last = row.ts;
+  }
+  const entries = [...campaigns.values()];
+  const column = <T>(pick: (entry: (typeof entries)[number]) => T) => entries.map(pick);
+  return [
+    column((e) => e.row.tenant_id),
+    column((e) => e.row.platform),
+    column((e) => e.row.campaign_id),
+    column((e) => e.row.account_id),
+    column((e) => e.name),
+    column((e) => e.status),
+    column((e) => e.row.currency),
+    column((e) => e.first.toISOString()),
+    column((e) => e.last.toISOString()),
+  ];
 }
 
 function encodeCursor(sort: "latest" | "spend", row: CampaignRow): string {
