@@ -15,7 +15,7 @@ export interface SqlExecutor {
   query<T = Record<string, unknown>>(text: string, params?: readonly SqlParam[]): Promise<T[]>;
   /**
    * Loads rows into `table (columns)` with COPY: `rows` is COPY's text format (one line
-   * a row, fields separated by tabs, `\N` for NULL, see {@linkcode copyText}). A server
+   * a row, fields separated by tabs, `\N` for NULL, see {@linkcode copyField}). A server
    * receives them as `COPY ... FROM STDIN`, PGlite reads them from a blob. Bulk rows
    * travel as one stream instead of one array parameter per column, which the server
    * would otherwise parse element by element.
@@ -23,8 +23,20 @@ export interface SqlExecutor {
   copyFrom(table: string, columns: readonly string[], rows: string): Promise<void>;
 }
 
-/** A text field of COPY's text format: backslash, tab and line breaks escaped. */
-function copyField(value: string): string {
+/**
+ * A text field in COPY's text format (fields separated by tabs, one row a line, `\N`
+ * for NULL): backslash, tab and line breaks escaped.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { copyField } from "@campaign-analytics/core/store";
+ *
+ * assert.equal(copyField("plain"), "plain");
+ * assert.equal(copyField("a\tb\\c"), "a\\tb\\\\c");
+ * ```
+ */
+export function copyField(value: string): string {
   return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]) : value;
 }
 
@@ -34,30 +46,6 @@ const COPY_ESCAPES: Record<string, string> = {
   "\n": "\\n",
   "\r": "\\r",
 };
-
-/**
- * One row in COPY's text format, newline included: strings escaped, numbers as they
- * print (callers pass integers and exact decimal strings), null/undefined as `\N`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { copyText } from "@campaign-analytics/core/store";
- *
- * assert.equal(copyText(["a\tb", 12, null, "1.50"]), "a\\tb\t12\t\\N\t1.50\n");
- * ```
- */
-export function copyText(fields: readonly (string | number | null | undefined)[]): string {
-  let line = "";
-  for (let i = 0; i < fields.length; i++) {
-    const value = fields[i];
-    if (i > 0) line += "\t";
-    if (value === null || value === undefined) line += "\\N";
-    else if (typeof value === "number") line += String(value);
-    else line += copyField(value);
-  }
-  return line + "\n";
-}
 
 /** `COPY table (columns)` with a target that is only ever the store's own identifiers. */
 function copyStatement(table: string, columns: readonly string[], from: string): string {

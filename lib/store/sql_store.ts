@@ -14,7 +14,7 @@
  */
 import { z } from "zod";
 import { base64UrlDecode, base64UrlEncode } from "../encoding.ts";
-import { copyText, type SqlDriver, type SqlExecutor } from "./driver.ts";
+import { copyField, type SqlDriver, type SqlExecutor } from "./driver.ts";
 import {
   type CampaignMetadata,
   type CampaignPage,
@@ -145,10 +145,9 @@ export class SqlMetricsStore implements MetricsStore {
   async upsert(raw: readonly unknown[], options: UpsertOptions = {}): Promise<UpsertResult> {
     const { rows, rejected } = await validateInSlices(raw, options.now ?? new Date());
     if (rows.length === 0) return { accepted: 0, rejected };
+    const chunks = stagedChunks(rows);
     await this.db.transaction(async (tx) => {
-      for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-        await upsertChunk(tx, rows.slice(start, start + ROWS_PER_STATEMENT), start === 0);
-      }
+      for (let i = 0; i < chunks.length; i++) await upsertChunk(tx, chunks[i], i === 0);
     });
     return { accepted: rows.length, rejected };
   }
@@ -449,102 +448,127 @@ function launchTime(row: CampaignRow): number {
 }
 
 /**
- * One chunk of a batch: the accounts locked, the rows COPied into the staging table
- * (the last of duplicate keys only), then one set-based statement applies them.
+ * One chunk of a batch: the accounts locked, the rows COPied into the staging table,
+ * then one set-based statement applies them.
  */
-async function upsertChunk(
-  tx: SqlExecutor,
-  rows: readonly MetricRow[],
-  first: boolean,
-): Promise<void> {
-  const unique = lastOfEachKey(rows);
-  const accounts = new Set<string>();
-  let staged = "";
-  for (const row of unique) {
-    accounts.add(`${row.tenant_id}/${row.platform}/${row.account_id}`);
-    staged += copyText([
-      row.tenant_id,
-      row.platform,
-      row.account_id,
-      row.campaign_id,
-      row.ts.toISOString(),
-      row.impressions,
-      row.clicks,
-      row.conversions,
-      row.cost,
-      row.revenue,
-      row.currency,
-      row.source,
-    ]);
-  }
-  const [lock] = await tx.query<{ staged: boolean }>(LOCK_ACCOUNTS_SQL, [[...accounts]]);
+async function upsertChunk(tx: SqlExecutor, chunk: StagedChunk, first: boolean): Promise<void> {
+  const [lock] = await tx.query<{ staged: boolean }>(LOCK_ACCOUNTS_SQL, [chunk.accounts]);
   if (!lock.staged) await tx.query(CREATE_STAGE_SQL);
   // A later chunk of the same transaction: the staging table still holds the last one.
   else if (!first) await tx.query(`TRUNCATE ${STAGE_TABLE}`);
-  await tx.copyFrom(STAGE_TABLE, STAGE_COLUMNS, staged);
-  await tx.query(APPLY_STAGED_SQL, catalogParams(unique));
+  await tx.copyFrom(STAGE_TABLE, STAGE_COLUMNS, chunk.copy);
+  await tx.query(APPLY_STAGED_SQL, chunk.catalog);
 }
 
-/** The rows with the last occurrence of each raw key, in the order of those occurrences. */
-function lastOfEachKey(rows: readonly MetricRow[]): MetricRow[] {
-  const seen = new Set<string>();
-  const kept: MetricRow[] = [];
-  for (let i = rows.length - 1; i >= 0; i--) {
-    const row = rows[i];
-    // Validated ids hold no control characters, so NUL cannot occur inside a part.
-    const key =
-      `${row.tenant_id}\0${row.platform}\0${row.account_id}\0${row.campaign_id}\0${row.ts.getTime()}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    kept.push(row);
-  }
-  return kept.reverse();
+/** What one chunk sends (see stagedChunks). */
+interface StagedChunk {
+  /** The rows in COPY text format, STAGE_COLUMNS order. */
+  copy: string;
+  /** The distinct "tenant/platform/account" keys to lock. */
+  accounts: string[];
+  /** APPLY_STAGED_SQL's $1..$9: the catalog's change, one element per campaign. */
+  catalog: unknown[];
+}
+
+interface CatalogChange {
+  last: MetricRow;
+  name: string | null;
+  status: string | null;
+  first: Date;
+  lastSeen: Date;
 }
 
 /**
- * The catalog's change, one element per campaign in each array: the account, currency
- * and (when given) name and status of the campaign's last row in the batch, and the
- * first and last instants it covers.
+ * The batch as the chunks to stage, at most ROWS_PER_STATEMENT rows each: the last
+ * occurrence of each raw key only, over the whole batch (so that replaying a batch
+ * rewrites nothing, even when a key repeats across chunks), in the order of those last
+ * occurrences. The catalog's change of each campaign is the account, currency and (when
+ * given) name and status of its last row, and the first and last instants it covers.
+ *
+ * Two passes of string building and map lookups: this is per-row work on the thread
+ * that also serves requests.
  */
-function catalogParams(rows: readonly MetricRow[]): unknown[] {
-  const campaigns = new Map<string, {
-    row: MetricRow;
-    name: string | null;
-    status: string | null;
-    first: Date;
-    last: Date;
-  }>();
-  for (const row of rows) {
-    const key = `${row.tenant_id}\0${row.platform}\0${row.campaign_id}`;
-    const seen = campaigns.get(key);
-    if (!seen) {
-      campaigns.set(key, {
-        row,
-        name: row.campaign_name ?? null,
-        status: row.campaign_status ?? null,
-        first: row.ts,
-        last: row.ts,
-      });
-      continue;
-    }
-    seen.row = row;
-    seen.name = row.campaign_name ?? seen.name;
-    seen.status = row.campaign_status ?? seen.status;
-    if (row.ts < seen.first) seen.first = row.ts;
-    if (row.ts > seen.last) seen.last = row.ts;
+function stagedChunks(rows: readonly MetricRow[]): StagedChunk[] {
+  // A row's key fields as its COPY line starts: the line's prefix is the key.
+  const prefixes = new Array<string>(rows.length);
+  const lastIndex = new Map<string, number>();
+  const instants = new Map<number, string>(); // hourly rows share few instants
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    const time = row.ts.getTime();
+    let instant = instants.get(time);
+    if (instant === undefined) instants.set(time, instant = row.ts.toISOString());
+    const prefix = `${copyField(row.tenant_id)}\t${row.platform}\t${copyField(row.account_id)}\t${
+      copyField(row.campaign_id)
+    }\t${instant}`;
+    prefixes[i] = prefix;
+    lastIndex.set(prefix, i);
   }
+  const chunks: StagedChunk[] = [];
+  let copy = "";
+  let staged = 0;
+  let accounts = new Set<string>();
+  let campaigns = new Map<string, CatalogChange>();
+  let previous: MetricRow | undefined;
+  let change: CatalogChange | undefined;
+  const close = () => {
+    chunks.push({ copy, accounts: [...accounts], catalog: catalogParams(campaigns) });
+    copy = "";
+    staged = 0;
+    accounts = new Set();
+    campaigns = new Map();
+    previous = undefined;
+  };
+  for (let i = 0; i < rows.length; i++) {
+    if (lastIndex.get(prefixes[i]) !== i) continue;
+    if (staged === ROWS_PER_STATEMENT) close();
+    const row = rows[i];
+    copy += `${
+      prefixes[i]
+    }\t${row.impressions}\t${row.clicks}\t${row.conversions}\t${row.cost}\t${row.revenue}\t${row.currency}\t${
+      copyField(row.source)
+    }\n`;
+    staged++;
+    // Rows come grouped by campaign as a rule: look the campaign up only when it changes.
+    if (
+      !previous || previous.campaign_id !== row.campaign_id ||
+      previous.platform !== row.platform || previous.tenant_id !== row.tenant_id
+    ) {
+      const key = `${row.tenant_id}\0${row.platform}\0${row.campaign_id}`;
+      change = campaigns.get(key);
+      if (!change) {
+        change = { last: row, name: null, status: null, first: row.ts, lastSeen: row.ts };
+        campaigns.set(key, change);
+      }
+    }
+    if (
+      !previous || previous.account_id !== row.account_id ||
+      previous.platform !== row.platform || previous.tenant_id !== row.tenant_id
+    ) accounts.add(`${row.tenant_id}/${row.platform}/${row.account_id}`);
+    previous = row;
+    change!.last = row;
+    if (row.campaign_name != null) change!.name = row.campaign_name;
+    if (row.campaign_status != null) change!.status = row.campaign_status;
+    if (row.ts < change!.first) change!.first = row.ts;
+    if (row.ts > change!.lastSeen) change!.lastSeen = row.ts;
+  }
+  if (staged > 0) close();
+  return chunks;
+}
+
+function catalogParams(campaigns: Map<string, CatalogChange>): unknown[] {
   const entries = [...campaigns.values()];
-  const column = <T>(pick: (entry: (typeof entries)[number]) => T) => entries.map(pick);
+  const column = <T>(pick: (entry: CatalogChange) => T) => entries.map(pick);
   return [
-    column((e) => e.row.tenant_id),
-    column((e) => e.row.platform),
-    column((e) => e.row.campaign_id),
-    column((e) => e.row.account_id),
+    column((e) => e.last.tenant_id),
+    column((e) => e.last.platform),
+    column((e) => e.last.campaign_id),
+    column((e) => e.last.account_id),
     column((e) => e.name),
     column((e) => e.status),
-    column((e) => e.row.currency),
+    column((e) => e.last.currency),
     column((e) => e.first.toISOString()),
-    column((e) => e.last.toISOString()),
+    column((e) => e.lastSeen.toISOString()),
   ];
 }
 
