@@ -87,6 +87,11 @@ export interface IngestResult {
    */
   upsert_explain: string;
   /**
+   * The same for a batch of stored rows, every one restated (its cost changed): the
+   * path that looks up and replaces stored rows (absent from results before staging).
+   */
+  upsert_explain_restated?: string;
+  /**
    * The same batch explained with campaign_metrics_tenant_ts dropped inside the rolled
    * back transaction: what the `replaced` lookup costs when it uses the primary key.
    */
@@ -256,6 +261,12 @@ export async function runIngest(
             (SELECT count(*) FROM campaign_metrics)::text AS upsert`,
   );
   const upsertExplain = await explainUpsert(db.driver, explainBatch);
+  // Appending a digit keeps a valid decimal (≤ 12 fraction digits) and changes the value.
+  const restated = rows.slice(0, options.batch).map((row) => ({
+    ...row,
+    cost: row.cost.includes(".") ? `${row.cost}1` : `${row.cost}.1`,
+  }));
+  const restatedExplain = await explainUpsert(db.driver, restated);
   // The what-ifs concern campaign_metrics_tenant_ts; a schema without it has had its fix.
   const hasTenantTs = (await db.driver.query<{ found: boolean }>(
     `SELECT to_regclass('campaign_metrics_tenant_ts') IS NOT NULL AS found`,
@@ -297,6 +308,7 @@ export async function runIngest(
     generate_s: round(generateS),
     verified_counts: { copy: Number(counts[0].copy), upsert: Number(counts[0].upsert) },
     upsert_explain: upsertExplain,
+    upsert_explain_restated: restatedExplain,
     upsert_explain_without_tenant_ts: withoutTenantTs,
     upsert_explain_tenant_ts_with_campaign: widened,
     ...(candidate ? { candidate } : {}),

@@ -185,7 +185,12 @@ function breakdownLine(label: string, b: IngestResult["upsert"]["breakdown"]): s
 function whatIfText(i: IngestResult): string {
   const base = `One more batch of ${number(i.batch_rows)} new rows through the store's upsert ` +
     `statement, EXPLAIN (ANALYZE, BUFFERS) in a rolled-back transaction: ` +
-    `${executionTime(i.upsert_explain)} as is`;
+    `${executionTime(i.upsert_explain)} as is` +
+    (i.upsert_explain_restated
+      ? ` (${executionTime(i.upsert_explain_restated)} for ${
+        number(i.batch_rows)
+      } stored rows restated)`
+      : "");
   const lookup = lookupLine(i.upsert_explain);
   if (i.upsert_explain_without_tenant_ts.startsWith("not applicable")) {
     return `${base}; the lookup of replaced rows: \`${lookup}\``;
