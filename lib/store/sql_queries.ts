@@ -108,9 +108,9 @@ const RAW_KEY_MATCH = (a: string, b: string) =>
  *   time span: one index probe per series) is inserted as is, with no lookup of replaced
  *   values and no conflict handling; its rows are the whole change;
  * - any other batch looks up the stored row of each staged key once (LEFT JOIN), keeps
- *   the keys that are new or whose values differ, and upserts those; the change is
- *   their new values minus their old ones (an old row in another currency leaves that
- *   currency's rollups).
+ *   the keys that are new or whose values differ, rewrites the stored ones in place
+ *   and inserts the others; the change is their new values minus their old ones (an
+ *   old row in another currency leaves that currency's rollups).
  *
  * The daily change is summed once and the monthly one is summed from it (hourly rows
  * of a month become one row per campaign and day first). The catalog comes as
@@ -137,26 +137,36 @@ inserted AS (
 changed AS (
   SELECT s.*, o.impressions AS old_impressions, o.clicks AS old_clicks,
          o.conversions AS old_conversions, o.cost AS old_cost, o.revenue AS old_revenue,
-         o.currency AS old_currency, o.stored IS NOT NULL AS replaces
+         o.currency AS old_currency, o.stored_at, o.stored_at IS NOT NULL AS replaces
   FROM ${STAGE_TABLE} s
   -- One primary-key probe per staged row (LIMIT keeps the planner from hashing the
   -- whole table: it has no statistics of the staging table).
   LEFT JOIN LATERAL (
-    SELECT true AS stored, o.* FROM campaign_metrics o WHERE ${RAW_KEY_MATCH("o", "s")} LIMIT 1
+    SELECT o.ctid AS stored_at, o.* FROM campaign_metrics o
+    WHERE ${RAW_KEY_MATCH("o", "s")} LIMIT 1
   ) o ON true
   WHERE NOT (SELECT all_new FROM fresh)
-    AND (o.stored IS NULL
+    AND (o.stored_at IS NULL
       OR (o.impressions, o.clicks, o.conversions, o.cost, o.revenue, o.currency, o.source)
          IS DISTINCT FROM (s.impressions, s.clicks, s.conversions, s.cost, s.revenue,
                            s.currency, s.source))
 ),
-upserted AS (
-  INSERT INTO campaign_metrics AS m (${RAW_COLUMNS})
-  SELECT ${RAW_COLUMNS} FROM changed
-  ON CONFLICT ON CONSTRAINT campaign_metrics_key DO UPDATE SET
-    impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks,
-    conversions = EXCLUDED.conversions, cost = EXCLUDED.cost, revenue = EXCLUDED.revenue,
-    currency = EXCLUDED.currency, source = EXCLUDED.source, updated_at = now()
+-- The stored rows found above are rewritten in place, fetched by their row address
+-- (no second probe, no conflict handling); the key match makes the address a filter only.
+updated AS (
+  UPDATE campaign_metrics m SET
+    impressions = c.impressions, clicks = c.clicks, conversions = c.conversions,
+    cost = c.cost, revenue = c.revenue, currency = c.currency, source = c.source,
+    updated_at = now()
+  FROM changed c
+  WHERE m.ctid = ANY (ARRAY(SELECT stored_at FROM changed WHERE replaces))
+    AND c.replaces AND ${RAW_KEY_MATCH("m", "c")}
+  RETURNING 1
+),
+-- The keys not stored: new rows, inserted as they are.
+added AS (
+  INSERT INTO campaign_metrics (${RAW_COLUMNS})
+  SELECT ${RAW_COLUMNS} FROM changed WHERE NOT replaces
   RETURNING 1
 ),
 changes AS NOT MATERIALIZED (
@@ -216,7 +226,8 @@ catalog AS (
     updated_at = now()
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM inserted)::int + (SELECT count(*) FROM upserted)::int AS written`;
+SELECT (SELECT count(*) FROM inserted)::int + (SELECT count(*) FROM updated)::int
+       + (SELECT count(*) FROM added)::int AS written`;
 
 export const UPSERT_CAMPAIGNS_SQL = `
 INSERT INTO campaigns AS c (tenant_id, platform, campaign_id, account_id, name, status, started_at)
