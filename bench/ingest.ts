@@ -5,7 +5,7 @@
  * of the same shape (`LIKE campaign_metrics INCLUDING ALL`: same columns, checks,
  * defaults, primary key and index). Both start from empty tables in one scratch
  * schema (or a fresh in-memory PGlite) and both timings include the client's own work
- * (validation and array building for the store, CSV text for COPY).
+ * (validation and the COPY text of the staged batch for the store, CSV text for COPY).
  */
 import { createFakeCatalog } from "../ingest/fake_catalog.ts";
 import { type FakeRow, fakeRows } from "../ingest/fake_rows.ts";
