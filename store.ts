@@ -38,6 +38,7 @@ export { migrate, type Migration } from "./lib/store/migrate.ts";
 
 // Drivers: the narrow SQL surface, over PGlite or postgres.js.
 export {
+  copyField,
   type PGliteConnection,
   pgliteDriver,
   type PGliteQueryRunner,

@@ -16,7 +16,7 @@ import postgres from "postgres";
 import { postgresDriver, type SqlDriver, type SqlExecutor } from "../lib/store/driver.ts";
 import { migrate } from "../lib/store/migrate.ts";
 import { MIGRATIONS } from "../sql/migrations.ts";
-import { upsertChunk } from "../lib/store/sql_store.ts";
+import { upsertRows } from "../lib/store/sql_store.ts";
 import { validateRows } from "../lib/schema.ts";
 import { SqlMetricsStore } from "../lib/store/sql_store.ts";
 import { isPartitioned, listPartitions } from "../lib/store/partitions.ts";
@@ -119,7 +119,7 @@ async function main() {
         source: "bench",
       }));
       const { rows } = validateRows(inputs, {}, now);
-      await writer.transaction((tx) => upsertChunk(tx, rows));
+      await writer.transaction((tx) => upsertRows(tx, rows));
     };
     const store = new SqlMetricsStore(reader);
     const read = () =>

@@ -173,17 +173,24 @@ function breakdownLine(label: string, b: IngestResult["upsert"]["breakdown"]): s
   const first = b.batch_ms.slice(0, 3);
   const last = b.batch_ms.slice(-3);
   const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / Math.max(xs.length, 1);
-  return `${label}: ${number(b.statement_s, 1)} s awaiting the upsert statement, ` +
+  const copy = b.copy_s === undefined ? "" : `${number(b.copy_s, 1)} s the COPY into staging, `;
+  return `${label}: ${number(b.statement_s, 1)} s awaiting the upsert statement, ${copy}` +
     `${number(b.lock_s, 1)} s the advisory locks, ${number(b.other_s, 1)} s the rest ` +
-    `(validation, column arrays, BEGIN/COMMIT); a batch took ~${number(mean(first))} ms at the ` +
-    `start and ~${number(mean(last))} ms at the end`;
+    `(validation, COPY text or column arrays, BEGIN/COMMIT); a batch took ~${
+      number(mean(first))
+    } ms at the start and ~${number(mean(last))} ms at the end`;
 }
 
 /** The EXPLAIN of one more batch, and the index what-ifs when they applied. */
 function whatIfText(i: IngestResult): string {
   const base = `One more batch of ${number(i.batch_rows)} new rows through the store's upsert ` +
     `statement, EXPLAIN (ANALYZE, BUFFERS) in a rolled-back transaction: ` +
-    `${executionTime(i.upsert_explain)} as is`;
+    `${executionTime(i.upsert_explain)} as is` +
+    (i.upsert_explain_restated
+      ? ` (${executionTime(i.upsert_explain_restated)} for ${
+        number(i.batch_rows)
+      } stored rows restated)`
+      : "");
   const lookup = lookupLine(i.upsert_explain);
   if (i.upsert_explain_without_tenant_ts.startsWith("not applicable")) {
     return `${base}; the lookup of replaced rows: \`${lookup}\``;

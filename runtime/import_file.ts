@@ -15,8 +15,12 @@ import { TenantIdSchema } from "../lib/schema.ts";
 import { loadPipelineSettings } from "./settings.ts";
 import { buildServices } from "./services.ts";
 
-/** Rows handed to the processor at a time (one statement of the store's upsert). */
-export const IMPORT_BATCH_ROWS = 20_000;
+/**
+ * Rows handed to the processor at a time: one staged statement of the store's upsert
+ * (ROWS_PER_STATEMENT). Larger batches touch each rollup row once for more rows: a
+ * 20,000-row batch of a campaign-ordered export changed ~10,000 platform-hour rows.
+ */
+export const IMPORT_BATCH_ROWS = 50_000;
 
 export interface ImportSummary {
   file: string;
@@ -143,6 +147,8 @@ export async function importFile(
     write: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
     terminal: Deno.stdout.isTerminal(),
   },
+  /** Rows a batch (tests use small batches to have several in one small file). */
+  batchRows = IMPORT_BATCH_ROWS,
 ): Promise<ImportSummary> {
   const { values, positionals } = parseArgs({
     args,
@@ -174,20 +180,16 @@ export async function importFile(
     summary.seconds = Math.round(seconds * 100) / 100;
     summary.rowsPerSecond = seconds > 0 ? Math.round(summary.rows / seconds) : 0;
   };
+  // The batch being written, if any (see `send` below).
+  let writing: Promise<void> | undefined;
   try {
     using file = await Deno.open(path);
     let batch: unknown[] = [];
-    const flush = async () => {
-      if (!batch.length) return;
-      const result = await services.processor.process({
-        tenantId: tenant.data,
-        source,
-        rows: batch,
-      });
-      summary.rows += batch.length;
+    const flush = async (rows: unknown[]) => {
+      const result = await services.processor.process({ tenantId: tenant.data, source, rows });
+      summary.rows += rows.length;
       summary.accepted += result.accepted;
       summary.rejected += result.rejected.length;
-      batch = [];
       progress();
       if (out.terminal) {
         out.write(
@@ -197,12 +199,25 @@ export async function importFile(
         );
       }
     };
+    // One batch in the database at a time, in file order (a later row of the same key
+    // wins), while the next one is read and parsed: the file's parsing and the
+    // database's work overlap instead of taking turns.
+    const send = async () => {
+      const rows = batch;
+      batch = [];
+      if (writing) await writing;
+      writing = flush(rows);
+      writing.catch(() => {}); // awaited before the next batch or at the end
+    };
     for await (const row of fileRows(file.readable, format)) {
       batch.push(row);
-      if (batch.length >= IMPORT_BATCH_ROWS) await flush();
+      if (batch.length >= batchRows) await send();
     }
-    await flush();
+    if (batch.length) await send();
+    if (writing) await writing;
   } finally {
+    // A failure while reading must not close the pool under a batch still being written.
+    await writing?.catch(() => {});
     await services.close();
   }
   progress();

@@ -1,6 +1,6 @@
 /**
  * The embedded database's own thread: a Deno Worker that owns one PGlite instance and
- * answers the messages of `pglite_worker_driver.ts` (open, query, begin, end, close).
+ * answers the messages of `pglite_worker_driver.ts` (open, query, copy, begin, end, close).
  * PGlite is WebAssembly that runs every statement to completion on the thread that
  * calls it, so keeping it here leaves the HTTP server's thread free while a backfill
  * or a slow query runs.
@@ -11,6 +11,7 @@
  */
 /// <reference lib="deno.worker" />
 import { PGlite, type Transaction } from "@electric-sql/pglite";
+import { pgliteCopyFrom } from "../lib/store/driver.ts";
 import type { WorkerReply, WorkerRequest } from "./pglite_worker_protocol.ts";
 
 let db: PGlite | undefined;
@@ -63,6 +64,18 @@ async function runQuery(
   }
 }
 
+async function runCopy(
+  runner: PGlite | Transaction,
+  request: Extract<WorkerRequest, { op: "copy" }>,
+): Promise<void> {
+  try {
+    await pgliteCopyFrom(runner, request.table, request.columns, request.rows);
+    reply({ id: request.id, rows: [] });
+  } catch (error) {
+    reply({ id: request.id, error: describe(error) });
+  }
+}
+
 function begin(request: Extract<WorkerRequest, { op: "begin" }>, engine: PGlite): void {
   const inbox = new Inbox();
   transactions.set(request.tx, inbox);
@@ -77,6 +90,7 @@ function begin(request: Extract<WorkerRequest, { op: "begin" }>, engine: PGlite)
         return;
       }
       if (next.op === "query") await runQuery(tx, next);
+      if (next.op === "copy") await runCopy(tx, next);
     }
   }).then(
     () => reply({ id: endId, rows: [] }),
@@ -100,6 +114,9 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
       case "query":
         if (!db) throw new Error("the embedded database is not open");
         return await runQuery(db, request);
+      case "copy":
+        if (!db) throw new Error("the embedded database is not open");
+        return await runCopy(db, request);
       case "begin":
         if (!db) throw new Error("the embedded database is not open");
         return begin(request, db);

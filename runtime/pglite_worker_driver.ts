@@ -64,6 +64,9 @@ export async function pgliteWorkerDriver(path?: string): Promise<SqlDriver> {
     async query<T>(text: string, params: readonly SqlParam[] = []) {
       return await call({ op: "query", text, params, tx }) as T[];
     },
+    async copyFrom(table: string, columns: readonly string[], rows: string) {
+      await call({ op: "copy", table, columns, rows, tx });
+    },
   });
 
   try {

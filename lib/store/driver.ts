@@ -13,6 +13,47 @@ export type SqlParam = unknown;
 export interface SqlExecutor {
   /** Runs `text` with `params` bound to `$1`, `$2`, ... and resolves with the rows. */
   query<T = Record<string, unknown>>(text: string, params?: readonly SqlParam[]): Promise<T[]>;
+  /**
+   * Loads rows into `table (columns)` with COPY: `rows` is COPY's text format (one line
+   * a row, fields separated by tabs, `\N` for NULL, see {@linkcode copyField}). A server
+   * receives them as `COPY ... FROM STDIN`, PGlite reads them from a blob. Bulk rows
+   * travel as one stream instead of one array parameter per column, which the server
+   * would otherwise parse element by element.
+   */
+  copyFrom(table: string, columns: readonly string[], rows: string): Promise<void>;
+}
+
+/**
+ * A text field in COPY's text format (fields separated by tabs, one row a line, `\N`
+ * for NULL): backslash, tab and line breaks escaped.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { copyField } from "@campaign-analytics/core/store";
+ *
+ * assert.equal(copyField("plain"), "plain");
+ * assert.equal(copyField("a\tb\\c"), "a\\tb\\\\c");
+ * ```
+ */
+export function copyField(value: string): string {
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]) : value;
+}
+
+const COPY_ESCAPES: Record<string, string> = {
+  "\\": "\\\\",
+  "\t": "\\t",
+  "\n": "\\n",
+  "\r": "\\r",
+};
+
+/** `COPY table (columns)` with a target that is only ever the store's own identifiers. */
+function copyStatement(table: string, columns: readonly string[], from: string): string {
+  const identifier = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
+  for (const name of [table, ...columns]) {
+    if (!identifier.test(name)) throw new Error(`not a plain SQL identifier: ${name}`);
+  }
+  return `COPY ${table} (${columns.join(", ")}) FROM ${from}`;
 }
 
 /** The SQL surface the stores need, over PGlite or postgres.js. */
@@ -97,9 +138,18 @@ export function postgresDriver(sql: Sql, options: PostgresDriverOptions = {}): S
       const rows = await runner.unsafe(text, params as any[]);
       return rows as unknown as T[];
     },
+    async copyFrom(table: string, columns: readonly string[], rows: string) {
+      const stream = await runner.unsafe(copyStatement(table, columns, "STDIN")).writable();
+      await new Promise<void>((resolve, reject) => {
+        stream.once("error", reject);
+        stream.once("finish", resolve);
+        stream.end(rows);
+      });
+    },
   });
   const timeoutMs = options.queryTimeoutMs;
   const pooled: SqlExecutor = timeoutMs === undefined ? executor(sql) : {
+    copyFrom: executor(sql).copyFrom,
     async query<T>(text: string, params: readonly SqlParam[] = []) {
       // deno-lint-ignore no-explicit-any
       const pending = sql.unsafe(text, params as any[]);
@@ -150,8 +200,23 @@ export function postgresDriver(sql: Sql, options: PostgresDriverOptions = {}): S
 
 /** The part of a PGlite query runner (the database or a transaction) the driver uses. */
 export interface PGliteQueryRunner {
-  /** Runs one statement with `$n` parameters. */
-  query<T>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  /** Runs one statement with `$n` parameters; `blob` is what `COPY ... FROM '/dev/blob'` reads. */
+  query<T>(text: string, params?: unknown[], options?: { blob?: Blob }): Promise<{ rows: T[] }>;
+}
+
+/**
+ * COPY on PGlite: the rows are handed over as a blob, which the statement reads as the
+ * file `/dev/blob`. Shared with the worker-thread driver (runtime/pglite_worker.ts).
+ */
+export async function pgliteCopyFrom(
+  runner: PGliteQueryRunner,
+  table: string,
+  columns: readonly string[],
+  rows: string,
+): Promise<void> {
+  await runner.query(copyStatement(table, columns, "'/dev/blob'"), [], {
+    blob: new Blob([rows]),
+  });
 }
 
 /** The part of a PGlite instance (`new PGlite()`) the driver uses. */
@@ -188,6 +253,7 @@ export function pgliteDriver(db: PGliteConnection): SqlDriver {
       const result = await runner.query<T>(text, params as unknown[]);
       return result.rows;
     },
+    copyFrom: (table, columns, rows) => pgliteCopyFrom(runner, table, columns, rows),
   });
   // PGlite runs one statement at a time; a session is simply the connection itself,
   // serialized so that lock-take, work and lock-release are not interleaved.

@@ -1,6 +1,6 @@
 /**
- * The SQL text of the store and the builders that assemble it: the batched upsert that
- * applies each write's change to the rollups, the metric expressions, and the split of a
+ * The SQL text of the store and the builders that assemble it: the staged, set-based
+ * upsert that applies each write's change to the rollups, the metric expressions, and the split of a
  * time range into the parts a rollup answers and the ragged edges read from raw rows.
  * Plain PostgreSQL, so the same text runs on PGlite and on a server.
  */
@@ -10,8 +10,11 @@ import type { MetricName } from "../schema.ts";
 import { zoneOffsetMs } from "../dates.ts";
 import type { RangePart } from "./range_plan.ts";
 
-/** Rows per statement: keeps each statement's arrays well inside protocol and memory limits. */
-export const ROWS_PER_STATEMENT = 20_000;
+/**
+ * Rows staged and applied at a time: bounds the COPY text held in memory and the size of
+ * one set-based statement (its hash aggregates and sorts), not a protocol limit.
+ */
+export const ROWS_PER_STATEMENT = 50_000;
 
 export const SUMS_SELECT = `sum(impressions)::text AS impressions, sum(clicks)::text AS clicks,
   sum(conversions)::text AS conversions, sum(cost)::text AS cost, sum(revenue)::text AS revenue`;
@@ -21,11 +24,59 @@ const MEASURE_COLUMNS = "impressions, clicks, conversions, cost, revenue";
 export const MEASURE_TEXT = `impressions::text AS impressions, clicks::text AS clicks,
   conversions::text AS conversions, cost::text AS cost, revenue::text AS revenue`;
 
+/**
+ * The staging table a batch is COPied into before one set-based statement applies it:
+ * temporary (per connection, never WAL-logged), emptied at every commit, created by the
+ * first write of each connection. Its rows are unique by the raw key (the store keeps the
+ * last of duplicates before staging).
+ */
+export const STAGE_TABLE = "pg_temp.metric_stage";
+
+/** The staged columns, in COPY order: the raw row as campaign_metrics stores it. */
+export const STAGE_COLUMNS = [
+  "tenant_id",
+  "platform",
+  "account_id",
+  "campaign_id",
+  "ts",
+  "impressions",
+  "clicks",
+  "conversions",
+  "cost",
+  "revenue",
+  "currency",
+  "source",
+] as const;
+
+export const CREATE_STAGE_SQL = `
+CREATE TEMP TABLE metric_stage (
+  tenant_id text NOT NULL, platform text NOT NULL, account_id text NOT NULL,
+  campaign_id text NOT NULL, ts timestamptz NOT NULL, impressions bigint NOT NULL,
+  clicks bigint NOT NULL, conversions numeric NOT NULL, cost numeric NOT NULL,
+  revenue numeric NOT NULL, currency char(3) NOT NULL, source text NOT NULL
+) ON COMMIT DELETE ROWS`;
+
+/**
+ * Takes the transaction's advisory lock of each ad account ($1: "tenant/platform/account"
+ * keys, distinct), in one order for every writer so that two batches sharing accounts
+ * cannot deadlock, and says whether this connection already has its staging table.
+ *
+ * It also sets two executor settings for the rest of this transaction only:
+ * - `jit` off: the planner has no statistics of the staging table and costs the
+ *   restatement path above the JIT thresholds; compiling it took 80 ms to over a second
+ *   for a statement that runs in ~300 ms (EXPLAIN in bench/RESULTS.md);
+ * - `work_mem` at least 32 MB: the hourly change of a 20,000-row batch is ~10,000 groups
+ *   of NUMERIC sums (8 MB), which the default 4 MB spills to disk.
+ */
 export const LOCK_ACCOUNTS_SQL = `
-SELECT pg_advisory_xact_lock(hashtextextended(account_key, 20240424))
-FROM (SELECT DISTINCT t || '/' || p || '/' || a AS account_key
-      FROM unnest($1::text[], $2::text[], $3::text[]) AS k(t, p, a)) keys
-ORDER BY account_key`;
+SELECT (SELECT count(*) FROM (
+          SELECT pg_advisory_xact_lock(hashtextextended(account_key, 20240424))
+          FROM unnest($1::text[]) AS k(account_key)
+          ORDER BY account_key) locks)::int AS locked,
+       to_regclass('${STAGE_TABLE}') IS NOT NULL AS staged,
+       set_config('jit', 'off', true) AS jit,
+       CASE WHEN pg_size_bytes(current_setting('work_mem')) < 32 * 1024 * 1024
+            THEN set_config('work_mem', '32MB', true) END AS work_mem`;
 
 const ROLLUP_DELTA = (table: string) => `
   impressions = ${table}.impressions + EXCLUDED.impressions,
@@ -37,77 +88,121 @@ const ROLLUP_DELTA = (table: string) => `
 const NONZERO_DELTA = `HAVING sum(impressions) <> 0 OR sum(clicks) <> 0
   OR sum(conversions) <> 0 OR sum(cost) <> 0 OR sum(revenue) <> 0`;
 
-export const UPSERT_SQL = `
-WITH input AS (
-  SELECT DISTINCT ON (tenant_id, campaign_id, platform, account_id, ts) *
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-              $7::timestamptz[], $8::bigint[], $9::bigint[], $10::numeric[], $11::numeric[],
-              $12::numeric[], $13::text[], $14::text[])
-       WITH ORDINALITY AS i(tenant_id, platform, account_id, campaign_id, campaign_name,
-                            campaign_status, ts, impressions, clicks, conversions, cost,
-                            revenue, currency, source, ord)
-  ORDER BY tenant_id, campaign_id, platform, account_id, ts, ord DESC
+const SUMMED = `sum(impressions) AS impressions, sum(clicks) AS clicks,
+  sum(conversions) AS conversions, sum(cost) AS cost, sum(revenue) AS revenue`;
+
+const RAW_COLUMNS = STAGE_COLUMNS.join(", ");
+const RAW_KEY_MATCH = (a: string, b: string) =>
+  ["tenant_id", "campaign_id", "platform", "account_id", "ts"]
+    .map((column) => `${a}.${column} = ${b}.${column}`).join(" AND ");
+
+/**
+ * Applies the staged batch in one statement: the raw rows, the change of each rollup and
+ * the catalog. Each rollup gets the difference the batch makes, new values minus the
+ * ones they replace, so a restated row replaces its old numbers everywhere and a
+ * replayed batch changes nothing. The writers of an account are serialized by
+ * LOCK_ACCOUNTS_SQL, so the stored rows this statement reads are the ones it replaces.
+ *
+ * Two ways in, chosen by `fresh` at run time:
+ * - a batch of new rows only (no stored row of any staged series within the batch's
+ *   time span: one index probe per series) is inserted as is, with no lookup of replaced
+ *   values and no conflict handling; its rows are the whole change;
+ * - any other batch looks up the stored row of each staged key once (LEFT JOIN), keeps
+ *   the keys that are new or whose values differ and writes them with one
+ *   INSERT … ON CONFLICT (routed to each row's month partition); the change is their new values minus their old ones (an
+ *   old row in another currency leaves that currency's rollups).
+ *
+ * The daily change is summed once and the monthly one is summed from it (hourly rows
+ * of a month become one row per campaign and day first). The catalog comes as
+ * parameters, one element per campaign ($1..$9), from the store.
+ */
+export const APPLY_STAGED_SQL = `
+WITH fresh AS (
+  SELECT NOT EXISTS (
+    SELECT 1
+    FROM (SELECT tenant_id, campaign_id, platform, account_id, min(ts) AS first_ts,
+                 max(ts) AS last_ts
+          FROM ${STAGE_TABLE} GROUP BY 1, 2, 3, 4) series
+    WHERE EXISTS (
+      SELECT 1 FROM campaign_metrics m
+      WHERE m.tenant_id = series.tenant_id AND m.campaign_id = series.campaign_id
+        AND m.platform = series.platform AND m.account_id = series.account_id
+        AND m.ts BETWEEN series.first_ts AND series.last_ts)) AS all_new
 ),
--- One primary-key probe per input row. Written as a LATERAL lookup that OFFSET 0 keeps
--- from being flattened into a join: over the month partitions a join is planned as a
--- sort and merge of every partition (measured: 560 ms of a 20,000-row batch at only
--- 300,000 rows), while each probe is pruned to the one partition its ts falls in.
-replaced AS (
-  SELECT m.tenant_id, m.platform, m.account_id, m.campaign_id, m.currency, m.ts, m.impressions, m.clicks,
-         m.conversions, m.cost, m.revenue
-  FROM input i
-  CROSS JOIN LATERAL (
-    SELECT * FROM campaign_metrics m
-    WHERE m.tenant_id = i.tenant_id AND m.campaign_id = i.campaign_id
-      AND m.platform = i.platform AND m.account_id = i.account_id AND m.ts = i.ts
-    OFFSET 0) m
+inserted AS (
+  INSERT INTO campaign_metrics (${RAW_COLUMNS})
+  SELECT ${RAW_COLUMNS} FROM ${STAGE_TABLE} WHERE (SELECT all_new FROM fresh)
+  RETURNING 1
 ),
+changed AS (
+  SELECT s.*, o.impressions AS old_impressions, o.clicks AS old_clicks,
+         o.conversions AS old_conversions, o.cost AS old_cost, o.revenue AS old_revenue,
+         o.currency AS old_currency, o.stored_at, o.stored_at IS NOT NULL AS replaces
+  FROM ${STAGE_TABLE} s
+  -- One primary-key probe per staged row (LIMIT keeps the planner from hashing the
+  -- whole table: it has no statistics of the staging table; over month partitions a
+  -- join is planned as a sort and merge of every partition, while each probe is pruned
+  -- to the one partition its ts falls in).
+  LEFT JOIN LATERAL (
+    SELECT true AS stored_at, o.* FROM campaign_metrics o
+    WHERE ${RAW_KEY_MATCH("o", "s")} LIMIT 1
+  ) o ON true
+  WHERE NOT (SELECT all_new FROM fresh)
+    AND (o.stored_at IS NULL
+      OR (o.impressions, o.clicks, o.conversions, o.cost, o.revenue, o.currency, o.source)
+         IS DISTINCT FROM (s.impressions, s.clicks, s.conversions, s.cost, s.revenue,
+                           s.currency, s.source))
+),
+-- New keys and the stored rows that differ, in one insert: each row is routed to its
+-- month partition and a stored key there is rewritten (a rewrite by row address would
+-- visit every partition: a row address is only unique within one).
 written AS (
-  INSERT INTO campaign_metrics AS m (tenant_id, platform, account_id, campaign_id, ts,
-    ${MEASURE_COLUMNS}, currency, source)
-  SELECT tenant_id, platform, account_id, campaign_id, ts, ${MEASURE_COLUMNS}, currency, source
-  FROM input
+  INSERT INTO campaign_metrics AS m (${RAW_COLUMNS})
+  SELECT ${RAW_COLUMNS} FROM changed
   ON CONFLICT ON CONSTRAINT campaign_metrics_key DO UPDATE SET
     impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks,
     conversions = EXCLUDED.conversions, cost = EXCLUDED.cost, revenue = EXCLUDED.revenue,
     currency = EXCLUDED.currency, source = EXCLUDED.source, updated_at = now()
-  WHERE (m.impressions, m.clicks, m.conversions, m.cost, m.revenue, m.currency, m.source)
-    IS DISTINCT FROM (EXCLUDED.impressions, EXCLUDED.clicks, EXCLUDED.conversions,
-                      EXCLUDED.cost, EXCLUDED.revenue, EXCLUDED.currency, EXCLUDED.source)
   RETURNING 1
 ),
-changes AS (
+changes AS NOT MATERIALIZED (
   SELECT tenant_id, platform, account_id, campaign_id, currency, ts, ${MEASURE_COLUMNS}
-  FROM input
+  FROM ${STAGE_TABLE} WHERE (SELECT all_new FROM fresh)
   UNION ALL
-  SELECT tenant_id, platform, account_id, campaign_id, currency, ts, -impressions, -clicks, -conversions,
-         -cost, -revenue
-  FROM replaced
+  SELECT tenant_id, platform, account_id, campaign_id, currency, ts, ${MEASURE_COLUMNS}
+  FROM changed
+  UNION ALL
+  SELECT tenant_id, platform, account_id, campaign_id, old_currency, ts, -old_impressions,
+         -old_clicks, -old_conversions, -old_cost, -old_revenue
+  FROM changed WHERE replaces
 ),
-monthly AS (
-  INSERT INTO campaign_monthly AS r (tenant_id, month, platform, campaign_id, currency,
-    ${MEASURE_COLUMNS})
-  SELECT tenant_id, date_trunc('month', ts AT TIME ZONE 'UTC')::date, platform, campaign_id,
-         currency, sum(impressions), sum(clicks), sum(conversions), sum(cost), sum(revenue)
-  FROM changes GROUP BY 1, 2, 3, 4, 5 ${NONZERO_DELTA}
-  ON CONFLICT (tenant_id, month, platform, campaign_id, currency) DO UPDATE SET
-  ${ROLLUP_DELTA("r")}
-  RETURNING 1
+daily_change AS (
+  SELECT tenant_id, (ts AT TIME ZONE 'UTC')::date AS day, platform, account_id, campaign_id,
+         currency, ${SUMMED}
+  FROM changes GROUP BY 1, 2, 3, 4, 5, 6
 ),
 daily AS (
   INSERT INTO campaign_daily AS r (tenant_id, day, platform, account_id, campaign_id, currency,
     ${MEASURE_COLUMNS})
-  SELECT tenant_id, (ts AT TIME ZONE 'UTC')::date, platform, account_id, campaign_id, currency,
-         sum(impressions), sum(clicks), sum(conversions), sum(cost), sum(revenue)
-  FROM changes GROUP BY 1, 2, 3, 4, 5, 6 ${NONZERO_DELTA}
+  SELECT * FROM daily_change
+  WHERE impressions <> 0 OR clicks <> 0 OR conversions <> 0 OR cost <> 0 OR revenue <> 0
   ON CONFLICT (tenant_id, day, platform, campaign_id, account_id, currency) DO UPDATE SET
+  ${ROLLUP_DELTA("r")}
+  RETURNING 1
+),
+monthly AS (
+  INSERT INTO campaign_monthly AS r (tenant_id, month, platform, campaign_id, currency,
+    ${MEASURE_COLUMNS})
+  SELECT tenant_id, date_trunc('month', day::timestamp)::date, platform, campaign_id,
+         currency, ${SUMMED}
+  FROM daily_change GROUP BY 1, 2, 3, 4, 5 ${NONZERO_DELTA}
+  ON CONFLICT (tenant_id, month, platform, campaign_id, currency) DO UPDATE SET
   ${ROLLUP_DELTA("r")}
   RETURNING 1
 ),
 hourly AS (
   INSERT INTO platform_hourly AS r (tenant_id, hour, platform, currency, ${MEASURE_COLUMNS})
-  SELECT tenant_id, date_trunc('hour', ts), platform, currency, sum(impressions),
-         sum(clicks), sum(conversions), sum(cost), sum(revenue)
+  SELECT tenant_id, date_trunc('hour', ts), platform, currency, ${SUMMED}
   FROM changes GROUP BY 1, 2, 3, 4 ${NONZERO_DELTA}
   ON CONFLICT (tenant_id, hour, platform, currency) DO UPDATE SET ${ROLLUP_DELTA("r")}
   RETURNING 1
@@ -115,14 +210,8 @@ hourly AS (
 catalog AS (
   INSERT INTO campaigns AS c (tenant_id, platform, campaign_id, account_id, name, status,
     currency, first_seen, last_seen)
-  SELECT tenant_id, platform, campaign_id,
-         (array_agg(account_id ORDER BY ord DESC))[1],
-         (array_agg(campaign_name ORDER BY ord DESC) FILTER (WHERE campaign_name IS NOT NULL))[1],
-         (array_agg(campaign_status ORDER BY ord DESC)
-            FILTER (WHERE campaign_status IS NOT NULL))[1],
-         (array_agg(currency ORDER BY ord DESC))[1],
-         min(ts), max(ts)
-  FROM input GROUP BY tenant_id, platform, campaign_id
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::text[], $8::timestamptz[], $9::timestamptz[])
   ON CONFLICT (tenant_id, platform, campaign_id) DO UPDATE SET
     account_id = EXCLUDED.account_id,
     name = coalesce(EXCLUDED.name, c.name),
@@ -133,7 +222,8 @@ catalog AS (
     updated_at = now()
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM written)::int AS written`;
+SELECT (SELECT count(*) FROM inserted)::int + (SELECT count(*) FROM written)::int
+  AS written`;
 
 export const UPSERT_CAMPAIGNS_SQL = `
 INSERT INTO campaigns AS c (tenant_id, platform, campaign_id, account_id, name, status, started_at)

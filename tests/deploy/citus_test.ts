@@ -202,6 +202,8 @@ function recording(driver: SqlDriver, sent: Sent[]): SqlDriver {
       sent.push({ text, params });
       return executor.query(text, params);
     },
+    // Only into the connection's own temporary staging table (no tenant table).
+    copyFrom: (table, columns, rows) => executor.copyFrom(table, columns, rows),
   });
   return {
     kind: driver.kind,

@@ -91,3 +91,47 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "import: batches in file order while the next one is parsed; a later row wins",
+  ignore: postgresMissing,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const db = await postgresDatabase();
+    const dir = await Deno.makeTempDir({ prefix: "import-test-" });
+    try {
+      // 40 rows in batches of 3: the same key restated in later batches, last value wins.
+      const header = "platform,account_id,campaign_id,ts,impressions,clicks,conversions,cost," +
+        "revenue,currency";
+      const lines = Array.from({ length: 40 }, (_, i) => {
+        const hour = String(i % 4).padStart(2, "0");
+        return `google,111,cmp-${i % 2},2024-04-01T${hour}:00:00Z,${i},1,0,0.${i},0,USD`;
+      });
+      const csv = `${dir}/restated.csv`;
+      await Deno.writeTextFile(csv, [header, ...lines].join("\n") + "\n");
+      const env = { DATABASE_URL: db.url!, LOG_LEVEL: "warn", DATA_DIR: dir };
+      const out = { write: () => {}, terminal: false };
+      const summary = await importFile(env, [csv, "--tenant", "order"], out, 3);
+      assert.equal(summary.accepted, 40);
+      const rows = await db.driver.query<{ campaign_id: string; hour: string; n: string }>(
+        `SELECT campaign_id, to_char(ts AT TIME ZONE 'UTC', 'HH24') AS hour,
+                impressions::text AS n
+         FROM campaign_metrics WHERE tenant_id = 'order' ORDER BY 1, 2`,
+      );
+      // Keys repeat every 4 lines; the last of each is among lines 36..39.
+      assert.deepEqual(rows.map((r) => [r.campaign_id, r.hour, r.n]), [
+        ["cmp-0", "00", "36"],
+        ["cmp-0", "02", "38"],
+        ["cmp-1", "01", "37"],
+        ["cmp-1", "03", "39"],
+      ]);
+      const totals = await new SqlMetricsStore(db.driver).totals({ tenantId: "order" });
+      assert.equal(totals.totals[0].impressions, String(36 + 37 + 38 + 39));
+      assert.equal(totals.totals[0].cost.replace(/0+$/, ""), "1.5");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await db.dispose();
+    }
+  },
+});

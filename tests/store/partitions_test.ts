@@ -14,7 +14,7 @@ import {
   postgresMissing,
   type TestDatabase,
 } from "../support/databases.ts";
-import { SqlMetricsStore, upsertChunk } from "../../lib/store/sql_store.ts";
+import { SqlMetricsStore, upsertRows } from "../../lib/store/sql_store.ts";
 import { RetainedRangeError } from "../../lib/store/metrics_store.ts";
 import type { SqlExecutor } from "../../lib/store/driver.ts";
 import { migrate } from "../../lib/store/migrate.ts";
@@ -396,7 +396,7 @@ for (const engine of unmigratedEngines) {
     async fn() {
       const db = await engine.open();
       try {
-        // Written as the code before 007 wrote them (the same upsert statement).
+        // Written by the store's upsert statement into the table as it was before 007.
         const now = new Date();
         const inputs = [
           row({ ts: "2024-12-31T23:00:00Z" }),
@@ -405,7 +405,7 @@ for (const engine of unmigratedEngines) {
           row({ ts: new Date(now.getTime() + 200 * 86_400_000).toISOString(), tenant_id: "f" }),
         ];
         const { rows } = validateRows(inputs, {}, now);
-        await db.driver.transaction((tx) => upsertChunk(tx, rows));
+        await db.driver.transaction((tx) => upsertRows(tx, rows));
         const tables = [
           "campaign_metrics",
           "campaign_monthly",
