@@ -280,10 +280,11 @@ const SQL_007_PARTITIONED_METRICS: string =
 -- A populated table is kept as it is and attached as the partition "legacy", FROM
 -- (MINVALUE) TO (B): a validated CHECK (ts < B) lets ATTACH skip its scan, and its
 -- indexes become partitions of the parent's indexes (nothing is rebuilt). B is the first
--- of the month 14 months from now: rows may carry ts up to a year ahead (lib/schema.ts),
--- so no write - of this code or of a replica still running the previous one - can
--- violate the CHECK while it is being validated. Month partitions start at B; until then
--- new rows go to the legacy partition, exactly as they went to the table before.
+-- of the month after the later of now and the latest stored row (next month, as a
+-- rule): the rows stored so far stay in the legacy partition, and every month from B on
+-- is a partition of its own, created here (B to 13 months ahead, as the app keeps them).
+-- Between steps 1 and 3 (about a second) a write dated at or after B fails the CHECK
+-- and is retried by its writer; rows dated in a future month are rare.
 -- Retention deletes whole months from the legacy partition and drops it once empty.
 --
 -- An empty table (a fresh install) is simply replaced by the partitioned one.
@@ -303,14 +304,22 @@ INSERT INTO campaign_metrics_retention (singleton) VALUES (true) ON CONFLICT DO 
 -- start-up, fail; the next attempt starts again where this one stopped).
 SET LOCAL lock_timeout = '10s';
 DO $step$
+DECLARE
+  boundary timestamptz;
 BEGIN
   IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('campaign_metrics')) = 'r'
     AND NOT EXISTS (SELECT FROM pg_constraint WHERE conrelid = 'campaign_metrics'::regclass
                     AND conname = 'campaign_metrics_before_partitions') THEN
+    -- Writes wait while the latest row is read (reads go on): no row at or after the
+    -- boundary can be stored before the CHECK exists, so step 2 cannot fail.
+    LOCK TABLE campaign_metrics IN SHARE ROW EXCLUSIVE MODE;
+    SELECT (date_trunc('month', greatest(now(), max(ts)) AT TIME ZONE 'UTC')
+            + interval '1 month') AT TIME ZONE 'UTC'
+      INTO boundary FROM campaign_metrics;
     EXECUTE format(
       'ALTER TABLE campaign_metrics ADD CONSTRAINT campaign_metrics_before_partitions '
       'CHECK (ts < %L) NOT VALID',
-      date_trunc('month', (now() AT TIME ZONE 'UTC') + interval '14 months') AT TIME ZONE 'UTC');
+      boundary);
   END IF;
 END
 $step$;
@@ -333,6 +342,8 @@ SET LOCAL lock_timeout = '10s';
 DO $step$
 DECLARE
   legacy_before timestamptz;
+  month_start timestamp;
+  created_parent boolean := false;
 BEGIN
   IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('campaign_metrics')) = 'r' THEN
     LOCK TABLE campaign_metrics IN SHARE MODE; -- no writes between the test and the swap
@@ -379,6 +390,7 @@ BEGIN
       updated_at   timestamptz NOT NULL DEFAULT now(),
       CONSTRAINT campaign_metrics_key PRIMARY KEY (tenant_id, campaign_id, platform, account_id, ts)
     ) PARTITION BY RANGE (ts);
+    created_parent := true;
     -- As 006: time-range scans of raw rows by BRIN.
     CREATE INDEX campaign_metrics_ts ON campaign_metrics USING brin (ts)
       WITH (pages_per_range = 32);
@@ -387,6 +399,21 @@ BEGIN
     EXECUTE format('ALTER TABLE campaign_metrics ATTACH PARTITION campaign_metrics_legacy '
                    'FOR VALUES FROM (MINVALUE) TO (%L)', legacy_before);
   END IF;
+  -- The months from the legacy boundary to 13 ahead, named as lib/store/partitions.ts
+  -- names them: a replica still running the previous code, which creates none, writes
+  -- on. Only for the parent made now (a re-run adds none; the app keeps them ahead).
+  month_start := legacy_before AT TIME ZONE 'UTC';
+  WHILE created_parent AND legacy_before IS NOT NULL
+    AND month_start <= date_trunc('month', now() AT TIME ZONE 'UTC') + interval '13 months' LOOP
+    IF to_regclass(format('campaign_metrics_y%sm%s', to_char(month_start, 'YYYY'),
+                          to_char(month_start, 'MM'))) IS NULL THEN
+      EXECUTE format('CREATE TABLE campaign_metrics_y%sm%s PARTITION OF campaign_metrics '
+                     'FOR VALUES FROM (%L) TO (%L)',
+        to_char(month_start, 'YYYY'), to_char(month_start, 'MM'),
+        month_start AT TIME ZONE 'UTC', (month_start + interval '1 month') AT TIME ZONE 'UTC');
+    END IF;
+    month_start := month_start + interval '1 month';
+  END LOOP;
 END
 $step$;
 `;

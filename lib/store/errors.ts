@@ -46,6 +46,7 @@ export function isTransientDatabaseError(error: unknown): boolean {
       return true;
     }
     if (typeof errno === "string" && TRANSIENT_NETWORK_CODES.has(errno)) return true;
+    if (code === "23514" && isMigrationBoundary(current)) return true;
     const name = (current as { name?: unknown }).name;
     if (name === "ConnectionRefused" || name === "ConnectionReset" || name === "TimedOut") {
       return true;
@@ -53,6 +54,19 @@ export function isTransientDatabaseError(error: unknown): boolean {
     current = (current as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/**
+ * The CHECK that sql/007 puts on campaign_metrics for about a second while it becomes
+ * partitioned: a row dated at or after its boundary is refused until the swap, then fits
+ * a month partition.
+ */
+function isMigrationBoundary(error: unknown): boolean {
+  const { constraint_name, constraint } = error as {
+    constraint_name?: unknown;
+    constraint?: unknown;
+  };
+  return (constraint_name ?? constraint) === "campaign_metrics_before_partitions";
 }
 
 /** Raised when the database cannot be reached; handlers answer 503 with Retry-After. */

@@ -34,7 +34,7 @@ export interface Migration {
 export const MIGRATION_LOCK_KEY = 7_100_420_001;
 
 /** The line that cuts a migration script into steps, each its own transaction. */
-const STEP_MARKER = /^--\s*migrate:step\b.*$/m;
+export const STEP_MARKER = /^--\s*migrate:step\b.*$/m;
 
 /**
  * Applies the migrations not yet recorded in `schema_migrations`, in version order, each

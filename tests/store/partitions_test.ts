@@ -17,7 +17,8 @@ import {
 import { SqlMetricsStore, upsertRows } from "../../lib/store/sql_store.ts";
 import { RetainedRangeError } from "../../lib/store/metrics_store.ts";
 import type { SqlExecutor } from "../../lib/store/driver.ts";
-import { migrate } from "../../lib/store/migrate.ts";
+import { migrate, splitStatements, STEP_MARKER } from "../../lib/store/migrate.ts";
+import { isTransientDatabaseError } from "../../lib/store/errors.ts";
 import { MIGRATIONS } from "../../sql/migrations.ts";
 import {
   HorizonCache,
@@ -427,9 +428,21 @@ for (const engine of unmigratedEngines) {
         const after = await Promise.all(tables.map((table) => tableText(db.driver, table)));
         assert.deepEqual(after, before, "data identical after the migration");
         const partitions = await listPartitions(db.driver);
-        const boundary = monthStart(monthKeyOf(now) + 14);
+        // The legacy partition ends at the month after the latest row (dated 200 days
+        // ahead); every month from there to 13 ahead is a partition of its own.
+        const latest = monthKeyOf(new Date(now.getTime() + 200 * 86_400_000));
+        const months = Array.from(
+          { length: monthKeyOf(now) + 13 - latest },
+          (_, i) => latest + 1 + i,
+        );
+        const boundary = monthStart(latest + 1);
         assert.deepEqual(partitions.map((p) => [p.name, p.lower, p.upper?.toISOString()]), [
           ["campaign_metrics_legacy", null, boundary.toISOString()],
+          ...months.map((key) => [
+            monthPartitionName(key),
+            monthStart(key),
+            monthStart(key + 1).toISOString(),
+          ]),
         ]);
         const indexes = await parentIndexes(db.driver);
         assert.deepEqual(indexes.map((i) => [i.name, i.method, i.primary]), [
@@ -442,7 +455,7 @@ for (const engine of unmigratedEngines) {
           `SELECT c.relname::text AS child, p.relname::text AS parent FROM pg_inherits i
            JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
            WHERE p.relname IN ('campaign_metrics_key', 'campaign_metrics_ts')
-             AND p.relnamespace = current_schema()::regnamespace ORDER BY 1`,
+             AND c.relname LIKE 'campaign\_metrics\_legacy%' AND p.relnamespace = current_schema()::regnamespace ORDER BY 1`,
         );
         assert.deepEqual(attached.map((a) => [a.child, a.parent]), [
           ["campaign_metrics_legacy_key", "campaign_metrics_key"],
@@ -475,13 +488,13 @@ for (const engine of unmigratedEngines) {
         );
         assert.equal(count.n, "5");
         assert.deepEqual(await rollupsDifferingFromRaw(db.driver), []);
-        // Ahead partitions start where the legacy partition ends.
+        // The app keeps creating months ahead after the ones the migration made.
         const report = await maintainPartitions(db.driver, {
           now: monthStart(monthKeyOf(now) + 2),
         });
         assert.deepEqual(report.created, [
-          monthPartitionName(monthKeyOf(boundary)),
-          monthPartitionName(monthKeyOf(boundary) + 1),
+          monthPartitionName(monthKeyOf(now) + 14),
+          monthPartitionName(monthKeyOf(now) + 15),
         ]);
 
         // Retention: old months leave the legacy partition by DELETE; the rest stays.
@@ -594,3 +607,45 @@ Deno.test("retention waits out the horizon readers cached before it drops rows",
     await db.dispose();
   }
 });
+
+for (const engine of unmigratedEngines) {
+  Deno.test({
+    name:
+      `while the table becomes partitioned, a row past the boundary is a retryable refusal on ${engine.name}`,
+    ignore: engine.missing,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const db = await engine.open();
+      try {
+        const now = new Date();
+        const write = (ts: Date) => {
+          const { rows } = validateRows([row({ ts: ts.toISOString() })], {}, now);
+          return db.driver.transaction((tx) => upsertRows(tx, rows));
+        };
+        await write(now);
+        // Step 1 of 007 alone: the CHECK exists, the swap has not happened yet.
+        const [firstStep] = MIGRATION_007.sql.split(STEP_MARKER);
+        await db.driver.transaction(async (tx) => {
+          for (const statement of splitStatements(firstStep)) await tx.query(statement);
+        });
+        const nextMonth = monthStart(monthKeyOf(now) + 1);
+        const refused = await write(nextMonth).then(() => undefined, (error) => error);
+        assert.ok(refused, "a row dated next month is refused before the swap");
+        assert.ok(isTransientDatabaseError(refused), "and its writer retries it");
+        await write(new Date(now.getTime() - 3_600_000)); // this month still writes
+
+        await migrate(db.driver, MIGRATIONS);
+        await write(nextMonth); // the retry lands in its month partition
+        const [stored] = await db.driver.query<{ partition: string }>(
+          `SELECT tableoid::regclass::text AS partition FROM campaign_metrics WHERE ts = $1`,
+          [nextMonth.toISOString()],
+        );
+        assert.equal(stored.partition, monthPartitionName(monthKeyOf(nextMonth)));
+        assert.deepEqual(await rollupsDifferingFromRaw(db.driver), []);
+      } finally {
+        await db.dispose();
+      }
+    },
+  });
+}
