@@ -111,20 +111,12 @@ export class MissingRateError extends Error {
 interface Leg {
   day: string;
   rate: Rational;
-  /** The stored decimal text of the rate (base→quote, whichever way the leg is used). */
-  text: string;
   source: string;
 }
 
 /** One way of converting `from` into `to` on a day. */
 export interface Factor {
   rate: Rational;
-  /**
-   * The rate as stored decimals: the product of `times` divided by the product of
-   * `per` (a direct leg multiplies, an inverse one divides), so that SQL can apply it.
-   */
-  times: string[];
-  per: string[];
   /** "direct", "inverse" or "via XXX". */
   path: string;
   /** Oldest and newest day of the rates used. */
@@ -144,12 +136,7 @@ export class RateBook {
       const key = `${rate.base}/${rate.quote}`;
       const leg = {
         day: rate.day,
-        leg: {
-          day: rate.day,
-          rate: decimalToRational(rate.rate),
-          text: rate.rate,
-          source: rate.source,
-        },
+        leg: { day: rate.day, rate: decimalToRational(rate.rate), source: rate.source },
       };
       const list = this.#byPair.get(key);
       if (list) list.push(leg);
@@ -190,11 +177,6 @@ export class RateBook {
     return dayNumber(day) - dayNumber(leg.day) <= MAX_RATE_AGE_DAYS ? leg : undefined;
   }
 
-  /** Every currency with a rate in the book. */
-  currencies(): string[] {
-    return [...this.#neighbours.keys()].sort();
-  }
-
   /** How one unit of `from` becomes `to` on `day`; null when no rate is close enough. */
   factor(from: string, to: string, day: string): Factor | null {
     const key = `${from}>${to}@${day}`;
@@ -210,8 +192,6 @@ export class RateBook {
     if (one) {
       consider({
         rate: one.rate,
-        times: one.inverse ? [] : [one.text],
-        per: one.inverse ? [one.text] : [],
         path: one.inverse ? "inverse" : "direct",
         firstDay: one.day,
         lastDay: one.day,
@@ -227,8 +207,6 @@ export class RateBook {
       if (!first || !second) continue;
       consider({
         rate: mul(first.rate, second.rate),
-        times: [first, second].filter((leg) => !leg.inverse).map((leg) => leg.text),
-        per: [first, second].filter((leg) => leg.inverse).map((leg) => leg.text),
         path: `via ${via}`,
         firstDay: first.day < second.day ? first.day : second.day,
         lastDay: first.day < second.day ? second.day : first.day,
@@ -348,8 +326,7 @@ function sumOfProducts(terms: readonly (readonly [Rational, Rational])[]): strin
   return rationalToText(exact);
 }
 
-/** a + b, keeping a power-of-ten denominator when both have one. */
-export function addRational(a: Rational, b: Rational): Rational {
+function addRational(a: Rational, b: Rational): Rational {
   if (a.d === b.d) return { n: a.n + b.n, d: a.d };
   if (a.d > b.d && a.d % b.d === 0n) return { n: a.n + b.n * (a.d / b.d), d: a.d };
   if (b.d > a.d && b.d % a.d === 0n) return { n: a.n * (b.d / a.d) + b.n, d: b.d };
@@ -378,17 +355,6 @@ export class Converter {
   static readonly ONE: Rational = { n: 1n, d: 1n };
 
   constructor(readonly target: string) {}
-
-  /**
-   * The factor that converts `currency` on `day` (recorded in info()), or a
-   * MissingRateError when none is close enough.
-   */
-  use(currency: string, day: string, book: RateBook): Factor {
-    const factor = book.factor(currency, this.target, day);
-    if (!factor) throw new MissingRateError(currency, this.target, day);
-    this.#record(currency, factor);
-    return factor;
-  }
 
   /** Adds a row to an accumulator, converting its money at its day's rate from `book`. */
   add(into: Accumulator, row: DaySums, book: RateBook): void {
@@ -441,72 +407,4 @@ export class Converter {
 /** The first day whose rates a conversion over [firstDay, lastDay] may need. */
 export function rateWindowStart(firstDay: string): string {
   return shiftDate(firstDay, -MAX_RATE_AGE_DAYS);
-}
-
-/**
- * Digits kept by the converted terms SQL computes (see BoundedSum): each (currency, day)
- * amount × factor is truncated to a multiple of 10^-FACTOR_DIGITS, so a converted sum is
- * known within (number of inexact terms) × 10^-FACTOR_DIGITS, far below the 10^-30
- * carried digits unless the sum sits on such a boundary (then the exact per-day path
- * answers).
- */
-export const FACTOR_DIGITS = 40;
-
-/**
- * A converted money sum known to lie in [low, high] (exact rationals with power-of-ten
- * denominators): SQL's Σ of terms amount × factor × 10^d each truncated toward zero, so
- * each inexact positive term lost less than one unit, each inexact negative one gained
- * less than one. Sums of several add up.
- */
-export class BoundedSum {
-  constructor(public low: Rational, public high: Rational) {}
-
-  /**
-   * From SQL's text: `scaled` = Σ truncated terms (units of 10^-digits), `negative` and
-   * `positive` the counts of inexact terms by sign.
-   */
-  static fromScaled(
-    scaled: string,
-    negative: string,
-    positive: string,
-    digits: number,
-  ): BoundedSum {
-    const d = POWERS_OF_TEN[digits] ?? 10n ** BigInt(digits);
-    const units = decimalToRational(scaled);
-    return new BoundedSum(
-      { n: units.n - BigInt(negative) * units.d, d: units.d * d },
-      { n: units.n + BigInt(positive) * units.d, d: units.d * d },
-    );
-  }
-
-  add(other: BoundedSum): void {
-    this.low = addRational(this.low, other.low);
-    this.high = addRational(this.high, other.high);
-  }
-
-  /**
-   * The sum as rationalToText writes the exact value, or null when [low, high] does not
-   * decide it (a multiple of 10^-30 inside, or both signs): then the caller converts
-   * exactly, per day.
-   */
-  text(): string | null {
-    const low = this.low;
-    const high = this.high;
-    if (low.n * high.d === high.n * low.d) return rationalToText(low);
-    const negative = high.n < 0n;
-    if (!negative && low.n <= 0n) return null;
-    // Magnitudes, smaller first: rounding to odd works on the magnitude (rationalToText).
-    const [small, large] = negative ? [{ n: -high.n, d: high.d }, { n: -low.n, d: low.d }] : [
-      low,
-      high,
-    ];
-    const step = POWERS_OF_TEN[CARRIED_DIGITS];
-    const floorOf = (x: Rational) => (x.n * step) / x.d;
-    const k = floorOf(small);
-    // No multiple of 10^-30 in [small, large]: small is not one, and large is below the next.
-    if ((small.n * step) % small.d === 0n || floorOf(large) !== k) return null;
-    const odd = k % 2n === 0n ? k + 1n : k;
-    const text = rationalToText({ n: odd, d: step });
-    return negative ? `-${text}` : text;
-  }
 }

@@ -6,8 +6,7 @@
  * present them with the same code. One instance serves one request and collects what
  * its conversions used (`info()`).
  */
-import { calendarDateIn, shiftDate } from "../dates.ts";
-import { compareDecimals, decimalToString, parseDecimal } from "../decimal.ts";
+import { compareDecimals } from "../decimal.ts";
 import { computeMetrics, type MeasureSumsText } from "../kpi.ts";
 import type { MetricName } from "../schema.ts";
 import type {
@@ -18,25 +17,14 @@ import type {
   SeriesRow,
   TotalsResult,
 } from "../store/metrics_store.ts";
-import type {
-  ConvertedSumsRow,
-  CurrencyDayFactor,
-  DayRow,
-  FactorLegs,
-  FxStore,
-} from "../store/fx_store.ts";
+import type { CurrencyDayFactor, DayRow, FxStore } from "../store/fx_store.ts";
 import {
   Accumulator,
-  addRational,
-  BoundedSum,
   Converter,
-  decimalToRational,
-  FACTOR_DIGITS,
   type FxInfo,
   MissingRateError,
   RateBook,
   rateWindowStart,
-  type Rational,
   rationalToText,
 } from "./convert.ts";
 
@@ -113,101 +101,7 @@ export class ConvertedQueries {
     return groups;
   }
 
-  /**
-   * Sums converted in SQL (bounded: see BoundedSum), folded per key: one row per
-   * (group, currency) instead of one per day. Undefined when the range is open: the
-   * caller converts per day instead (as it does when a bound does not decide a sum).
-   * Two short statements: the rates of the range, then the sums with each (currency,
-   * day) factor applied.
-   */
-  async #converted(
-    selection: Selection,
-    everyDay: boolean,
-    keyOf: (row: ConvertedSumsRow) => string,
-  ): Promise<Map<string, ConvertedGroup> | undefined> {
-    const { from, to } = selection;
-    if (!from || !to || from.getTime() >= to.getTime()) return undefined;
-    const first = calendarDateIn(from, this.timeZone);
-    const last = calendarDateIn(new Date(to.getTime() - 1), this.timeZone);
-    const book = new RateBook(
-      await this.fx.ratesBetween(selection.tenantId, rateWindowStart(first), last),
-    );
-    const factors = this.#factorLegs(book, first, last);
-    const rows = await this.fx.platformConverted(
-      selection,
-      this.timeZone,
-      this.target,
-      factors,
-      everyDay,
-      FACTOR_DIGITS,
-    );
-    let missing: ConvertedSumsRow | undefined;
-    for (const row of rows) {
-      if (
-        row.missing_day !== null &&
-        (!missing || row.missing_day < missing.missing_day! ||
-          (row.missing_day === missing.missing_day && row.currency < missing.currency))
-      ) missing = row;
-    }
-    if (missing) throw new MissingRateError(missing.currency, this.target, missing.missing_day!);
-    const used = new Set<string>();
-    for (const row of rows) {
-      for (const day of row.days ?? []) {
-        const key = `${row.currency}@${day}`;
-        if (used.has(key)) continue;
-        used.add(key);
-        this.#converter.use(row.currency, day, book);
-      }
-    }
-    const groups = new Map<string, ConvertedGroup>();
-    for (const row of rows) {
-      const key = keyOf(row);
-      const group = groups.get(key);
-      const next = convertedGroup(row);
-      if (group) group.add(next);
-      else groups.set(key, next);
-    }
-    return groups;
-  }
-
-  /** Each foreign currency's factor legs for every day of [first, last] that has one. */
-  #factorLegs(book: RateBook, first: string, last: string): FactorLegs[] {
-    const legs: FactorLegs[] = [];
-    const currencies = book.currencies().filter((currency) => currency !== this.target);
-    for (let day = first; day <= last; day = shiftDate(day, 1)) {
-      for (const currency of currencies) {
-        const factor = book.factor(currency, this.target, day);
-        if (!factor) continue;
-        legs.push({ currency, day, times: product(factor.times), per: product(factor.per) });
-      }
-    }
-    return legs;
-  }
-
   async totals(selection: Selection): Promise<TotalsResult> {
-    const converted = await this.#converted(selection, false, (row) => row.platform);
-    if (converted) {
-      const currency = this.target;
-      const platforms = [...converted.values()].sort((a, b) =>
-        a.row.platform < b.row.platform ? -1 : 1
-      );
-      const overall = platforms.reduce<ConvertedGroup | undefined>(
-        (all, group) => (all ? all.plus(group) : group),
-        undefined,
-      );
-      const totals = overall?.sums();
-      const byPlatform = platforms.map((group) => group.sums());
-      if (totals !== null && byPlatform.every((sums) => sums !== null)) {
-        return {
-          totals: totals ? [{ currency, ...totals }] : [],
-          by_platform: platforms.map((group, i) => ({
-            platform: group.row.platform,
-            currency,
-            ...byPlatform[i]!,
-          })),
-        };
-      }
-    }
     const { rows, book } = await this.#read(selection, false);
     const groups = this.#fold(rows, book, (row) => row.platform);
     const currency = this.target;
@@ -225,18 +119,6 @@ export class ConvertedQueries {
     selection: Selection,
     granularity: "day" | "week" | "month",
   ): Promise<SeriesRow[]> {
-    const converted = await this.#converted(
-      selection,
-      true,
-      (row) => bucketOf(row.day!, granularity),
-    );
-    if (converted) {
-      const buckets = [...converted].sort(([a], [b]) => (a < b ? -1 : 1));
-      const sums = buckets.map(([, group]) => group.sums());
-      if (sums.every((value) => value !== null)) {
-        return buckets.map(([bucket], i) => ({ bucket, currency: this.target, ...sums[i]! }));
-      }
-    }
     const { rows, book } = await this.#read(selection, true);
     const groups = this.#fold(rows, book, (row) => bucketOf(row.day!, granularity));
     return [...groups].sort(([a], [b]) => (a < b ? -1 : 1)).map(([bucket, { sums }]) => ({
@@ -369,79 +251,4 @@ function compareScores(a: Score, b: Score, direction: number): number {
   const right = "ratio" in b ? b.ratio : null;
   if (left === null || right === null) return left === right ? 0 : left === null ? 1 : -1;
   return left === right ? 0 : direction * (left < right ? -1 : 1);
-}
-
-/** The exact product of decimal texts ("1" for none). */
-function product(factors: readonly string[]): string {
-  let units = 1n;
-  let scale = 0;
-  for (const text of factors) {
-    const decimal = parseDecimal(text);
-    units *= decimal.units;
-    scale += decimal.scale;
-  }
-  return decimalToString({ units, scale });
-}
-
-/** The sums of one output group converted in SQL (ConvertedQueries.#converted). */
-class ConvertedGroup {
-  constructor(
-    readonly row: ConvertedSumsRow,
-    readonly impressions: bigint,
-    readonly clicks: bigint,
-    readonly conversions: Rational,
-    readonly cost: BoundedSum,
-    readonly revenue: BoundedSum,
-  ) {}
-
-  /** Adds another group's sums into this one. */
-  add(other: ConvertedGroup): void {
-    Object.assign(this, this.plus(other));
-  }
-
-  /** A new group: this one and `other` together. */
-  plus(other: ConvertedGroup): ConvertedGroup {
-    const cost = new BoundedSum(this.cost.low, this.cost.high);
-    cost.add(other.cost);
-    const revenue = new BoundedSum(this.revenue.low, this.revenue.high);
-    revenue.add(other.revenue);
-    return new ConvertedGroup(
-      this.row,
-      this.impressions + other.impressions,
-      this.clicks + other.clicks,
-      addRational(this.conversions, other.conversions),
-      cost,
-      revenue,
-    );
-  }
-
-  /** The exact sums as text, or null when a money bound does not decide its text. */
-  sums(): MeasureSumsText | null {
-    const cost = this.cost.text();
-    const revenue = this.revenue.text();
-    if (cost === null || revenue === null) return null;
-    return {
-      impressions: this.impressions.toString(),
-      clicks: this.clicks.toString(),
-      conversions: rationalToText(this.conversions),
-      cost,
-      revenue,
-    };
-  }
-}
-
-function convertedGroup(row: ConvertedSumsRow): ConvertedGroup {
-  return new ConvertedGroup(
-    row,
-    BigInt(row.impressions),
-    BigInt(row.clicks),
-    decimalToRational(row.conversions),
-    BoundedSum.fromScaled(row.cost_scaled, row.cost_negative, row.cost_positive, FACTOR_DIGITS),
-    BoundedSum.fromScaled(
-      row.revenue_scaled,
-      row.revenue_negative,
-      row.revenue_positive,
-      FACTOR_DIGITS,
-    ),
-  );
 }

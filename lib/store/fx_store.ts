@@ -31,7 +31,7 @@ import {
 import { type FxRate, type StoredFxRate, StoredFxRateSchema } from "../fx/rates.ts";
 import { MAX_RATE_AGE_DAYS, type StoredRate } from "../fx/convert.ts";
 import { MeasureSumsTextSchema } from "../kpi.ts";
-import { type Platform, PlatformSchema } from "../schema.ts";
+import { PlatformSchema } from "../schema.ts";
 
 /** Sums of one (platform[, campaign], currency, day); day null for target-currency rows. */
 export const DayRowSchema = MeasureSumsTextSchema.extend({
@@ -41,42 +41,6 @@ export const DayRowSchema = MeasureSumsTextSchema.extend({
   day: z.string().nullable(),
 });
 export type DayRow = z.infer<typeof DayRowSchema>;
-
-/**
- * The factor of a (currency, day) as a quotient of exact decimals, times / per, so that
- * SQL computes ⌊factor × 10^digits⌋ exactly (NUMERIC div and mod) from them.
- */
-export interface FactorLegs {
-  currency: string;
-  day: string;
-  times: string;
-  per: string;
-}
-
-/**
- * One group's sums with its money converted in SQL: `*_scaled` = Σ of each (currency,
- * day) term amount × factor × 10^digits truncated toward zero (target-currency money ×
- * 10^digits), `*_negative` / `*_positive` how many negative / positive terms dropped a
- * remainder — together they bound the exact sum (lib/fx/convert.ts BoundedSum). `days`: the days whose rate the
- * group used (null for the target currency); `missing_day`: the first day with money in
- * `currency` but no factor (a missing rate).
- */
-export interface ConvertedSumsRow {
-  platform: Platform;
-  currency: string;
-  day: string | null;
-  impressions: string;
-  clicks: string;
-  conversions: string;
-  cost_scaled: string;
-  cost_negative: string;
-  cost_positive: string;
-  revenue_scaled: string;
-  revenue_negative: string;
-  revenue_positive: string;
-  days: string[] | null;
-  missing_day: string | null;
-}
 
 /** Per-day sums and every rate that converting them may use. */
 export interface DaysAndRates {
@@ -197,18 +161,6 @@ export interface FxStore {
     target: string,
     everyDay: boolean,
   ): Promise<DaysAndRates>;
-  /**
-   * Per platform and currency (`everyDay`: per day and currency, platforms together),
-   * the money converted in SQL (see ConvertedSumsRow): one row per group, not per day.
-   */
-  platformConverted(
-    selection: Selection,
-    timeZone: string,
-    target: string,
-    factors: readonly FactorLegs[],
-    everyDay: boolean,
-    digits: number,
-  ): Promise<ConvertedSumsRow[]>;
   /**
    * Per platform, campaign, currency and day (day null for target-currency rows).
    * `currencies`: the other currencies with money in the selection, when known (they
@@ -342,85 +294,6 @@ export class SqlFxStore implements FxStore {
       params.values,
     );
     return daysAndRates(rows);
-  }
-
-  async platformConverted(
-    selection: Selection,
-    timeZone: string,
-    target: string,
-    factors: readonly FactorLegs[],
-    everyDay: boolean,
-    digits: number,
-  ): Promise<ConvertedSumsRow[]> {
-    const where = SelectionSchema.parse(selection);
-    const params = new Params();
-    const hourly = where.campaignIds.length === 0 &&
-      isWholeHourZone(timeZone, where.from, where.to);
-    const parts: RangePart[] = hourly
-      ? planRange(where.from, where.to, { grain: "platform" })
-      : [{ source: "raw", from: where.from, to: where.to }];
-    const union = unionOf(parts, where, params, timeZone);
-    const targetParam = params.add(target);
-    const day = everyDay
-      ? "at::date"
-      : `CASE WHEN currency = ${targetParam} THEN NULL ELSE at::date END`;
-    const unit = `1${"0".repeat(digits)}::numeric`;
-    // Each (group, currency, day) term: ⌊amount × factor × 10^digits⌋ toward zero, exact
-    // (NUMERIC div of exact decimals), and whether it dropped a remainder.
-    // Each (group, currency, day) term x = amount × factor × 10^digits as times / per:
-    // ⌊x⌋ toward zero (NUMERIC div of exact decimals), and whether it dropped a remainder
-    // (the quotient times the divisor falls short: one multiplication, where mod() would
-    // divide again). Target-currency money: amount × 10^digits, exact.
-    const scaled = (c: string) =>
-      `CASE WHEN s.currency = ${targetParam} THEN s.${c} * ${unit}
-            ELSE s.${c} * f.times * ${unit} END AS ${c}_x`;
-    const term = (c: string) =>
-      `CASE WHEN per IS NULL THEN ${c}_x ELSE div(${c}_x, per) END AS ${c}_term`;
-    const money = (c: string) => `
-      sum(t.${c}_term)::text AS ${c}_scaled,
-      count(*) FILTER (WHERE t.${c}_inexact AND t.${c} < 0)::text AS ${c}_negative,
-      count(*) FILTER (WHERE t.${c}_inexact AND t.${c} > 0)::text AS ${c}_positive`;
-    // A series has no platform column: a day's money in a currency is one term (summed
-    // before it is converted), so that its converted value is decided by one bound.
-    const platform = everyDay ? "NULL::text" : "platform";
-    const rows = await this.db.query<Record<string, unknown>>(
-      `WITH f AS (
-        SELECT currency::bpchar AS currency, day, times, per
-        FROM unnest(${params.add(factors.map((factor) => factor.currency))}::text[],
-          ${params.add(factors.map((factor) => factor.day))}::date[],
-          ${params.add(factors.map((factor) => factor.times))}::numeric[],
-          ${
-        params.add(factors.map((factor) => factor.per))
-      }::numeric[]) AS f(currency, day, times, per)),
-      s AS (
-        SELECT ${platform} AS platform, currency, ${day} AS day, ${SUMS_RAW}
-        FROM (${union}) parts GROUP BY 1, 2, 3),
-      x AS (
-        SELECT s.*, f.per, f.day IS NULL AND s.currency <> ${targetParam} AS missing,
-               ${scaled("cost")}, ${scaled("revenue")}
-        FROM s LEFT JOIN f ON s.currency <> ${targetParam} AND f.currency = s.currency
-          AND f.day = s.day),
-      q AS (SELECT x.*, ${term("cost")}, ${term("revenue")} FROM x),
-      t AS (
-        SELECT q.*, cost_term * per <> cost_x AS cost_inexact,
-               revenue_term * per <> revenue_x AS revenue_inexact
-        FROM q)
-      SELECT t.platform, t.currency, ${
-        everyDay ? "to_char(t.day, 'YYYY-MM-DD')" : "NULL::text"
-      } AS day,
-        sum(t.impressions)::text AS impressions, sum(t.clicks)::text AS clicks,
-        sum(t.conversions)::text AS conversions, ${money("cost")}, ${money("revenue")},
-        CASE WHEN t.currency <> ${targetParam}
-          THEN array_agg(to_char(t.day, 'YYYY-MM-DD')) FILTER (WHERE NOT t.missing) END AS days,
-        to_char(min(t.day) FILTER (WHERE t.missing), 'YYYY-MM-DD') AS missing_day
-      FROM t
-      GROUP BY t.platform, t.currency${everyDay ? ", t.day" : ""}`,
-      params.values,
-    );
-    return rows.map((row) => ({
-      ...(row as unknown as ConvertedSumsRow),
-      currency: String(row.currency).trim(),
-    }));
   }
 
   async campaignDays(
