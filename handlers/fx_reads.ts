@@ -1,6 +1,7 @@
 /**
  * The read side of reporting currencies: which currency a request reports in
- * (`currency=`, else the deployment's REPORTING_CURRENCY, else none), and the store
+ * (`currency=`, else the deployment's REPORTING_CURRENCY, else none; `currency=native`
+ * means none even with REPORTING_CURRENCY), and the store
  * reads the insights handlers make, answered either as stored (money per currency) or
  * converted into that currency at each day's rate (lib/fx/queries.ts).
  */
@@ -8,7 +9,7 @@ import type { FxInfo } from "../lib/fx/convert.ts";
 import { ConvertedQueries } from "../lib/fx/queries.ts";
 import type { CampaignSummary, MetricsStore } from "../lib/store/metrics_store.ts";
 import type { AppDeps } from "./context.ts";
-import { BadRequest } from "./params.ts";
+import { BadRequest, NATIVE_CURRENCY } from "./params.ts";
 
 /** The reads the insights handlers need, in stored or in converted form. */
 export type InsightsReader = Pick<MetricsStore, "totals" | "series" | "rank">;
@@ -28,7 +29,8 @@ export function readingFor(
   requested: string | undefined,
   timeZone: string,
 ): Reading {
-  const target = requested ?? deps.reportingCurrency;
+  // "native" opts out of conversion, REPORTING_CURRENCY included.
+  const target = requested === NATIVE_CURRENCY ? undefined : requested ?? deps.reportingCurrency;
   if (!target) {
     return {
       reader: deps.store,

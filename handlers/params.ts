@@ -85,10 +85,31 @@ const limitParam = (max: number, fallback: number) =>
     .pipe(z.number().min(1, "must be at least 1").max(max, `must be at most ${max}`))
     .default(fallback);
 
-/** The reporting currency: money in other currencies is converted at each day's rate. */
-export const ReportingCurrencyParam = CurrencySchema.meta({
+/**
+ * The `currency` value that asks for money in its own currencies (no conversion), even
+ * where the deployment sets REPORTING_CURRENCY.
+ */
+export const NATIVE_CURRENCY = "native";
+
+/**
+ * The reporting currency: money in other currencies is converted at each day's rate;
+ * `native` opts out of conversion (and of REPORTING_CURRENCY).
+ */
+export const ReportingCurrencyParam = z.string().transform((value, ctx) => {
+  if (value.trim().toLowerCase() === NATIVE_CURRENCY) return NATIVE_CURRENCY;
+  const code = CurrencySchema.safeParse(value);
+  if (code.success) return code.data;
+  ctx.addIssue({
+    code: "custom",
+    message: `${code.error.issues[0].message}, or "${NATIVE_CURRENCY}" for money in its own ` +
+      "currencies",
+  });
+  return z.NEVER;
+}).meta({
   description: "Report money in this currency (ISO 4217), converting other currencies at the " +
-    "exchange rate of each calendar day (see POST /fx-rates); 422 when a rate is missing",
+    "exchange rate of each calendar day (see POST /fx-rates); 422 when a rate is missing. " +
+    `"${NATIVE_CURRENCY}": no conversion, money in its own currencies (overrides the ` +
+    "deployment's REPORTING_CURRENCY)",
   example: "USD",
 });
 

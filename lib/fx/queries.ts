@@ -6,7 +6,6 @@
  * present them with the same code. One instance serves one request and collects what
  * its conversions used (`info()`).
  */
-import { calendarDateIn } from "../dates.ts";
 import { compareDecimals } from "../decimal.ts";
 import { computeMetrics, type MeasureSumsText } from "../kpi.ts";
 import type { MetricName } from "../schema.ts";
@@ -70,26 +69,20 @@ export class ConvertedQueries {
   }
 
   /**
-   * The per-day sums of a selection and the rates they need. With both bounds given, the
-   * rates of the range are read in parallel with the sums (a few more than needed).
+   * The per-day sums of a selection and the rates they need, from one statement: only
+   * the pairs and days the foreign rows can use, and no rate when all is in the target.
    */
   async #read(
     selection: Selection,
     everyDay: boolean,
   ): Promise<{ rows: DayRow[]; book: RateBook }> {
-    const sums = this.fx.platformDays(selection, this.timeZone, this.target, everyDay);
-    const { from, to } = selection;
-    if (from && to) {
-      const first = calendarDateIn(from, this.timeZone);
-      const last = calendarDateIn(new Date(to.getTime() - 1), this.timeZone);
-      const [rows, rates] = await Promise.all([
-        sums,
-        this.fx.ratesBetween(selection.tenantId, rateWindowStart(first), last),
-      ]);
-      return { rows, book: new RateBook(rates) };
-    }
-    const rows = await sums;
-    return { rows, book: await this.#book(selection.tenantId, rows) };
+    const { rows, rates } = await this.fx.platformDays(
+      selection,
+      this.timeZone,
+      this.target,
+      everyDay,
+    );
+    return { rows, book: new RateBook(rates) };
   }
 
   /** Folds rows into one accumulator per key, converting as it goes. */

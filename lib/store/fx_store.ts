@@ -30,7 +30,7 @@ import {
 } from "./fx_rank_sql.ts";
 import { HorizonCache, readKept } from "./partitions.ts";
 import { type FxRate, type StoredFxRate, StoredFxRateSchema } from "../fx/rates.ts";
-import type { StoredRate } from "../fx/convert.ts";
+import { MAX_RATE_AGE_DAYS, type StoredRate } from "../fx/convert.ts";
 import { MeasureSumsTextSchema } from "../kpi.ts";
 import { PlatformSchema } from "../schema.ts";
 
@@ -42,6 +42,86 @@ export const DayRowSchema = MeasureSumsTextSchema.extend({
   day: z.string().nullable(),
 });
 export type DayRow = z.infer<typeof DayRowSchema>;
+
+/** Per-day sums and every rate that converting them may use. */
+export interface DaysAndRates {
+  rows: DayRow[];
+  /**
+   * The tenant's rates of the pairs that touch the target or a currency of the rows with
+   * a day (any path between two currencies has a leg touching each, so cross rates
+   * through any third currency are found), over [first day - MAX_RATE_AGE_DAYS, last
+   * day]; none when every row is in the target currency.
+   */
+  rates: StoredRate[];
+}
+
+/**
+ * A row as the sums statements return it (their SQL casts every measure to text), typed
+ * without a schema parse per row: the converted reads return hundreds of them, and the
+ * parse cost more than their conversion. DayRowSchema describes the same shape.
+ */
+function dayRowOf(row: Record<string, string | null>): DayRow {
+  return {
+    platform: row.platform as DayRow["platform"],
+    campaign_id: row.campaign_id,
+    currency: row.currency!.trim(),
+    day: row.day,
+    impressions: row.impressions!,
+    clicks: row.clicks!,
+    conversions: row.conversions!,
+    cost: row.cost!,
+    revenue: row.revenue!,
+  };
+}
+
+/**
+ * One statement for per-day sums and the rates they need: the sums (any statement whose
+ * rows have platform, campaign_id, currency, day as text and the five measures as text),
+ * then the rates of every pair touching the target or a currency whose money has a day,
+ * over the days the conversion may look at (MAX_RATE_AGE_DAYS of carry-forward). Rows
+ * already in the target read no rate at all. One round trip, one snapshot: the rates are
+ * those committed when the sums were read.
+ */
+function withNeededRates(sums: string, params: Params, tenantId: string, target: string): string {
+  const targetParam = params.add(target);
+  const tenant = params.add(tenantId);
+  const empty = MEASURE_COLUMNS.map(() => "NULL::text").join(", ");
+  return `WITH sums AS MATERIALIZED (${sums}),
+  needed AS (
+    SELECT min(day)::date - ${MAX_RATE_AGE_DAYS} AS first, max(day)::date AS last,
+           array_agg(DISTINCT currency::bpchar) || ${targetParam}::bpchar AS currencies
+    FROM sums WHERE day IS NOT NULL AND currency <> ${targetParam})
+  SELECT platform, campaign_id, currency, day, ${MEASURE_COLUMNS.join(", ")},
+         NULL::text AS base, NULL::text AS quote, NULL::text AS rate, NULL::text AS source
+  FROM sums
+  UNION ALL
+  SELECT NULL, NULL, NULL, to_char(r.day, 'YYYY-MM-DD'), ${empty},
+         r.base::text, r.quote::text, r.rate::text, r.source
+  FROM needed n JOIN fx_rates r ON r.tenant_id = ${tenant}
+    AND r.day BETWEEN n.first AND n.last
+    AND (r.base = ANY(n.currencies) OR r.quote = ANY(n.currencies))`;
+}
+
+const MEASURE_COLUMNS = ["impressions", "clicks", "conversions", "cost", "revenue"];
+
+/** Splits withNeededRates' answer: rows with a base are rates, the others sums. */
+function daysAndRates(rows: readonly Record<string, string | null>[]): DaysAndRates {
+  const days: DayRow[] = [];
+  const rates: StoredRate[] = [];
+  for (const row of rows) {
+    if (row.base === null) days.push(dayRowOf(row));
+    else {
+      rates.push({
+        base: row.base.trim(),
+        quote: row.quote!.trim(),
+        day: row.day!,
+        rate: row.rate!,
+        source: row.source!,
+      });
+    }
+  }
+  return { rows: days, rates };
+}
 
 /** The first campaigns of a converted ranking (see FxStore.rankCampaigns). */
 export interface RankedCampaigns {
@@ -72,13 +152,16 @@ export interface FxStore {
   listRates(tenantId: string, filter?: RateFilter): Promise<StoredFxRate[]>;
   /** Every rate of the tenant on days in [from, to] (open bounds: unbounded). */
   ratesBetween(tenantId: string, from?: string, to?: string): Promise<StoredRate[]>;
-  /** Per platform, currency and day; `everyDay` also splits target-currency rows by day. */
+  /**
+   * Per platform, currency and day (`everyDay` also splits target-currency rows by day),
+   * with the rates those rows need, read by the same statement (see withNeededRates).
+   */
   platformDays(
     selection: Selection,
     timeZone: string,
     target: string,
     everyDay: boolean,
-  ): Promise<DayRow[]>;
+  ): Promise<DaysAndRates>;
   /**
    * Per platform, campaign, currency and day (day null for target-currency rows).
    * `currencies`: the other currencies with money in the selection, when known (they
@@ -195,7 +278,7 @@ export class SqlFxStore implements FxStore {
     timeZone: string,
     target: string,
     everyDay: boolean,
-  ): Promise<DayRow[]> {
+  ): Promise<DaysAndRates> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
     const hourly = where.campaignIds.length === 0 &&
@@ -208,16 +291,20 @@ export class SqlFxStore implements FxStore {
       ? "at::date"
       : `CASE WHEN currency = ${params.add(target)} THEN NULL ELSE at::date END`;
     // Grouped by date, formatted once per group (to_char per row costs more than the sums).
-    const rows = await readKept(this.horizon, parts, () =>
-      this.db.query(
-        `SELECT platform, NULL AS campaign_id, currency, to_char(day, 'YYYY-MM-DD') AS day,
-                ${SUMS_OF_SUMS}
-         FROM (SELECT platform, currency, ${day} AS day, ${SUMS_RAW}
-               FROM (${union}) parts GROUP BY 1, 2, 3) grouped
-         ORDER BY grouped.day NULLS FIRST, currency COLLATE "C", platform COLLATE "C"`,
-        params.values,
-      ));
-    return rows.map((row) => DayRowSchema.parse(row));
+    const sums = `SELECT platform::text, NULL::text AS campaign_id, currency,
+              to_char(day, 'YYYY-MM-DD') AS day, ${SUMS_OF_SUMS}
+       FROM (SELECT platform, currency, ${day} AS day, ${SUMS_RAW}
+             FROM (${union}) parts GROUP BY 1, 2, 3) grouped`;
+    const rows = await readKept(
+      this.horizon,
+      parts,
+      () =>
+        this.db.query<Record<string, string | null>>(
+          withNeededRates(sums, params, where.tenantId, target),
+          params.values,
+        ),
+    );
+    return daysAndRates(rows);
   }
 
   async campaignDays(

@@ -365,6 +365,33 @@ for (const engine of ENGINES) {
             // 100 × 0.855/1.085 + 50 × 0.855/1.085 (Saturday: Friday's) + 30.00
             assert.equal(inGbp.totals.cost, 148.2);
             assert.deepEqual(inGbp.fx.converted, [{ from: "USD", paths: ["via EUR"] }]);
+            // currency=native: money in its own currencies despite the deployment's default.
+            for (const native of ["native", "NATIVE"]) {
+              const own = await read(
+                `/insights?${RANGE}&platform=google,linkedin&currency=${native}`,
+              );
+              assert.equal(own.currency, null);
+              assert.equal(own.totals.cost, null);
+              assert.equal(own.fx, undefined);
+              assert.deepEqual(
+                own.by_currency.map((
+                  c: { currency: string; cost: number },
+                ) => [c.currency, c.cost]),
+                [["GBP", 30], ["USD", 150]],
+              );
+              const series = await read(
+                `/campaign/cmp-us/insights?${RANGE}&granularity=hour&currency=${native}`,
+              );
+              assert.equal(series.currency, "USD");
+              assert.equal(series.fx, undefined);
+            }
+            const campaigns = await read(`/campaigns?currency=native`);
+            assert.equal(campaigns.fx, undefined);
+            const bad = await (await deployment.app.request(`/insights?${RANGE}&currency=nativ`, {
+              headers: auth(KEY_A),
+            })).json();
+            assert.equal(bad.field, "currency");
+            assert.match(bad.error, /native/);
           },
         );
       } finally {
