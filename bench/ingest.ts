@@ -12,6 +12,7 @@ import { type FakeRow, fakeRows } from "../ingest/fake_rows.ts";
 import { validateRows } from "../lib/schema.ts";
 import type { SqlDriver, SqlExecutor, SqlParam } from "../lib/store/driver.ts";
 import { SqlMetricsStore } from "../lib/store/sql_store.ts";
+import { STAGE_COLUMNS } from "../lib/store/sql_queries.ts";
 import type { BenchDb } from "./db.ts";
 import { round } from "./stats.ts";
 
@@ -34,20 +35,8 @@ export function ingestRows(count: number): FakeRow[] {
   return rows.slice(0, count);
 }
 
-export const COPY_COLUMNS = [
-  "tenant_id",
-  "platform",
-  "account_id",
-  "campaign_id",
-  "ts",
-  "impressions",
-  "clicks",
-  "conversions",
-  "cost",
-  "revenue",
-  "currency",
-  "source",
-] as const;
+/** The COPY baseline's columns: the raw row, in the order the store stages it. */
+export const COPY_COLUMNS = STAGE_COLUMNS;
 
 function csvText(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;

@@ -70,7 +70,7 @@ function loop(work: () => Promise<unknown>, pauseMs: number) {
 }
 
 /** The driver with every transaction timed (migrate runs each step in its own). */
-function timed(driver: SqlDriver, durations: number[]): SqlDriver {
+export function timed(driver: SqlDriver, durations: number[]): SqlDriver {
   return {
     ...driver,
     async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {

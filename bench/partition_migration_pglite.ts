@@ -7,7 +7,8 @@
  *   deno run -A bench/partition_migration_pglite.ts data/bench/pglite-1000x365/pglite
  */
 import { PGlite } from "@electric-sql/pglite";
-import { pgliteDriver, type SqlDriver, type SqlExecutor } from "../lib/store/driver.ts";
+import { pgliteDriver } from "../lib/store/driver.ts";
+import { timed } from "./partition_migration.ts";
 import { migrate } from "../lib/store/migrate.ts";
 import { MIGRATIONS } from "../sql/migrations.ts";
 import { isPartitioned, listPartitions } from "../lib/store/partitions.ts";
@@ -17,17 +18,7 @@ const path = Deno.args[0];
 if (!path) throw new Error("usage: partition_migration_pglite.ts <PGlite data directory>");
 const driver = pgliteDriver(new PGlite(path));
 const durations: number[] = [];
-const timed: SqlDriver = {
-  ...driver,
-  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const t0 = performance.now();
-    try {
-      return await driver.transaction(work);
-    } finally {
-      durations.push(performance.now() - t0);
-    }
-  },
-};
+const timedDriver = timed(driver, durations);
 try {
   const count = async () =>
     Number(
@@ -36,7 +27,7 @@ try {
   const partitionedBefore = await isPartitioned(driver);
   const rows = await count();
   const t0 = performance.now();
-  const applied = await migrate(timed, MIGRATIONS);
+  const applied = await migrate(timedDriver, MIGRATIONS);
   const result = {
     path,
     load_average_1m: Deno.loadavg()[0],
