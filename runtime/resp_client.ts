@@ -46,26 +46,31 @@ const LF = 10;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** One command in RESP2: an array of bulk strings. */
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * One command in RESP2: an array of bulk strings. Built as one string and encoded once
+ * (each encoder call crosses into the runtime; a command of the hot path has 7 parts):
+ * a bulk header needs the byte length, which for ASCII text is its string length.
+ */
 export function encodeCommand(args: readonly string[]): Uint8Array {
-  const parts = args.map((arg) => encoder.encode(arg));
-  const header = `*${parts.length}\r\n`;
-  let size = 0;
-  for (const part of parts) size += part.length;
-  // Headers of each argument are ASCII: their length in bytes is their string length.
-  const heads = parts.map((part) => `$${part.length}\r\n`);
-  for (const head of heads) size += head.length + 2;
-  size += header.length;
-  const out = new Uint8Array(size);
-  let at = encoder.encodeInto(header, out).written;
-  for (let i = 0; i < parts.length; i++) {
-    at += encoder.encodeInto(heads[i], out.subarray(at)).written;
-    out.set(parts[i], at);
-    at += parts[i].length;
-    out[at++] = CR;
-    out[at++] = LF;
+  let text = `*${args.length}\r\n`;
+  for (const arg of args) {
+    const bytes = ASCII.test(arg) ? arg.length : encoder.encode(arg).length;
+    text += `$${bytes}\r\n${arg}\r\n`;
   }
-  return out;
+  return encoder.encode(text);
+}
+
+/** Bytes of ASCII text (at most 64 here) as a string, without a call into the runtime. */
+function shortAscii(bytes: Uint8Array, from: number, to: number): string | undefined {
+  let text = "";
+  for (let i = from; i < to; i++) {
+    const byte = bytes[i];
+    if (byte >= 0x80) return undefined;
+    text += String.fromCharCode(byte);
+  }
+  return text;
 }
 
 /**
@@ -106,6 +111,20 @@ export class RespParser {
     return { value: parsed.value };
   }
 
+  /**
+   * Copies the unread bytes out of the last chunk fed: call it before the caller reuses
+   * that chunk's memory (the next socket read), so a partial reply survives it.
+   */
+  keepUnread(): void {
+    if (this.#start >= this.#end) {
+      this.reset();
+      return;
+    }
+    this.#buffer = this.#buffer.slice(this.#start, this.#end);
+    this.#end -= this.#start;
+    this.#start = 0;
+  }
+
   /** Drops everything buffered (the connection that sent it is gone). */
   reset(): void {
     this.#buffer = new Uint8Array(0);
@@ -120,28 +139,51 @@ export class RespParser {
     return -1;
   }
 
+  /** The signed decimal integer between `from` and `to` (a length or an integer reply). */
+  #integer(from: number, to: number): number {
+    const buffer = this.#buffer;
+    let negative = false;
+    let i = from;
+    if (buffer[i] === 45) {
+      negative = true;
+      i++;
+    }
+    let value = 0;
+    for (; i < to; i++) {
+      const digit = buffer[i] - 48;
+      if (digit < 0 || digit > 9) {
+        throw new RedisConnectionError("a malformed number in a reply: not a RESP2 server");
+      }
+      value = value * 10 + digit;
+    }
+    return negative ? -value : value;
+  }
+
+  #text(from: number, to: number): string {
+    return (to - from <= 64 ? shortAscii(this.#buffer, from, to) : undefined) ??
+      decoder.decode(this.#buffer.subarray(from, to));
+  }
+
   #parse(at: number): { value: RespValue; next: number } | undefined {
     const lineEnd = this.#lineEnd(at + 1);
     if (lineEnd < 0) return undefined;
     const type = this.#buffer[at];
-    const line = decoder.decode(this.#buffer.subarray(at + 1, lineEnd));
     const afterLine = lineEnd + 2;
     switch (type) {
       case 43: // '+'
-        return { value: line, next: afterLine };
+        return { value: this.#text(at + 1, lineEnd), next: afterLine };
       case 45: // '-'
-        return { value: new RedisReplyError(line), next: afterLine };
+        return { value: new RedisReplyError(this.#text(at + 1, lineEnd)), next: afterLine };
       case 58: // ':'
-        return { value: Number(line), next: afterLine };
+        return { value: this.#integer(at + 1, lineEnd), next: afterLine };
       case 36: { // '$'
-        const length = Number(line);
+        const length = this.#integer(at + 1, lineEnd);
         if (length < 0) return { value: null, next: afterLine };
         if (afterLine + length + 2 > this.#end) return undefined;
-        const value = decoder.decode(this.#buffer.subarray(afterLine, afterLine + length));
-        return { value, next: afterLine + length + 2 };
+        return { value: this.#text(afterLine, afterLine + length), next: afterLine + length + 2 };
       }
       case 42: { // '*'
-        const count = Number(line);
+        const count = this.#integer(at + 1, lineEnd);
         if (count < 0) return { value: null, next: afterLine };
         const items: RespValue[] = [];
         let next = afterLine;
@@ -385,10 +427,11 @@ export class RespClient {
         const read = await conn.read(buffer);
         if (read === null) throw new RedisConnectionError("Redis closed the connection");
         if (this.#conn !== conn) return;
-        // A copy: the buffer is reused by the next read while a partial reply waits.
-        parser.feed(buffer.slice(0, read));
+        parser.feed(buffer.subarray(0, read));
         let reply;
         while ((reply = parser.next()) !== undefined) this.#settle(reply.value);
+        // The next read reuses the buffer: a partial reply's bytes are copied out first.
+        parser.keepUnread();
       }
     } catch (error) {
       if (this.#conn === conn) this.#lost(conn, error);
