@@ -328,30 +328,18 @@ export class RespClient {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
       this.#outgoing.push(encodeCommand(args));
-      if (!this.#writing && this.#flushTimer === undefined) {
-        this.#flushTimer = setTimeout(this.#flushNow, 0);
-      }
+      if (!this.#writing) void this.#flush();
     });
   }
 
-  #flushTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly #flushNow = () => {
-    this.#flushTimer = undefined;
-    void this.#flush();
-  };
-
-  /**
-   * Writes everything queued, in one write per turn of the event loop: the commands
-   * of every request handled in that turn share it. A write per command was the
-   * largest single cost of a cached read (each loopback write runs the receiving
-   * side's network stack in this thread); commands queued during a write go out in
-   * the next one.
-   */
+  /** Writes everything queued; commands queued during a write go out in the next one. */
   async #flush(): Promise<void> {
     const conn = this.#conn;
     if (!conn) return;
     this.#writing = true;
     try {
+      // Commands sent in the same tick as the first one join its write.
+      await Promise.resolve();
       while (this.#outgoing.length > 0 && this.#conn === conn) {
         const chunks = this.#outgoing;
         this.#outgoing = [];
@@ -477,8 +465,6 @@ export class RespClient {
     this.#conn = undefined;
     this.#ready = false;
     this.#outgoing = [];
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
     if (conn) {
       try {
         conn.close();
