@@ -2,20 +2,20 @@
  * The Redis cache over TCP, plus the command-level core it shares with the Upstash
  * (REST) adapter: both speak Redis commands, only the transport differs.
  *
- * Client: node-redis (`@redis/client`, the core of the `redis` package), maintained by
- * Redis Inc. and the client ioredis's own README recommends for new projects. Checked
- * under Deno 2: connects, EVALSHA/EVAL, reconnects by itself after Redis restarts,
- * and with `disableOfflineQueue` a command fails at once (ClientOfflineError) while
- * Redis is unreachable instead of queueing forever. Its per-command `timeout` only
- * covers the wait before a command is written, not the wait for the reply (a frozen
- * server held a command for seconds), so this module puts its own deadline on every
- * operation. The client is created and connected by the entry point (runtime/cache_wiring.ts)
- * and passed in through `RedisCommandClient`: lib/ opens no sockets.
+ * Clients: the server uses its own RESP2 client on a Deno socket
+ * (runtime/resp_client.ts); node-redis (`@redis/client`) remains selectable
+ * (`REDIS_CLIENT=node-redis`) and is what a library user may pass in. Neither puts a
+ * deadline on the wait for a reply, so this module puts its own on every operation.
+ * The client is created and connected by the entry point (runtime/cache_wiring.ts) and
+ * passed in through `RedisCommandClient`: lib/ opens no sockets.
  *
  * A hit costs one round trip: one EVALSHA of a Lua script that reads the tenant's
  * version token (creating a fresh one when it is missing) and the entry under it.
  * After a Redis restart the first call answers NOSCRIPT and is repeated as EVAL,
- * which loads the script again.
+ * which loads the script again. When this process already holds the entry's text for
+ * the current version (read less than `localEntryMs` ago), the script answers the
+ * version alone: entries under a version never change, so only the version must come
+ * from Redis for "a committed write is visible to the next read on any replica".
  */
 import { toHex } from "../encoding.ts";
 import { z } from "zod";
