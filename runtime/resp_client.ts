@@ -46,7 +46,7 @@ const LF = 10;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-const ASCII = /^[\x00-\x7f]*$/;
+const NON_ASCII = /[^\p{ASCII}]/u;
 
 /**
  * One command in RESP2: an array of bulk strings. Built as one string and encoded once
@@ -56,7 +56,7 @@ const ASCII = /^[\x00-\x7f]*$/;
 export function encodeCommand(args: readonly string[]): Uint8Array {
   let text = `*${args.length}\r\n`;
   for (const arg of args) {
-    const bytes = ASCII.test(arg) ? arg.length : encoder.encode(arg).length;
+    const bytes = NON_ASCII.test(arg) ? encoder.encode(arg).length : arg.length;
     text += `$${bytes}\r\n${arg}\r\n`;
   }
   return encoder.encode(text);
