@@ -248,12 +248,13 @@ Deno.test({
     try {
       assert.ok(await client.waitUntilReady(5_000));
       // Commands that wait on the server when it goes away.
-      const blocked = client.sendCommand(["BLPOP", "never-pushed", "30"]);
-      const queued = client.sendCommand(["PING"]);
+      // (Outcomes taken at once: they settle while the server is being stopped.)
+      const blocked = client.sendCommand(["BLPOP", "never-pushed", "30"]).catch((e) => e);
+      const queued = client.sendCommand(["PING"]).catch((e) => e);
       await new Promise((resolve) => setTimeout(resolve, 50));
       await stopRedisServer(server);
-      await assert.rejects(blocked, RedisConnectionError);
-      await assert.rejects(queued, RedisConnectionError);
+      assert.ok(await blocked instanceof RedisConnectionError);
+      assert.ok(await queued instanceof RedisConnectionError);
       // While it is down, a command fails at once instead of queueing.
       await assert.rejects(client.sendCommand(["PING"]), RedisConnectionError);
       server = await startRedisServer(port);
