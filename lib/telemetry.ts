@@ -10,10 +10,9 @@ type Labels = Record<string, string | number>;
 const labelKeys = new Map<string, string>();
 
 function labelKey(labels: Labels): string {
-  // Runs for every request's metrics: one string built by hand, no arrays.
-  let id = "";
-  for (const name in labels) id += `${name}\u0000${labels[name]}\u0001`;
-  if (id === "") return "";
+  const names = Object.keys(labels);
+  if (names.length === 0) return "";
+  const id = names.map((name) => `${name}\u0000${labels[name]}`).join("\u0001");
   let key = labelKeys.get(id);
   if (key === undefined) {
     key = renderLabels(labels);
@@ -66,8 +65,7 @@ export class Counter extends Scalar {
   }
   inc(labels: Labels = {}, by = 1): void {
     const key = labelKey(labels);
-    const current = this.values.get(key) ?? 0;
-    this.values.set(key, (typeof current === "function" ? current() : current) + by);
+    this.values.set(key, this.get(labels) + by);
   }
 }
 
