@@ -1,5 +1,6 @@
 /**
- * Builds the cache an entry point's settings ask for (see lib/cache/settings.ts). This file opens sockets (the Redis TCP client, node-redis),
+ * Builds the cache an entry point's settings ask for (see lib/cache/settings.ts). This file opens sockets (the Redis TCP client:
+ * node-redis by default, runtime/resp_client.ts when `REDIS_CLIENT=native`),
  * which is why it lives outside lib/: lib/ only receives connected clients through
  * small interfaces.
  */
@@ -16,6 +17,7 @@ import {
 } from "../lib/cache/settings.ts";
 import { type Logger, silentLogger } from "../lib/log.ts";
 import { backoffCeiling } from "../lib/retry.ts";
+import { RespClient } from "./resp_client.ts";
 
 /** Reconnection waits: doubling from 50 ms up to 2 s, plus up to 100 ms of jitter. */
 const RECONNECT_BACKOFF = { baseDelayMs: 50, maxDelayMs: 2_000 };
@@ -28,12 +30,36 @@ export interface RedisConnection extends RedisCommandClient {
   waitUntilReady(ms: number): Promise<boolean>;
 }
 
+/** Which Redis TCP client: the native RESP2 one (default) or node-redis. */
+export type RedisClientKind = "native" | "node-redis";
+
+/**
+ * A connected-or-connecting Redis client: the native RESP2 client (runtime/resp_client.ts)
+ * unless `client` asks for node-redis. Both fail fast while disconnected and reconnect
+ * with capped backoff.
+ */
+export function createRedisClient(
+  url: string,
+  options: { connectTimeoutMs?: number; logger?: Logger; client?: RedisClientKind } = {},
+): RedisConnection {
+  if (options.client === "node-redis") return createNodeRedisClient(url, options);
+  const client = new RespClient(url, {
+    connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    logger: options.logger,
+  });
+  return {
+    sendCommand: (args) => client.sendCommand(args),
+    close: () => client.close(),
+    waitUntilReady: (ms) => client.waitUntilReady(ms),
+  };
+}
+
 /**
  * A node-redis client configured to fail fast: no offline queue (a command while
  * disconnected fails at once), a connect timeout, and endless reconnection with capped
  * backoff. Connection losses are logged once per change of state.
  */
-export function createRedisClient(
+export function createNodeRedisClient(
   url: string,
   options: { connectTimeoutMs?: number; logger?: Logger } = {},
 ): RedisConnection {
@@ -96,10 +122,13 @@ export async function createCachedReader(
 export async function createCache(settings: CacheSettings, logger: Logger): Promise<Cache> {
   const keyPrefix = settings.CACHE_KEY_PREFIX;
   if (settings.REDIS_URL) {
-    const connection = createRedisClient(settings.REDIS_URL, { logger });
+    const connection = createRedisClient(settings.REDIS_URL, {
+      logger,
+      client: settings.REDIS_CLIENT,
+    });
     const where = safeRedisLocation(settings.REDIS_URL);
     if (await connection.waitUntilReady(CONNECT_TIMEOUT_MS)) {
-      logger.info("cache: redis", { redis: where });
+      logger.info("cache: redis", { redis: where, client: settings.REDIS_CLIENT });
     } else {
       logger.warn("cache: redis not reachable yet, answering from the database until it is", {
         redis: where,

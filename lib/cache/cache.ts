@@ -165,7 +165,8 @@ interface PendingBump {
  *   this process regains the cache together with them, that is about `bumpRetryMaxMs`
  *   plus one operation timeout. If it stays cut off alone, or dies first, the window
  *   ends when those entries expire: at most `ttlSeconds` after each was stored (TTLs
- *   are kept by the cache server, so app clocks do not matter).
+ *   are kept by the cache server, so app clocks do not matter), plus the second for
+ *   which the Redis adapter may reuse an entry's text it read (`localEntryMs`).
  * - Single flight: concurrent misses of one key (tenant, version, query) in this
  *   process run `compute` once and share its result; treat results as immutable.
  * - A cache failure never fails a read: it is counted, logged once per change of

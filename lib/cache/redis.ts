@@ -2,20 +2,20 @@
  * The Redis cache over TCP, plus the command-level core it shares with the Upstash
  * (REST) adapter: both speak Redis commands, only the transport differs.
  *
- * Client: node-redis (`@redis/client`, the core of the `redis` package), maintained by
- * Redis Inc. and the client ioredis's own README recommends for new projects. Checked
- * under Deno 2: connects, EVALSHA/EVAL, reconnects by itself after Redis restarts,
- * and with `disableOfflineQueue` a command fails at once (ClientOfflineError) while
- * Redis is unreachable instead of queueing forever. Its per-command `timeout` only
- * covers the wait before a command is written, not the wait for the reply (a frozen
- * server held a command for seconds), so this module puts its own deadline on every
- * operation. The client is created and connected by the entry point (runtime/cache_wiring.ts)
- * and passed in through `RedisCommandClient`: lib/ opens no sockets.
+ * Clients: the server uses node-redis (`@redis/client`), which is also what a library
+ * user may pass in; `REDIS_CLIENT=native` selects the project's own RESP2 client on a
+ * Deno socket (runtime/resp_client.ts). Neither puts a
+ * deadline on the wait for a reply, so this module puts its own on every operation.
+ * The client is created and connected by the entry point (runtime/cache_wiring.ts) and
+ * passed in through `RedisCommandClient`: lib/ opens no sockets.
  *
  * A hit costs one round trip: one EVALSHA of a Lua script that reads the tenant's
  * version token (creating a fresh one when it is missing) and the entry under it.
  * After a Redis restart the first call answers NOSCRIPT and is repeated as EVAL,
- * which loads the script again.
+ * which loads the script again. When this process already holds the entry's text for
+ * the current version (read less than `localEntryMs` ago), the script answers the
+ * version alone: entries under a version never change, so only the version must come
+ * from Redis for "a committed write is visible to the next read on any replica".
  */
 import { toHex } from "../encoding.ts";
 import { z } from "zod";
@@ -36,6 +36,16 @@ export interface RedisCacheOptions {
   keyPrefix?: string;
   /** Deadline of one cache operation; past it the operation fails and the reader bypasses. */
   timeoutMs?: number;
+  /**
+   * How long this process may reuse an entry's text it already read (0: never). The
+   * version is still read from Redis on every lookup; only the entry's bytes are not
+   * sent again while the version is the one they were stored under (an entry under a
+   * version never changes). Default 1000 ms, below the shortest entry TTL, so a copy
+   * outlives its entry in Redis by at most that.
+   */
+  localEntryMs?: number;
+  /** Most entries kept in this process for `localEntryMs` (default 1000). */
+  localEntries?: number;
 }
 
 /** Sends one command given as strings and resolves with its raw reply. */
@@ -76,7 +86,9 @@ class LuaScript {
 
 /**
  * KEYS[1] version key; ARGV[1] entry key up to the version; ARGV[2] ":" .. query key;
- * ARGV[3] a fresh token. GET-then-SET inside a script is atomic, i.e. SET NX: when the
+ * ARGV[3] a fresh token; ARGV[4] the version of the entry text this process already has
+ * ("" for none): when it is the current one, only the version comes back.
+ * GET-then-SET inside a script is atomic, i.e. SET NX: when the
  * version is missing the new token wins, and no entry can exist under it yet.
  * The entry key carries the same `{tenant}` hash tag as KEYS[1], so both are in one
  * cluster slot.
@@ -87,6 +99,7 @@ if not version then
   redis.call('SET', KEYS[1], ARGV[3])
   return {ARGV[3], false}
 end
+if ARGV[4] ~= '' and version == ARGV[4] then return {version} end
 return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
 `);
 
@@ -113,6 +126,10 @@ export class RedisProtocolCache implements Cache {
   readonly #close: () => Promise<void>;
   readonly #prefix: string;
   readonly #timeoutMs: number;
+  readonly #localEntryMs: number;
+  readonly #localEntries: number;
+  /** Entry texts read lately, by entry key without the version (insertion order = age). */
+  readonly #local = new Map<string, { version: string; value: string; until: number }>();
 
   constructor(
     backend: CacheBackend,
@@ -125,6 +142,8 @@ export class RedisProtocolCache implements Cache {
     this.#close = close;
     this.#prefix = options.keyPrefix ?? "ca:";
     this.#timeoutMs = options.timeoutMs ?? 250;
+    this.#localEntryMs = options.localEntryMs ?? 1_000;
+    this.#localEntries = options.localEntries ?? 1_000;
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -153,20 +172,42 @@ export class RedisProtocolCache implements Cache {
   }
 
   async lookup(tenant: string, queryKey: string): Promise<VersionedLookup> {
+    const entryPrefix = this.#prefix + cacheKeys.entryPrefix(tenant);
+    const querySuffix = `:${queryKey}`;
+    const localKey = entryPrefix + querySuffix;
+    const now = Date.now();
+    let local = this.#local.get(localKey);
+    if (local !== undefined && local.until <= now) {
+      this.#local.delete(localKey);
+      local = undefined;
+    }
     const reply = await this.#script(
       LOOKUP_SCRIPT,
       [this.#prefix + cacheKeys.version(tenant)],
-      [this.#prefix + cacheKeys.entryPrefix(tenant), `:${queryKey}`, newVersionToken()],
+      [entryPrefix, querySuffix, newVersionToken(), local?.version ?? ""],
     );
     // Checked by hand: this runs on every cached read (the schema says the same).
-    if (
-      Array.isArray(reply) && reply.length === 2 && typeof reply[0] === "string" &&
-      (reply[1] === null || typeof reply[1] === "string")
-    ) {
-      return { version: reply[0], value: reply[1] ?? undefined };
+    if (Array.isArray(reply) && typeof reply[0] === "string") {
+      const version = reply[0];
+      if (reply.length === 1 && local !== undefined && version === local.version) {
+        return { version, value: local.value };
+      }
+      if (reply.length === 2 && (reply[1] === null || typeof reply[1] === "string")) {
+        if (reply[1] !== null) this.#keepLocal(localKey, version, reply[1], now);
+        return { version, value: reply[1] ?? undefined };
+      }
     }
     const [version, value] = this.#expect("lookup", LookupReplySchema, reply);
     return { version, value: value ?? undefined };
+  }
+
+  #keepLocal(localKey: string, version: string, value: string, now: number): void {
+    if (this.#localEntryMs <= 0) return;
+    this.#local.delete(localKey);
+    if (this.#local.size >= this.#localEntries) {
+      this.#local.delete(this.#local.keys().next().value!);
+    }
+    this.#local.set(localKey, { version, value, until: now + this.#localEntryMs });
   }
 
   async ping(): Promise<void> {
@@ -174,6 +215,7 @@ export class RedisProtocolCache implements Cache {
   }
 
   close(): Promise<void> {
+    this.#local.clear();
     return this.#close();
   }
 

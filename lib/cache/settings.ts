@@ -2,7 +2,8 @@
  * Cache settings from the environment (one schema for the container and the edge):
  *
  * - neither `REDIS_URL` nor `UPSTASH_*`: the in-memory LRU (one process only);
- * - `REDIS_URL` (redis:// or rediss://): Redis over TCP;
+ * - `REDIS_URL` (redis:// or rediss://): Redis over TCP (`REDIS_CLIENT`: `node-redis`, the
+ *   default, or `native`);
  * - `UPSTASH_REDIS_REST_URL` + `UPSTASH_REDIS_REST_TOKEN`: Upstash over REST.
  * Also: `CACHE_TTL_SECONDS` (300), `CACHE_MAX_ENTRIES` (10000) and `CACHE_MAX_BYTES`
  * (64 MiB) for memory, `CACHE_TIMEOUT_MS` (250 for Redis, 1000 for Upstash),
@@ -21,6 +22,11 @@ function urlWithProtocols(protocols: string[]) {
 
 export const CacheEnvSchema = z.object({
   REDIS_URL: urlWithProtocols(["redis:", "rediss:"]),
+  /**
+   * The TCP client: node-redis, or the project's own RESP2 client (2 % less CPU per cached
+   * read, no gain in req/s: not worth replacing a well-kept client by default).
+   */
+  REDIS_CLIENT: z.enum(["native", "node-redis"]).default("node-redis"),
   UPSTASH_REDIS_REST_URL: urlWithProtocols(["https:", "http:"]),
   UPSTASH_REDIS_REST_TOKEN: z.string().trim().optional(),
   CACHE_TTL_SECONDS: envInteger(300, 1, 7 * 24 * 3600),

@@ -17,12 +17,16 @@ import { deleteKeysWith } from "../support/redis.ts";
 /** Wraps a client and records every command sent (to count round trips). */
 function recording(client: RedisCommandClient) {
   const sent: string[][] = [];
+  const replies: unknown[] = [];
   return {
     sent,
+    replies,
     client: {
-      sendCommand: (args: string[]) => {
+      sendCommand: async (args: string[]) => {
         sent.push(args);
-        return client.sendCommand(args);
+        const reply = await client.sendCommand(args);
+        replies.push(reply);
+        return reply;
       },
       close: () => client.close(),
     } satisfies RedisCommandClient,
@@ -36,7 +40,7 @@ Deno.test({
     const prefix = `${uniqueName("cachetest")}:`;
     const connection = createRedisClient(TEST_REDIS_URL!);
     assert.ok(await connection.waitUntilReady(5_000), "TEST_REDIS_URL is reachable");
-    const { client, sent } = recording(connection);
+    const { client, sent, replies } = recording(connection);
     const cache = redisCache(client, { keyPrefix: prefix, timeoutMs: 2_000 });
     try {
       await t.step("set stores under the prefix with a TTL; get reads it back", async () => {
@@ -58,6 +62,36 @@ Deno.test({
         assert.equal(sent.length, 1);
         assert.equal(sent[0][0], "EVALSHA");
       });
+
+      await t.step(
+        "an entry already read is not sent again while its version holds; a bump is seen",
+        async () => {
+          // Another process (replica) sharing the Redis.
+          const other = redisCache(connection, { keyPrefix: prefix });
+          const { version } = await cache.lookup("acme", "local");
+          await cache.set(cacheKeys.entry("acme", version, "local"), "one", 60);
+          assert.deepEqual(await cache.lookup("acme", "local"), { version, value: "one" });
+          replies.length = 0;
+          assert.deepEqual(await cache.lookup("acme", "local"), { version, value: "one" });
+          assert.deepEqual(replies, [[version]], "only the version came back");
+          // A write on the other replica: bump, then its recomputed entry.
+          const bumped = await other.bumpDataVersion("acme");
+          replies.length = 0;
+          assert.deepEqual(await cache.lookup("acme", "local"), {
+            version: bumped,
+            value: undefined,
+          });
+          await other.set(cacheKeys.entry("acme", bumped, "local"), "two", 60);
+          assert.deepEqual(await cache.lookup("acme", "local"), { version: bumped, value: "two" });
+          assert.deepEqual(replies, [[bumped, null], [bumped, "two"]]);
+          // Switched off: every hit carries the entry.
+          const { client: plain, replies: plainReplies } = recording(connection);
+          const noLocal = redisCache(plain, { keyPrefix: prefix, localEntryMs: 0 });
+          await noLocal.lookup("acme", "local");
+          await noLocal.lookup("acme", "local");
+          assert.deepEqual(plainReplies.slice(-2), [[bumped, "two"], [bumped, "two"]]);
+        },
+      );
 
       await t.step(
         "dataVersion agrees with lookup; a bump replaces it with a random token",

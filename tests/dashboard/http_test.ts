@@ -173,6 +173,16 @@ Deno.test("dashboard http", async (t) => {
       assert.equal((await sameOrigin.json()).accepted, 1);
     });
 
+    await t.step("a session token sent as a bearer reads like the cookie", async () => {
+      const { cookie } = await signIn(base);
+      const token = cookie.slice(SESSION_COOKIE.length + 1);
+      const response = await fetch(`${base}/insights?from=${todayUtc()}&to=${todayUtc()}`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+    });
+
     await t.step("a session token is not a bearer token for changes", async () => {
       const { cookie } = await signIn(base);
       const token = cookie.slice(SESSION_COOKIE.length + 1);
