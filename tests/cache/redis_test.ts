@@ -12,7 +12,13 @@ import { createLogger, silentLogger } from "../../lib/log.ts";
 import { cacheSettingsFromEnv } from "../../lib/cache/settings.ts";
 import { createCache, createCachedReader, createRedisClient } from "../../runtime/cache_wiring.ts";
 import { IN_CI, redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
-import { deleteKeysWith } from "../support/redis.ts";
+import {
+  deleteKeysWith,
+  freePort,
+  redisServerInstalled,
+  startRedisServer,
+  stopRedisServer,
+} from "../support/redis.ts";
 
 /** Wraps a client and records every command sent (to count round trips). */
 function recording(client: RedisCommandClient) {
@@ -162,48 +168,6 @@ Deno.test("Redis adapter: an unreachable Redis fails fast and the reader compute
     await reader.close();
   }
 });
-
-const redisServerInstalled = (() => {
-  try {
-    return new Deno.Command("redis-server", { args: ["--version"], stdout: "null" }).outputSync()
-      .success;
-  } catch {
-    return false;
-  }
-})();
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
-
-/** A throwaway redis-server on its own port (empty data and script cache each start). */
-async function startRedisServer(port: number): Promise<Deno.ChildProcess> {
-  const child = new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  for (let attempt = 0; attempt < 100; attempt++) {
-    try {
-      const socket = await Deno.connect({ hostname: "127.0.0.1", port });
-      socket.close();
-      return child;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  child.kill();
-  await child.status;
-  throw new Error(`redis-server did not start on port ${port}`);
-}
-
-async function stopRedisServer(child: Deno.ChildProcess): Promise<void> {
-  child.kill("SIGTERM");
-  await child.status;
-}
 
 const redisServerMissing = !redisServerInstalled && !IN_CI;
 

@@ -17,6 +17,12 @@ import {
   type RespValue,
 } from "../../runtime/resp_client.ts";
 import { IN_CI, redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
+import {
+  freePort,
+  redisServerInstalled,
+  startRedisServer,
+  stopRedisServer,
+} from "../support/redis.ts";
 
 const encoder = new TextEncoder();
 
@@ -186,56 +192,6 @@ Deno.test({
   },
 });
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
-
-/** A redis-server of this test's own (never the shared one), on a free port. */
-async function startRedisServer(port: number, extra: string[] = []): Promise<Deno.ChildProcess> {
-  const child = new Deno.Command("redis-server", {
-    args: [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      ...extra,
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  for (let attempt = 0; attempt < 100; attempt++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return child;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  child.kill();
-  await child.status;
-  throw new Error(`redis-server did not start on port ${port}`);
-}
-
-async function stopRedisServer(child: Deno.ChildProcess): Promise<void> {
-  try {
-    child.kill("SIGKILL");
-  } catch { /* already gone */ }
-  await child.status;
-}
-
-let redisServerInstalled = true;
-try {
-  await new Deno.Command("redis-server", { args: ["--version"], stdout: "null" }).output();
-} catch {
-  redisServerInstalled = false;
-}
 const redisServerMissing = !redisServerInstalled && !IN_CI;
 
 Deno.test({

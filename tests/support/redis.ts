@@ -27,3 +27,62 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
     await client.close();
   }
 }
+
+/** Whether a redis-server binary is on PATH (tests that start their own are skipped without one). */
+export const redisServerInstalled = (() => {
+  try {
+    return new Deno.Command("redis-server", { args: ["--version"], stdout: "null" }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+})();
+
+/** A free TCP port on 127.0.0.1 (for a private redis-server). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+/** A redis-server of the test's own (never the shared one) on `port`, once it accepts. */
+export async function startRedisServer(
+  port: number,
+  extra: string[] = [],
+): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command("redis-server", {
+    args: [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      ...extra,
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return child;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  child.kill();
+  await child.status;
+  throw new Error(`redis-server did not start on port ${port}`);
+}
+
+/** Stops a server from startRedisServer (SIGKILL: a crash, as far as clients can tell). */
+export async function stopRedisServer(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGKILL");
+  } catch { /* already gone */ }
+  await child.status;
+}
