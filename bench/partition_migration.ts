@@ -16,7 +16,7 @@ import postgres from "postgres";
 import { postgresDriver, type SqlDriver, type SqlExecutor } from "../lib/store/driver.ts";
 import { migrate } from "../lib/store/migrate.ts";
 import { MIGRATIONS } from "../sql/migrations.ts";
-import { upsertRows } from "../lib/store/sql_store.ts";
+import { upsertRows } from "../lib/store/staged_write.ts";
 import { validateRows } from "../lib/schema.ts";
 import { SqlMetricsStore } from "../lib/store/sql_store.ts";
 import { isPartitioned, listPartitions } from "../lib/store/partitions.ts";

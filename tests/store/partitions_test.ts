@@ -14,7 +14,8 @@ import {
   postgresMissing,
   type TestDatabase,
 } from "../support/databases.ts";
-import { SqlMetricsStore, upsertRows } from "../../lib/store/sql_store.ts";
+import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
+import { upsertRows } from "../../lib/store/staged_write.ts";
 import { RetainedRangeError } from "../../lib/store/metrics_store.ts";
 import type { SqlExecutor } from "../../lib/store/driver.ts";
 import { migrate, splitStatements, STEP_MARKER } from "../../lib/store/migrate.ts";
