@@ -8,7 +8,7 @@
  */
 import { compareDecimals } from "../decimal.ts";
 import { computeMetrics, type MeasureSumsText } from "../kpi.ts";
-import type { MetricName } from "../schema.ts";
+import { MEASURES, type MetricName } from "../schema.ts";
 import type {
   CampaignSummary,
   RankOptions,
@@ -28,7 +28,7 @@ import {
   rationalToText,
 } from "./convert.ts";
 
-const MEASURE_NAMES = new Set(["impressions", "clicks", "conversions", "cost", "revenue"]);
+const MEASURE_NAMES: ReadonlySet<string> = new Set(MEASURES);
 
 /** The first day of the bucket (ISO week starts on Monday) a calendar day falls in. */
 export function bucketOf(day: string, granularity: "day" | "week" | "month"): string {

@@ -14,12 +14,11 @@ import {
   summed,
   unionOf,
 } from "./sql_queries.ts";
-import type { MetricName } from "../schema.ts";
+import { MEASURES, type MetricName } from "../schema.ts";
 import type { CurrencyDayFactor } from "./fx_store.ts";
 
 export const MONEY = new Set(["cost", "revenue"]);
-export const MEASURE_NAMES = ["impressions", "clicks", "conversions", "cost", "revenue"];
-const MEASURE_TEXT = MEASURE_NAMES.map((c) => `w.${c}::text AS ${c}`).join(", ");
+const MEASURE_TEXT = MEASURES.map((c) => `w.${c}::text AS ${c}`).join(", ");
 
 /** The measures a ranking metric is computed from (a ranking sums only those). */
 export function metricColumns(metric: MetricName): string[] {
@@ -147,11 +146,11 @@ export function oneMonthRankSql(rank: RankSql & { month: Date }): string {
     AND c.campaign_id = w.campaign_id`;
   const monthRow = (alias: string) =>
     `SELECT ${alias}.platform, ${alias}.campaign_id, ${alias}.currency, NULL::text AS day, ${
-      MEASURE_NAMES.map((c) => `${alias}.${c}`).join(", ")
+      MEASURES.map((c) => `${alias}.${c}`).join(", ")
     }`;
   // NOT IN over a hashed subplan: one hash of the foreign campaigns, not a scan of them
   // per row of the index (the columns are NOT NULL, so NOT IN means "not among").
-  const best = `SELECT platform, campaign_id, currency, ${MEASURE_NAMES.join(", ")},
+  const best = `SELECT platform, campaign_id, currency, ${MEASURES.join(", ")},
         ${metricSql(metric, asIs)} AS score
       FROM campaign_monthly WHERE ${month()} AND currency = ${targetParam}${
     rank.currencies.length
@@ -188,9 +187,9 @@ export function oneMonthRankSql(rank: RankSql & { month: Date }): string {
     WHERE ${month()} AND currency = ANY(${currencies}::bpchar[])),
   foreign_campaigns AS MATERIALIZED (SELECT DISTINCT platform, campaign_id FROM foreign_monthly),
   target_of_foreign AS MATERIALIZED (
-    SELECT x.platform, x.campaign_id, t.currency, ${MEASURE_NAMES.map((c) => `t.${c}`).join(", ")}
+    SELECT x.platform, x.campaign_id, t.currency, ${MEASURES.map((c) => `t.${c}`).join(", ")}
     FROM foreign_campaigns x CROSS JOIN LATERAL (
-      SELECT currency, ${MEASURE_NAMES.join(", ")} FROM campaign_monthly
+      SELECT currency, ${MEASURES.join(", ")} FROM campaign_monthly
       WHERE ${month()} AND currency = ${targetParam}
         AND platform = x.platform AND campaign_id = x.campaign_id OFFSET 0) t),
   bounds AS (
@@ -213,12 +212,10 @@ export function oneMonthRankSql(rank: RankSql & { month: Date }): string {
     WHERE NOT EXISTS (SELECT 1 FROM threshold)
        OR ${desc ? "upper >=" : "lower <="} (SELECT score FROM threshold)),
   candidate_days AS MATERIALIZED (
-    SELECT c.platform, c.campaign_id, d.currency, d.day, ${
-    MEASURE_NAMES.map((m) => `d.${m}`).join(", ")
-  }
+    SELECT c.platform, c.campaign_id, d.currency, d.day, ${MEASURES.map((m) => `d.${m}`).join(", ")}
     FROM candidates c
     CROSS JOIN LATERAL (
-      SELECT currency, day, ${MEASURE_NAMES.join(", ")} FROM campaign_daily
+      SELECT currency, day, ${MEASURES.join(", ")} FROM campaign_daily
       WHERE tenant_id = ${tenant} AND campaign_id = c.campaign_id AND platform = c.platform
         AND day >= ${monthStart} AND day < ${monthEnd}
         AND currency = ANY(${currencies}::bpchar[]) OFFSET 0) d),
@@ -242,7 +239,7 @@ export function oneMonthRankSql(rank: RankSql & { month: Date }): string {
       `${monthRow("b")} FROM best b JOIN winners USING (platform, campaign_id)`,
       `${monthRow("t")} FROM target_of_foreign t JOIN winners USING (platform, campaign_id)`,
       `SELECT d.platform, d.campaign_id, d.currency, to_char(d.day, 'YYYY-MM-DD'), ${
-        MEASURE_NAMES.map((c) => `d.${c}`).join(", ")
+        MEASURES.map((c) => `d.${c}`).join(", ")
       } FROM candidate_days d JOIN winners USING (platform, campaign_id)`,
     ])
   }`;
@@ -281,7 +278,7 @@ export function roasPrefixRankSql(
   const currencies = params.add(rank.currencies);
   const ratio = metricSql("roas", asIs);
   const [monthStart, monthEnd] = monthBounds(rank.month, params);
-  const measures = (alias: string) => MEASURE_NAMES.map((c) => `${alias}.${c}`).join(", ");
+  const measures = (alias: string) => MEASURES.map((c) => `${alias}.${c}`).join(", ");
   return `WITH f AS MATERIALIZED (${factorsSql(rank.factors, params)}),
   prefix AS MATERIALIZED (
     SELECT platform, campaign_id, ${ratio} AS score FROM campaign_monthly WHERE ${month()}${
@@ -298,14 +295,14 @@ export function roasPrefixRankSql(
   seen_monthly AS MATERIALIZED (
     SELECT s.platform, s.campaign_id, m.currency, ${measures("m")}
     FROM seen s CROSS JOIN LATERAL (
-      SELECT currency, ${MEASURE_NAMES.join(", ")} FROM campaign_monthly
+      SELECT currency, ${MEASURES.join(", ")} FROM campaign_monthly
       WHERE ${month()} AND platform = s.platform AND campaign_id = s.campaign_id OFFSET 0) m),
   seen_days AS MATERIALIZED (
     SELECT s.platform, s.campaign_id, d.currency, d.day, ${measures("d")}
     FROM (SELECT DISTINCT platform, campaign_id FROM seen_monthly
           WHERE currency = ANY(${currencies}::bpchar[])) s
     CROSS JOIN LATERAL (
-      SELECT currency, day, ${MEASURE_NAMES.join(", ")} FROM campaign_daily
+      SELECT currency, day, ${MEASURES.join(", ")} FROM campaign_daily
       WHERE tenant_id = ${tenant} AND campaign_id = s.campaign_id AND platform = s.platform
         AND day >= ${monthStart} AND day < ${monthEnd}
         AND currency = ANY(${currencies}::bpchar[]) OFFSET 0) d),

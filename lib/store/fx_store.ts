@@ -32,7 +32,7 @@ import { HorizonCache, readKept } from "./partitions.ts";
 import { type FxRate, type StoredFxRate, StoredFxRateSchema } from "../fx/rates.ts";
 import { MAX_RATE_AGE_DAYS, type StoredRate } from "../fx/convert.ts";
 import { MeasureSumsTextSchema } from "../kpi.ts";
-import { PlatformSchema } from "../schema.ts";
+import { MEASURES, PlatformSchema } from "../schema.ts";
 
 /** Sums of one (platform[, campaign], currency, day); day null for target-currency rows. */
 export const DayRowSchema = MeasureSumsTextSchema.extend({
@@ -85,13 +85,13 @@ function dayRowOf(row: Record<string, string | null>): DayRow {
 function withNeededRates(sums: string, params: Params, tenantId: string, target: string): string {
   const targetParam = params.add(target);
   const tenant = params.add(tenantId);
-  const empty = MEASURE_COLUMNS.map(() => "NULL::text").join(", ");
+  const empty = MEASURES.map(() => "NULL::text").join(", ");
   return `WITH sums AS MATERIALIZED (${sums}),
   needed AS (
     SELECT min(day)::date - ${MAX_RATE_AGE_DAYS} AS first, max(day)::date AS last,
            array_agg(DISTINCT currency::bpchar) || ${targetParam}::bpchar AS currencies
     FROM sums WHERE day IS NOT NULL AND currency <> ${targetParam})
-  SELECT platform, campaign_id, currency, day, ${MEASURE_COLUMNS.join(", ")},
+  SELECT platform, campaign_id, currency, day, ${MEASURES.join(", ")},
          NULL::text AS base, NULL::text AS quote, NULL::text AS rate, NULL::text AS source
   FROM sums
   UNION ALL
@@ -101,8 +101,6 @@ function withNeededRates(sums: string, params: Params, tenantId: string, target:
     AND r.day BETWEEN n.first AND n.last
     AND (r.base = ANY(n.currencies) OR r.quote = ANY(n.currencies))`;
 }
-
-const MEASURE_COLUMNS = ["impressions", "clicks", "conversions", "cost", "revenue"];
 
 /** Splits withNeededRates' answer: rows with a base are rates, the others sums. */
 function daysAndRates(rows: readonly Record<string, string | null>[]): DaysAndRates {

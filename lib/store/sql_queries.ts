@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import type { SelectionSchema } from "./metrics_store.ts";
-import type { MetricName } from "../schema.ts";
+import { MEASURES, type MetricName } from "../schema.ts";
 import { zoneOffsetMs } from "../dates.ts";
 import type { RangePart } from "./range_plan.ts";
 
@@ -19,7 +19,7 @@ export const ROWS_PER_STATEMENT = 50_000;
 export const SUMS_SELECT = `sum(impressions)::text AS impressions, sum(clicks)::text AS clicks,
   sum(conversions)::text AS conversions, sum(cost)::text AS cost, sum(revenue)::text AS revenue`;
 
-const MEASURE_COLUMNS = "impressions, clicks, conversions, cost, revenue";
+const MEASURE_COLUMNS = MEASURES.join(", ");
 
 export const MEASURE_TEXT = `impressions::text AS impressions, clicks::text AS clicks,
   conversions::text AS conversions, cost::text AS cost, revenue::text AS revenue`;
