@@ -380,7 +380,23 @@ export class Converter {
 
   readonly #rates = new Map<string, { book: RateBook; rate: Rational }>();
 
-  #record(currency: string, factor: Factor): void {
+  /**
+   * Records money of `currency` converted elsewhere (exactly, by the database) at that
+   * pair's direct rates, stored on days in [firstDay, lastDay] and coming from `sources`.
+   */
+  recordDirect(
+    currency: string,
+    used: { firstDay: string; lastDay: string; sources: readonly string[] },
+  ): void {
+    this.#record(currency, { path: "direct", ...used });
+  }
+
+  #record(
+    currency: string,
+    factor: Omit<Factor, "rate" | "sources"> & {
+      sources: readonly string[];
+    },
+  ): void {
     const paths = this.#used.get(currency) ?? new Set<string>();
     paths.add(factor.path);
     this.#used.set(currency, paths);

@@ -85,6 +85,27 @@ export class ConvertedQueries {
     return { rows, book: new RateBook(rates) };
   }
 
+  /**
+   * Sums of a selection in the target currency as far as the statement converted them
+   * (direct rates, exactly), the per-day rows left and their rates, from one statement;
+   * the directly converted currencies are recorded as used.
+   */
+  async #readConverted(
+    selection: Selection,
+    everyDay: boolean,
+  ): Promise<{ rows: DayRow[]; book: RateBook }> {
+    const { rows, rates, direct } = await this.fx.convertedPlatformSums(
+      selection,
+      this.timeZone,
+      this.target,
+      everyDay,
+    );
+    for (const { currency, firstDay, lastDay, source } of direct) {
+      this.#converter.recordDirect(currency, { firstDay, lastDay, sources: [source] });
+    }
+    return { rows, book: new RateBook(rates) };
+  }
+
   /** Folds rows into one accumulator per key, converting as it goes. */
   #fold(
     rows: readonly DayRow[],
@@ -102,7 +123,7 @@ export class ConvertedQueries {
   }
 
   async totals(selection: Selection): Promise<TotalsResult> {
-    const { rows, book } = await this.#read(selection, false);
+    const { rows, book } = await this.#readConverted(selection, false);
     const groups = this.#fold(rows, book, (row) => row.platform);
     const currency = this.target;
     const overall = new Accumulator();
@@ -119,7 +140,7 @@ export class ConvertedQueries {
     selection: Selection,
     granularity: "day" | "week" | "month",
   ): Promise<SeriesRow[]> {
-    const { rows, book } = await this.#read(selection, true);
+    const { rows, book } = await this.#readConverted(selection, true);
     const groups = this.#fold(rows, book, (row) => bucketOf(row.day!, granularity));
     return [...groups].sort(([a], [b]) => (a < b ? -1 : 1)).map(([bucket, { sums }]) => ({
       bucket,

@@ -29,6 +29,7 @@ import {
   roasPrefixRankSql,
 } from "./fx_rank_sql.ts";
 import { HorizonCache, readKept } from "./partitions.ts";
+import { directlyConvertedSql } from "./fx_direct_sql.ts";
 import { type FxRate, type StoredFxRate, StoredFxRateSchema } from "../fx/rates.ts";
 import { MAX_RATE_AGE_DAYS, type StoredRate } from "../fx/convert.ts";
 import { MeasureSumsTextSchema } from "../kpi.ts";
@@ -121,6 +122,88 @@ function daysAndRates(rows: readonly Record<string, string | null>[]): DaysAndRa
   return { rows: days, rates };
 }
 
+/**
+ * One source currency whose money the statement converted itself (see
+ * convertedPlatformSums): the rates were that pair's direct ones, stored on days in
+ * [firstDay, lastDay], from `source`.
+ */
+export interface DirectConversion {
+  currency: string;
+  firstDay: string;
+  lastDay: string;
+  source: string;
+}
+
+/** Sums partly converted by the statement, the per-day rows left, and their rates. */
+export interface ConvertedSums extends DaysAndRates {
+  /**
+   * Rows in the target currency (day null unless every day was asked for) already hold
+   * the money of `direct` converted exactly; the other rows have a day and need a rate.
+   * `rates`: those the day rows may use (none when there are none).
+   */
+  direct: DirectConversion[];
+}
+
+/** Rows of `packed` tuples "day impressions clicks conversions cost revenue". */
+function unpackDays(
+  packed: string,
+  platform: string,
+  currency: string,
+  into: DayRow[],
+): void {
+  for (const tuple of packed.split(",")) {
+    const [day, impressions, clicks, conversions, cost, revenue] = tuple.split(" ");
+    into.push({
+      platform: platform as DayRow["platform"],
+      campaign_id: null,
+      currency,
+      day: day === "-" ? null : day,
+      impressions,
+      clicks,
+      conversions,
+      cost,
+      revenue,
+    });
+  }
+}
+
+/** Reads directlyConvertedSql's packed answer. */
+function unpackConverted(
+  answer: readonly Record<string, string | null>[],
+  target: string,
+): ConvertedSums {
+  const rows: DayRow[] = [];
+  const rates: StoredRate[] = [];
+  const direct: DirectConversion[] = [];
+  for (const row of answer) {
+    if (row.kind === "rates") {
+      const base = row.base!.trim();
+      const quote = row.quote!.trim();
+      for (const tuple of row.packed!.split(",")) {
+        const [day, rate] = tuple.split(" ");
+        rates.push({ base, quote, day, rate, source: row.source! });
+      }
+      continue;
+    }
+    const currency = row.currency!.trim();
+    if (row.kind === "days") {
+      unpackDays(row.packed!, row.platform!, currency, rows);
+      continue;
+    }
+    // "sums": in the target already (converted at direct rates when from another currency).
+    unpackDays(row.packed!, row.platform!, target, rows);
+    if (currency !== target) {
+      direct.push({
+        currency,
+        firstDay: row.first_day!,
+        lastDay: row.last_day!,
+        source: row.source!,
+      });
+    }
+  }
+  return { rows, rates, direct };
+}
+
 /** The first campaigns of a converted ranking (see FxStore.rankCampaigns). */
 export interface RankedCampaigns {
   top: { platform: string; campaign_id: string }[];
@@ -160,6 +243,18 @@ export interface FxStore {
     target: string,
     everyDay: boolean,
   ): Promise<DaysAndRates>;
+  /**
+   * Per platform (and day with `everyDay`), in the target currency, with the money of
+   * every (currency, day) whose rate is a direct one converted by the statement itself
+   * (see directRatesSql); per platform, currency and day for the rest, with the rates
+   * those rows may use. One statement.
+   */
+  convertedPlatformSums(
+    selection: Selection,
+    timeZone: string,
+    target: string,
+    everyDay: boolean,
+  ): Promise<ConvertedSums>;
   /**
    * Per platform, campaign, currency and day (day null for target-currency rows).
    * `currencies`: the other currencies with money in the selection, when known (they
@@ -303,6 +398,40 @@ export class SqlFxStore implements FxStore {
         ),
     );
     return daysAndRates(rows);
+  }
+
+  async convertedPlatformSums(
+    selection: Selection,
+    timeZone: string,
+    target: string,
+    everyDay: boolean,
+  ): Promise<ConvertedSums> {
+    const where = SelectionSchema.parse(selection);
+    if (!where.from || !where.to) {
+      // An open range: no calendar to price in SQL; every foreign row per day.
+      return { ...await this.platformDays(selection, timeZone, target, everyDay), direct: [] };
+    }
+    const params = new Params();
+    const hourly = where.campaignIds.length === 0 &&
+      isWholeHourZone(timeZone, where.from, where.to);
+    const parts: RangePart[] = hourly
+      ? planRange(where.from, where.to, { grain: "platform" })
+      : [{ source: "raw", from: where.from, to: where.to }];
+    const union = unionOf(parts, where, params, timeZone);
+    const sql = directlyConvertedSql(union, params, {
+      tenantId: where.tenantId,
+      target,
+      timeZone,
+      from: where.from,
+      to: where.to,
+      everyDay,
+    });
+    const rows = await readKept(
+      this.horizon,
+      parts,
+      () => this.db.query<Record<string, string | null>>(sql, params.values),
+    );
+    return unpackConverted(rows, target);
   }
 
   async campaignDays(
