@@ -167,6 +167,16 @@ function unpackDays(
   }
 }
 
+/** A row of packed rates: base, quote, source and "day rate" tuples joined by ",". */
+function unpackRates(row: Record<string, string | null>, into: StoredRate[]): void {
+  const base = row.base!.trim();
+  const quote = row.quote!.trim();
+  for (const tuple of row.packed!.split(",")) {
+    const [day, rate] = tuple.split(" ");
+    into.push({ base, quote, day, rate, source: row.source! });
+  }
+}
+
 /** Reads directlyConvertedSql's packed answer. */
 function unpackConverted(
   answer: readonly Record<string, string | null>[],
@@ -177,12 +187,7 @@ function unpackConverted(
   const direct: DirectConversion[] = [];
   for (const row of answer) {
     if (row.kind === "rates") {
-      const base = row.base!.trim();
-      const quote = row.quote!.trim();
-      for (const tuple of row.packed!.split(",")) {
-        const [day, rate] = tuple.split(" ");
-        rates.push({ base, quote, day, rate, source: row.source! });
-      }
+      unpackRates(row, rates);
       continue;
     }
     const currency = row.currency!.trim();
@@ -243,6 +248,15 @@ export interface FxStore {
     target: string,
     everyDay: boolean,
   ): Promise<DaysAndRates>;
+  /**
+   * Every (currency, day) of the selection with money not in `target` (days of the zone),
+   * and the rates converting it may use (as platformDays picks them). One statement.
+   */
+  foreignDays(
+    selection: Selection,
+    timeZone: string,
+    target: string,
+  ): Promise<{ days: { currency: string; day: string }[]; rates: StoredRate[] }>;
   /**
    * Per platform (and day with `everyDay`), in the target currency, with the money of
    * every (currency, day) whose rate is a direct one converted by the statement itself
@@ -398,6 +412,53 @@ export class SqlFxStore implements FxStore {
         ),
     );
     return daysAndRates(rows);
+  }
+
+  async foreignDays(
+    selection: Selection,
+    timeZone: string,
+    target: string,
+  ): Promise<{ days: { currency: string; day: string }[]; rates: StoredRate[] }> {
+    const where = SelectionSchema.parse(selection);
+    const params = new Params();
+    const hourly = where.campaignIds.length === 0 &&
+      isWholeHourZone(timeZone, where.from, where.to);
+    const parts: RangePart[] = hourly
+      ? planRange(where.from, where.to, { grain: "platform" })
+      : [{ source: "raw", from: where.from, to: where.to }];
+    const union = unionOf(parts, where, params, timeZone, (p) => [`currency <> ${p.add(target)}`]);
+    const t = params.add(target);
+    const tenant = params.add(where.tenantId);
+    const sql = `WITH days AS MATERIALIZED (
+        SELECT DISTINCT currency, at::date AS day FROM (${union}) parts),
+      needed AS (
+        SELECT min(day) - ${MAX_RATE_AGE_DAYS} AS first, max(day) AS last,
+               array_agg(DISTINCT currency::bpchar) || ${t}::bpchar AS currencies
+        FROM days)
+      SELECT 'days' AS kind, currency::text AS currency, NULL::text AS base, NULL::text AS quote,
+             NULL::text AS source, string_agg(to_char(day, 'YYYY-MM-DD'), ',') AS packed
+      FROM days GROUP BY currency
+      UNION ALL
+      SELECT 'rates', NULL, r.base::text, r.quote::text, r.source,
+             string_agg(to_char(r.day, 'YYYY-MM-DD') || ' ' || r.rate::text, ',')
+      FROM needed n JOIN fx_rates r ON r.tenant_id = ${tenant}
+        AND r.day BETWEEN n.first AND n.last
+        AND (r.base = ANY(n.currencies) OR r.quote = ANY(n.currencies))
+      GROUP BY r.base, r.quote, r.source`;
+    const rows = await readKept(
+      this.horizon,
+      parts,
+      () => this.db.query<Record<string, string | null>>(sql, params.values),
+    );
+    const days: { currency: string; day: string }[] = [];
+    const rates: StoredRate[] = [];
+    for (const row of rows) {
+      if (row.kind === "days") {
+        const currency = row.currency!.trim();
+        for (const day of row.packed!.split(",")) days.push({ currency, day });
+      } else unpackRates(row, rates);
+    }
+    return { days, rates };
   }
 
   async convertedPlatformSums(
