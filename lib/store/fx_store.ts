@@ -637,7 +637,7 @@ export class SqlFxStore implements FxStore {
         top.set(key, { platform: platform!, campaign_id: campaign_id! });
         if (campaign_name !== null) names.set(key, campaign_name!);
       }
-      return { top: [...top.values()], rows: found.map((row) => DayRowSchema.parse(row)), names };
+      return { top: [...top.values()], rows: found.map(dayRowOf), names };
     }
     const found = await readKept(
       this.horizon,

@@ -150,6 +150,15 @@ for (const engine of ENGINES) {
           });
         });
 
+        await t.step("an open range: every foreign day converted in JavaScript", async () => {
+          const read = await fx.convertedPlatformSums({ tenantId: TENANT }, "UTC", "USD", false);
+          assert.deepEqual(read.direct, []);
+          assert.equal(read.rows.filter((r) => r.currency === "EUR").length, 6);
+          const totals = await usd().totals({ tenantId: TENANT });
+          assert.equal(cents(totals.totals[0].cost), "219.92");
+          assert.equal(cents(totals.totals[0].revenue), "444.08");
+        });
+
         await t.step("a daily series: each day at its own rate", async () => {
           const series = await usd().series(SELECTION, "day");
           const day = Object.fromEntries(series.map((row) => [row.bucket, row]));
