@@ -5,7 +5,9 @@
  * whole-hour zones (plus raw edges), from the raw rows otherwise. Rows already in the
  * target currency need no rate, so they are not split by day: per-campaign answers read
  * them as unconverted answers do, and the other currencies per series and day where the
- * planner says (planZoneDays); rankings are built in fx_rank_sql.ts.
+ * planner says (planZoneDays); rankings are built in fx_rank_sql.ts. Platform totals
+ * and series convert money at direct rates in the statement itself, exactly, and return
+ * only the rest per day (convertedPlatformSums, fx_direct_sql.ts).
  */
 import { z } from "zod";
 import type { SqlDriver } from "./driver.ts";
