@@ -6,6 +6,8 @@
  * "." is this one. Needs the scale data set of a previous `deno task bench`.
  *
  *   deno run -A bench/cached_ab.ts [--rounds 2] NAME=DIR [NAME=DIR ...]
+ *
+ * BENCH_CACHE_KEY_PREFIX (default "bench-ab") starts the servers' Redis key prefix.
  */
 import { parseArgs } from "node:util";
 import { round } from "./stats.ts";
@@ -62,7 +64,13 @@ for (let r = 0; r < rounds; r++) {
   for (const version of versions) {
     const env = {
       ...appEnv,
-      ...(plan.redisUrl ? { CACHE_KEY_PREFIX: `bench-ab:${Date.now()}:` } : {}),
+      ...(plan.redisUrl
+        ? {
+          CACHE_KEY_PREFIX: `${
+            Deno.env.get("BENCH_CACHE_KEY_PREFIX") ?? "bench-ab"
+          }:${Date.now()}:`,
+        }
+        : {}),
     };
     const server = await startServer(version.name, env, { server: version.server });
     try {
@@ -84,7 +92,7 @@ for (let r = 0; r < rounds; r++) {
           version.name.padEnd(16)
         } baseline ${baseline.rps} req/s, cached ${cached.rps} ` +
           `req/s (${round(ratio * 100, 1)}%), p50 ${cached.p50_ms} ms, p99 ${cached.p99_ms} ms, ` +
-          `server CPU ${round(cpuUs, 1)} µs/request`,
+          `server CPU ${round(cpuUs, 1)} µs/request, load ${Deno.loadavg()[0]}`,
       );
     } finally {
       await server.stop();
