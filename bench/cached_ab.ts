@@ -74,7 +74,10 @@ for (let r = 0; r < rounds; r++) {
     };
     const server = await startServer(version.name, env, { server: version.server });
     try {
+      const cpuStart = cpuSeconds(server.pid);
       const baseline = await runScenario(server, scenarios[0], plan.http);
+      const baselineCpuUs = (cpuSeconds(server.pid) - cpuStart) /
+        (baseline.rps! * (plan.http.durationS + plan.http.warmupS)) * 1e6;
       const cpuBefore = cpuSeconds(server.pid);
       const cached = await runScenario(server, scenarios[1], plan.http);
       // Server CPU per cached request (warm-up included at the measured rate): far less
@@ -92,7 +95,8 @@ for (let r = 0; r < rounds; r++) {
           version.name.padEnd(16)
         } baseline ${baseline.rps} req/s, cached ${cached.rps} ` +
           `req/s (${round(ratio * 100, 1)}%), p50 ${cached.p50_ms} ms, p99 ${cached.p99_ms} ms, ` +
-          `server CPU ${round(cpuUs, 1)} µs/request, load ${Deno.loadavg()[0]}`,
+          `server CPU ${round(cpuUs, 1)} µs/request (baseline ${round(baselineCpuUs, 1)}), ` +
+          `load ${Deno.loadavg()[0]}`,
       );
     } finally {
       await server.stop();

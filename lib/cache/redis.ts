@@ -18,9 +18,10 @@
  * the version must come from Redis for "a committed write is visible to the next read
  * on any replica".
  *
- * Coalesced version reads: at most one lookup per tenant is in flight. Lookups of that
- * tenant that arrive meanwhile wait together for the next one, which is sent when the
- * one in flight has answered, i.e. after every one of them arrived; it carries each
+ * Coalesced version reads: at most `lookupsInFlight` (default 1) lookups per tenant are
+ * in flight. Lookups of that tenant that arrive meanwhile wait together for the next one,
+ * which is sent when one in flight has answered, i.e. after every one of them arrived; it
+ * carries each
  * distinct query key once. A lookup therefore never uses a version read sent before it
  * arrived: the version it gets was read after it started, so every write committed
  * (bumped) before it started is seen. Under load this turns N lookups of a tenant into
@@ -55,6 +56,11 @@ export interface RedisCacheOptions {
   localEntryMs?: number;
   /** Most entries kept in this process for `localEntryMs` (default 1000). */
   localEntries?: number;
+  /**
+   * Lookups of one tenant in flight at once (default 1). Lookups that arrive while this
+   * many are in flight wait together for the next one, sent when one has answered.
+   */
+  lookupsInFlight?: number;
 }
 
 /** Sends one command given as strings and resolves with its raw reply. */
@@ -152,8 +158,9 @@ interface Waiter {
 interface TenantReads {
   versionKey: string;
   entryPrefix: string;
-  inFlight: boolean;
-  /** Lookups that arrived after the one in flight was sent. */
+  /** Lookups in flight. */
+  inFlight: number;
+  /** Lookups that arrived after the last one in flight was sent. */
   queued: Waiter[];
 }
 
@@ -166,6 +173,7 @@ export class RedisProtocolCache implements Cache {
   readonly #timeoutMs: number;
   readonly #localEntryMs: number;
   readonly #localEntries: number;
+  readonly #lookupsInFlight: number;
   /** Entry texts read lately, by entry key without the version (insertion order = age). */
   readonly #local = new Map<string, LocalEntry>();
   /** Per tenant: whether a lookup is in flight, and the lookups waiting for the next. */
@@ -184,6 +192,7 @@ export class RedisProtocolCache implements Cache {
     this.#timeoutMs = options.timeoutMs ?? 250;
     this.#localEntryMs = options.localEntryMs ?? 1_000;
     this.#localEntries = options.localEntries ?? 1_000;
+    this.#lookupsInFlight = Math.max(1, options.lookupsInFlight ?? 1);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -218,14 +227,14 @@ export class RedisProtocolCache implements Cache {
         reads = {
           versionKey: this.#prefix + cacheKeys.version(tenant),
           entryPrefix: this.#prefix + cacheKeys.entryPrefix(tenant),
-          inFlight: false,
+          inFlight: 0,
           queued: [],
         };
         this.#reads.set(tenant, reads);
       }
       // Joins only a read not sent yet: the one in flight was sent before this arrived.
       reads.queued.push({ querySuffix: `:${queryKey}`, resolve, reject });
-      if (!reads.inFlight) this.#sendReads(tenant, reads);
+      if (reads.inFlight < this.#lookupsInFlight) this.#sendReads(tenant, reads);
     });
   }
 
@@ -233,7 +242,7 @@ export class RedisProtocolCache implements Cache {
   #sendReads(tenant: string, reads: TenantReads): void {
     const waiters = reads.queued;
     reads.queued = [];
-    reads.inFlight = true;
+    reads.inFlight++;
     const now = Date.now();
     const queries = new Map<string, { local?: LocalEntry; waiters: Waiter[] }>();
     for (const waiter of waiters) {
@@ -256,9 +265,11 @@ export class RedisProtocolCache implements Cache {
     }
     const done = () => {
       // Before anyone is answered: a lookup made by an answered caller starts a new read.
-      reads.inFlight = false;
+      reads.inFlight--;
       if (reads.queued.length > 0) this.#sendReads(tenant, reads);
-      else if (this.#reads.get(tenant) === reads) this.#reads.delete(tenant);
+      else if (reads.inFlight === 0 && this.#reads.get(tenant) === reads) {
+        this.#reads.delete(tenant);
+      }
     };
     this.#script(LOOKUP_SCRIPT, [reads.versionKey], args).then((reply) => {
       let answers: [Waiter[], VersionedLookup][];
