@@ -5,7 +5,9 @@
  * rounds. Versions are directories holding a checkout (e.g. made with `git archive`);
  * "." is this one. Needs the scale data set of a previous `deno task bench`.
  *
- *   deno run -A bench/cached_ab.ts [--rounds 2] NAME=DIR [NAME=DIR ...]
+ *   deno run -A bench/cached_ab.ts [--rounds 2] [--sized] NAME=DIR [NAME=DIR ...]
+ *
+ * --sized also measures the trivial route answering as many bytes as the cached one.
  *
  * BENCH_CACHE_KEY_PREFIX (default "bench-ab") starts the servers' Redis key prefix.
  */
@@ -18,7 +20,7 @@ import { urlWithSearchPath } from "./db.ts";
 const ROOT = new URL("../", import.meta.url);
 const { values, positionals } = parseArgs({
   args: Deno.args,
-  options: { rounds: { type: "string" } },
+  options: { rounds: { type: "string" }, sized: { type: "boolean" } },
   allowPositionals: true,
 });
 const versions = positionals.map((item) => {
@@ -85,6 +87,23 @@ for (let r = 0; r < rounds; r++) {
       const served = cached.rps! * (plan.http.durationS + plan.http.warmupS);
       const cpuUs = (cpuSeconds(server.pid) - cpuBefore) / served * 1e6;
       const ratio = cached.rps! / baseline.rps!;
+      let sizedNote = "";
+      if (values.sized && cached.response) {
+        // The trivial route answering as many body and header bytes as the cached one.
+        const { body_bytes, headers, header_bytes } = cached.response;
+        const cpuSized = cpuSeconds(server.pid);
+        const sized = await runScenario(server, {
+          ...scenarios[0],
+          name: "baseline_sized",
+          path: `/bench/baseline-sized?bytes=${body_bytes}&headers=${headers}` +
+            `&header_bytes=${header_bytes}`,
+        }, plan.http);
+        const sizedCpuUs = (cpuSeconds(server.pid) - cpuSized) /
+          (sized.rps! * (plan.http.durationS + plan.http.warmupS)) * 1e6;
+        sizedNote = `; same-size trivial route ${sized.rps} req/s (cached ${
+          round(cached.rps! / sized.rps! * 100, 1)
+        }% of it), CPU ${round(sizedCpuUs, 1)} µs/request`;
+      }
       const entry = results[version.name] ??= { ratio: [], p99: [], rps: [], cpuUs: [] };
       entry.cpuUs.push(cpuUs);
       entry.ratio.push(ratio);
@@ -96,7 +115,7 @@ for (let r = 0; r < rounds; r++) {
         } baseline ${baseline.rps} req/s, cached ${cached.rps} ` +
           `req/s (${round(ratio * 100, 1)}%), p50 ${cached.p50_ms} ms, p99 ${cached.p99_ms} ms, ` +
           `server CPU ${round(cpuUs, 1)} µs/request (baseline ${round(baselineCpuUs, 1)}), ` +
-          `load ${Deno.loadavg()[0]}`,
+          `load ${Deno.loadavg()[0]}${sizedNote}`,
       );
     } finally {
       await server.stop();
