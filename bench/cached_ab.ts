@@ -7,7 +7,8 @@
  *
  *   deno run -A bench/cached_ab.ts [--rounds 2] [--sized] NAME=DIR [NAME=DIR ...]
  *
- * --sized also measures the trivial route answering as many bytes as the cached one.
+ * --sized also measures the trivial route answering as many bytes as the cached one;
+ * --path last30 (or platform) measures a cached `GET /insights` instead of one campaign's.
  *
  * BENCH_CACHE_KEY_PREFIX (default "bench-ab") starts the servers' Redis key prefix.
  */
@@ -20,7 +21,7 @@ import { urlWithSearchPath } from "./db.ts";
 const ROOT = new URL("../", import.meta.url);
 const { values, positionals } = parseArgs({
   args: Deno.args,
-  options: { rounds: { type: "string" }, sized: { type: "boolean" } },
+  options: { rounds: { type: "string" }, sized: { type: "boolean" }, path: { type: "string" } },
   allowPositionals: true,
 });
 const versions = positionals.map((item) => {
@@ -47,7 +48,11 @@ const scenarios: Scenario[] = [
   {
     name: "campaign_insights",
     label: "cached insights",
-    path: plan.http.campaignPath,
+    path: values.path === "last30"
+      ? plan.http.last30Path!
+      : values.path === "platform"
+      ? plan.http.platformPath
+      : plan.http.campaignPath,
     auth: true,
     connections: plan.http.connections,
   },
