@@ -2,9 +2,9 @@
  * The Redis cache over TCP, plus the command-level core it shares with the Upstash
  * (REST) adapter: both speak Redis commands, only the transport differs.
  *
- * Clients: the server uses node-redis (`@redis/client`), which is also what a library
- * user may pass in; `REDIS_CLIENT=native` selects the project's own RESP2 client on a
- * Deno socket (runtime/resp_client.ts). Neither puts a
+ * Clients: the server uses the project's own RESP2 client on a Deno socket
+ * (runtime/resp_client.ts) for redis:// and node-redis (`@redis/client`, also what a
+ * library user may pass in) for rediss:// or with `REDIS_CLIENT=node-redis`. Neither puts a
  * deadline on the wait for a reply, so this module puts its own on every operation.
  * The client is created and connected by the entry point (runtime/cache_wiring.ts) and
  * passed in through `RedisCommandClient`: lib/ opens no sockets.
