@@ -21,11 +21,11 @@
  * Coalesced version reads: at most `lookupsInFlight` (default 1) lookups per tenant are
  * in flight. Lookups of that tenant that arrive meanwhile wait together for the next one,
  * which is sent when one in flight has answered, i.e. after every one of them arrived; it
- * carries each
- * distinct query key once. A lookup therefore never uses a version read sent before it
- * arrived: the version it gets was read after it started, so every write committed
- * (bumped) before it started is seen. Under load this turns N lookups of a tenant into
- * one round trip; an idle tenant's lookup is sent at once.
+ * carries each distinct query key once. A lookup therefore never uses a version read
+ * sent before it arrived: the version it gets was read after it started, so every write
+ * committed (bumped) before it started is seen. Under load this turns N lookups of a
+ * tenant into one round trip; an idle tenant's lookup is sent at once. A lookup waits at
+ * most for one in flight plus its own, each under the operation deadline.
  */
 import { toHex } from "../encoding.ts";
 import { z } from "zod";

@@ -13,6 +13,7 @@ import { MemoryCache } from "../../lib/cache/memory.ts";
 import { redisCache, type RedisCommandClient } from "../../lib/cache/redis.ts";
 import { createLogger } from "../../lib/log.ts";
 import { Registry } from "../../lib/telemetry.ts";
+import { AppConfigSchema } from "../../lib/config.ts";
 import { createFastPath, SECURITY_HEADERS, withFastPath } from "../../handlers/fast_path.ts";
 import { createSessions } from "../../handlers/session.ts";
 import { createRedisClient } from "../../runtime/cache_wiring.ts";
@@ -379,4 +380,32 @@ Deno.test({
       await dispose();
     }
   },
+});
+
+Deno.test("HTTP_FAST_PATH_DISABLED sends every request to Hono", async () => {
+  assert.equal(AppConfigSchema.parse({}).HTTP_FAST_PATH_DISABLED, false);
+  assert.equal(
+    AppConfigSchema.parse({ HTTP_FAST_PATH_DISABLED: "true" }).HTTP_FAST_PATH_DISABLED,
+    true,
+  );
+  const { deps, app, store, dispose } = await testApp({
+    cache: new CachedReader({ cache: new MemoryCache() }),
+  });
+  try {
+    await store.upsert([metricRow()]);
+    for (const enabled of [true, false]) {
+      let reachedHono = 0;
+      const handler = withFastPath(deps, (request) => {
+        reachedHono++;
+        return app.fetch(request);
+      }, { enabled });
+      const response = await handler(
+        new Request("http://x/campaign/cmp-42/insights", { headers: auth(KEY_A) }),
+      );
+      assert.equal(response.status, 200);
+      assert.equal(reachedHono, enabled ? 0 : 1, `enabled: ${enabled}`);
+    }
+  } finally {
+    await dispose();
+  }
 });
