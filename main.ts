@@ -65,7 +65,7 @@ async function main(args: string[]): Promise<number> {
 async function serve(env: Env): Promise<number> {
   const settings = loadServeSettings(env);
   const services = await buildServices(settings, { extensions: botExtensions(settings.bot) });
-  const { config, logger, app } = services;
+  const { config, logger, fetch } = services;
   if (services.generatedApiKey) {
     // Printed once, on purpose not through the logger (which redacts keys).
     console.log(
@@ -76,7 +76,7 @@ async function serve(env: Env): Promise<number> {
   // Without configured credentials this is a local try-out: reachable from this machine
   // only (the MCP endpoint included), never from the network with a key nobody chose.
   const hostname = services.generatedApiKey ? "127.0.0.1" : undefined;
-  const stopped = serveUntilSignal(app.fetch, { port: config.PORT, hostname, logger });
+  const stopped = serveUntilSignal(fetch, { port: config.PORT, hostname, logger });
   void startStorageUpkeep(services.db.driver, settings.storage, logger);
   startIngestion(services);
   await stopped;

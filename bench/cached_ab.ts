@@ -5,7 +5,12 @@
  * rounds. Versions are directories holding a checkout (e.g. made with `git archive`);
  * "." is this one. Needs the scale data set of a previous `deno task bench`.
  *
- *   deno run -A bench/cached_ab.ts [--rounds 2] NAME=DIR [NAME=DIR ...]
+ *   deno run -A bench/cached_ab.ts [--rounds 2] [--sized] NAME=DIR [NAME=DIR ...]
+ *
+ * --sized also measures the trivial route answering as many bytes as the cached one;
+ * --path last30 (or platform) measures a cached `GET /insights` instead of one campaign's.
+ *
+ * BENCH_CACHE_KEY_PREFIX (default "bench-ab") starts the servers' Redis key prefix.
  */
 import { parseArgs } from "node:util";
 import { round } from "./stats.ts";
@@ -16,7 +21,7 @@ import { urlWithSearchPath } from "./db.ts";
 const ROOT = new URL("../", import.meta.url);
 const { values, positionals } = parseArgs({
   args: Deno.args,
-  options: { rounds: { type: "string" } },
+  options: { rounds: { type: "string" }, sized: { type: "boolean" }, path: { type: "string" } },
   allowPositionals: true,
 });
 const versions = positionals.map((item) => {
@@ -43,7 +48,11 @@ const scenarios: Scenario[] = [
   {
     name: "campaign_insights",
     label: "cached insights",
-    path: plan.http.campaignPath,
+    path: values.path === "last30"
+      ? plan.http.last30Path!
+      : values.path === "platform"
+      ? plan.http.platformPath
+      : plan.http.campaignPath,
     auth: true,
     connections: plan.http.connections,
   },
@@ -62,11 +71,20 @@ for (let r = 0; r < rounds; r++) {
   for (const version of versions) {
     const env = {
       ...appEnv,
-      ...(plan.redisUrl ? { CACHE_KEY_PREFIX: `bench-ab:${Date.now()}:` } : {}),
+      ...(plan.redisUrl
+        ? {
+          CACHE_KEY_PREFIX: `${
+            Deno.env.get("BENCH_CACHE_KEY_PREFIX") ?? "bench-ab"
+          }:${Date.now()}:`,
+        }
+        : {}),
     };
     const server = await startServer(version.name, env, { server: version.server });
     try {
+      const cpuStart = cpuSeconds(server.pid);
       const baseline = await runScenario(server, scenarios[0], plan.http);
+      const baselineCpuUs = (cpuSeconds(server.pid) - cpuStart) /
+        (baseline.rps! * (plan.http.durationS + plan.http.warmupS)) * 1e6;
       const cpuBefore = cpuSeconds(server.pid);
       const cached = await runScenario(server, scenarios[1], plan.http);
       // Server CPU per cached request (warm-up included at the measured rate): far less
@@ -74,6 +92,23 @@ for (let r = 0; r < rounds; r++) {
       const served = cached.rps! * (plan.http.durationS + plan.http.warmupS);
       const cpuUs = (cpuSeconds(server.pid) - cpuBefore) / served * 1e6;
       const ratio = cached.rps! / baseline.rps!;
+      let sizedNote = "";
+      if (values.sized && cached.response) {
+        // The trivial route answering as many body and header bytes as the cached one.
+        const { body_bytes, headers, header_bytes } = cached.response;
+        const cpuSized = cpuSeconds(server.pid);
+        const sized = await runScenario(server, {
+          ...scenarios[0],
+          name: "baseline_sized",
+          path: `/bench/baseline-sized?bytes=${body_bytes}&headers=${headers}` +
+            `&header_bytes=${header_bytes}`,
+        }, plan.http);
+        const sizedCpuUs = (cpuSeconds(server.pid) - cpuSized) /
+          (sized.rps! * (plan.http.durationS + plan.http.warmupS)) * 1e6;
+        sizedNote = `; same-size trivial route ${sized.rps} req/s (cached ${
+          round(cached.rps! / sized.rps! * 100, 1)
+        }% of it), CPU ${round(sizedCpuUs, 1)} µs/request`;
+      }
       const entry = results[version.name] ??= { ratio: [], p99: [], rps: [], cpuUs: [] };
       entry.cpuUs.push(cpuUs);
       entry.ratio.push(ratio);
@@ -84,7 +119,8 @@ for (let r = 0; r < rounds; r++) {
           version.name.padEnd(16)
         } baseline ${baseline.rps} req/s, cached ${cached.rps} ` +
           `req/s (${round(ratio * 100, 1)}%), p50 ${cached.p50_ms} ms, p99 ${cached.p99_ms} ms, ` +
-          `server CPU ${round(cpuUs, 1)} µs/request`,
+          `server CPU ${round(cpuUs, 1)} µs/request (baseline ${round(baselineCpuUs, 1)}), ` +
+          `load ${Deno.loadavg()[0]}${sizedNote}`,
       );
     } finally {
       await server.stop();

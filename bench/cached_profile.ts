@@ -29,7 +29,10 @@ const env: Record<string, string> = {
   LOG_LEVEL: "info",
   DATABASE_URL: urlWithSearchPath(plan.databaseUrl, plan.scale.schema),
   ...(plan.redisUrl
-    ? { REDIS_URL: plan.redisUrl, CACHE_KEY_PREFIX: `bench-prof:${Date.now()}:` }
+    ? {
+      REDIS_URL: plan.redisUrl,
+      CACHE_KEY_PREFIX: `${Deno.env.get("BENCH_CACHE_KEY_PREFIX") ?? "bench-prof"}:${Date.now()}:`,
+    }
     : {}),
 };
 const seconds = Number(values.seconds ?? 5);

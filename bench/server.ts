@@ -88,12 +88,14 @@ export async function startBenchServer(env: Record<string, string | undefined>) 
     for (const [name, value] of response.headers) c.header(name, value);
     return c.body(response.body, 200, { "content-type": "application/json" });
   });
-  const app = services.app;
+  // What main.ts serves: the cached-read fast path in front of the app (when the
+  // checkout has one).
+  const serve = services.fetch ?? ((request: Request) => services.app.fetch(request));
   const handler = (request: Request): Response | Promise<Response> => {
     // Plain string work: the dispatch itself must cost next to nothing.
     const url = request.url;
     const path = url.slice(url.indexOf("/", url.indexOf("//") + 2));
-    return path.startsWith("/bench/baseline") ? baseline.fetch(request) : app.fetch(request);
+    return path.startsWith("/bench/baseline") ? baseline.fetch(request) : serve(request);
   };
   const shutdown = new AbortController();
   const server = Deno.serve({

@@ -14,7 +14,7 @@ import type { Registry } from "../lib/telemetry.ts";
 import { MissingRateError } from "../lib/fx/convert.ts";
 import { RetainedRangeError } from "../lib/store/metrics_store.ts";
 import { requireAuth, requireOperator, requireScope } from "./auth.ts";
-import type { AppDeps, AppEnv } from "./context.ts";
+import { type AppDeps, type AppEnv, httpMetrics } from "./context.ts";
 import { registerOpsRoutes } from "./health.ts";
 import { registerInsightsRoutes } from "./insights.ts";
 import { registerCampaignRoutes } from "./campaigns.ts";
@@ -61,14 +61,7 @@ export interface HttpAppOptions {
 export function createHttpApp(options: HttpAppOptions): Hono<AppEnv> {
   const { logger, telemetry, maxBodyBytes, corsOrigins = [] } = options;
   const app = new Hono<AppEnv>();
-  const requests = telemetry.counter(
-    "http_requests_total",
-    "HTTP requests by route, method and status",
-  );
-  const latency = telemetry.histogram(
-    "http_request_duration_seconds",
-    "HTTP request latency by route",
-  );
+  const { requests, latency } = httpMetrics(telemetry);
 
   app.use(requestId());
   app.use(async (c, next) => {

@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import type { Logger } from "../lib/log.ts";
 import type { MetricsStore } from "../lib/store/metrics_store.ts";
 import type { FxStore } from "../lib/store/fx_store.ts";
-import type { Registry } from "../lib/telemetry.ts";
+import type { Counter, Histogram, Registry } from "../lib/telemetry.ts";
 import type { Authenticator, AuthVariables } from "./auth.ts";
 import type { Sessions } from "./session.ts";
 
@@ -62,4 +62,12 @@ export async function cachedJson(
 ): Promise<Response> {
   const body = await deps.cache.readJson(tenant, key, compute);
   return c.body(body, 200, { "Content-Type": "application/json" });
+}
+
+/** The request metrics every routed request (and the fast path) records. */
+export function httpMetrics(telemetry: Registry): { requests: Counter; latency: Histogram } {
+  return {
+    requests: telemetry.counter("http_requests_total", "HTTP requests by route, method and status"),
+    latency: telemetry.histogram("http_request_duration_seconds", "HTTP request latency by route"),
+  };
 }

@@ -189,7 +189,11 @@ function deepFreeze<T>(value: T): T {
 export function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.output<T> {
   const url = c.req.url;
   const mark = url.indexOf("?");
-  const text = mark < 0 ? "" : url.slice(mark + 1);
+  return parseQueryString(mark < 0 ? "" : url.slice(mark + 1), schema);
+}
+
+/** `parseQuery` of a query string (the text after `?`): the same cache, the same 400s. */
+export function parseQueryString<T extends z.ZodType>(text: string, schema: T): z.output<T> {
   let known = parsedQueries.get(schema);
   const hit = known?.get(text);
   if (hit !== undefined) return hit as z.output<T>;

@@ -125,7 +125,7 @@ export function createSessions(options: SessionOptions = {}): Sessions {
 }
 
 /** True when a bearer token is one of our session tokens (decoded, not verified). */
-function isSessionToken(token: string): boolean {
+export function isSessionToken(token: string): boolean {
   // A JWS in compact form has exactly two dots. Checked first because API keys are the
   // common bearer: decoding one throws, and that exception cost ~8% of a cached read.
   const firstDot = token.indexOf(".");

@@ -80,6 +80,11 @@ export const AppConfigSchema = z.object({
   DEFAULT_TIME_ZONE: z.string().default("UTC").refine(isValidTimeZone, "not an IANA time zone"),
   /** Answers report money in this currency unless a request says `currency=` (unset: as stored). */
   REPORTING_CURRENCY: CurrencySchema.optional(),
+  /**
+   * True: cached insights reads go through Hono like every other request, instead of the
+   * fast path in front of it (handlers/fast_path.ts). Same answers either way.
+   */
+  HTTP_FAST_PATH_DISABLED: envFlag,
 });
 export type AppConfig = z.infer<typeof AppConfigSchema>;
 

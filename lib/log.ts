@@ -120,6 +120,18 @@ export function createLogger(
   const threshold = LEVELS[options.level ?? "info"];
   const write = options.write ?? (sharedConsoleWriter ??= bufferedConsole());
   const now = options.now ?? (() => new Date());
+  // The access line's time: the same text as now().toISOString(), made once per
+  // millisecond (a busy server writes many lines within one).
+  let lastMs = NaN;
+  let lastIso = "";
+  const isoNow = options.now ? () => options.now!().toISOString() : () => {
+    const ms = Date.now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = new Date(ms).toISOString();
+    }
+    return lastIso;
+  };
   const emit = (level: LogLevel) => (message: string, fields: Record<string, unknown> = {}) => {
     if (LEVELS[level] < threshold) return;
     const line = { time: now().toISOString(), level, msg: message, ...base, ...fields };
@@ -138,7 +150,7 @@ export function createLogger(
       if (LEVELS.info < threshold) return;
       // Field order and values as `info("request", fields)` writes them; undefined
       // fields are left out, as JSON.stringify leaves them out.
-      let line = `{"time":"${now().toISOString()}","level":"info","msg":"request"${baseText}`;
+      let line = `{"time":"${isoNow()}","level":"info","msg":"request"${baseText}`;
       const id = fields.request_id;
       // A client may choose its request id: scrub it as redact() would.
       if (id !== undefined) {

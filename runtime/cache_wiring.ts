@@ -1,6 +1,6 @@
 /**
  * Builds the cache an entry point's settings ask for (see lib/cache/settings.ts). This file opens sockets (the Redis TCP client:
- * node-redis by default, runtime/resp_client.ts when `REDIS_CLIENT=native`),
+ * runtime/resp_client.ts for redis://, node-redis for rediss:// or when `REDIS_CLIENT=node-redis`),
  * which is why it lives outside lib/: lib/ only receives connected clients through
  * small interfaces.
  */
@@ -13,6 +13,7 @@ import {
   type CacheSettings,
   readerFor,
   REDIS_TIMEOUT_MS,
+  redisClientFor,
   UPSTASH_TIMEOUT_MS,
 } from "../lib/cache/settings.ts";
 import { type Logger, silentLogger } from "../lib/log.ts";
@@ -122,13 +123,11 @@ export async function createCachedReader(
 export async function createCache(settings: CacheSettings, logger: Logger): Promise<Cache> {
   const keyPrefix = settings.CACHE_KEY_PREFIX;
   if (settings.REDIS_URL) {
-    const connection = createRedisClient(settings.REDIS_URL, {
-      logger,
-      client: settings.REDIS_CLIENT,
-    });
+    const client = redisClientFor(settings);
+    const connection = createRedisClient(settings.REDIS_URL, { logger, client });
     const where = safeRedisLocation(settings.REDIS_URL);
     if (await connection.waitUntilReady(CONNECT_TIMEOUT_MS)) {
-      logger.info("cache: redis", { redis: where, client: settings.REDIS_CLIENT });
+      logger.info("cache: redis", { redis: where, client });
     } else {
       logger.warn("cache: redis not reachable yet, answering from the database until it is", {
         redis: where,

@@ -13,6 +13,7 @@ import type { MetricsStore } from "../lib/store/metrics_store.ts";
 import type { FxStore } from "../lib/store/fx_store.ts";
 import { fxRatesHttp } from "../handlers/fx_rates.ts";
 import { type AppExtension, createApp } from "../handlers/app_factory.ts";
+import { withFastPath } from "../handlers/fast_path.ts";
 import { type Authenticator, createAuthenticator } from "../handlers/auth.ts";
 import type { AppDeps, AppEnv, ReadinessCheck, ResponseCache } from "../handlers/context.ts";
 import { ingestHttp } from "../handlers/ingest.ts";
@@ -42,6 +43,11 @@ export interface AppParts {
 
 export interface ComposedApp {
   app: Hono<AppEnv>;
+  /**
+   * What a server should answer requests with: the fast path of cached insights reads
+   * (handlers/fast_path.ts) in front of `app.fetch`, unless HTTP_FAST_PATH_DISABLED.
+   */
+  fetch: (request: Request) => Response | Promise<Response>;
   deps: AppDeps;
   /** Makes a tenant's cached answers unreachable after a committed write. */
   invalidate: (tenantId: string) => Promise<void>;
@@ -140,5 +146,8 @@ export function composeApp(parts: AppParts): ComposedApp {
     }),
     ...(parts.extensions?.(deps) ?? []),
   ]);
-  return { app, deps, invalidate };
+  const fetch = withFastPath(deps, (request) => app.fetch(request), {
+    enabled: !config.HTTP_FAST_PATH_DISABLED,
+  });
+  return { app, fetch, deps, invalidate };
 }

@@ -62,6 +62,8 @@ export interface EdgeHandler {
 
 interface Built {
   app: Hono<AppEnv>;
+  /** The fast path of cached reads in front of `app.fetch` (runtime/compose_app.ts). */
+  fetch: (request: Request) => Response | Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -96,7 +98,7 @@ function build(env: Env, options: EdgeOptions): Built {
     )
     : undefined;
 
-  const { app } = composeApp({
+  const { app, fetch } = composeApp({
     config,
     store,
     journal,
@@ -112,6 +114,7 @@ function build(env: Env, options: EdgeOptions): Built {
   logger.info("edge handler ready", { cache: reader ? "upstash" : "none", pool_size: poolSize });
   return {
     app,
+    fetch,
     async close() {
       await reader?.close();
       await driver.close();
@@ -144,9 +147,9 @@ export function createEdgeHandler(env: Env, options: EdgeOptions = {}): EdgeHand
   };
   return {
     async fetch(request: Request): Promise<Response> {
-      const app = instance()?.app;
-      if (!app) return misconfigured();
-      return await app.fetch(request);
+      const serve = instance()?.fetch;
+      if (!serve) return misconfigured();
+      return await serve(request);
     },
     async close() {
       await built?.close();

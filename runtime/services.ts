@@ -39,6 +39,8 @@ export interface Services {
   sources: readonly Source[];
   deps: AppDeps;
   app: Hono<AppEnv>;
+  /** The server's handler: the cached-read fast path in front of `app.fetch`. */
+  fetch: (request: Request) => Response | Promise<Response>;
   /** Set when no API_KEY or JWT settings were given: a key made up for this process. */
   generatedApiKey?: string;
   close(): Promise<void>;
@@ -48,7 +50,7 @@ export interface ServiceOptions {
   clock?: () => Date;
   logger?: Logger;
   /** More routes on the same app (the bot's /prompt and /slack/command). */
-  extensions?: (services: Omit<Services, "app" | "deps" | "close">) => AppExtension[];
+  extensions?: (services: Omit<Services, "app" | "fetch" | "deps" | "close">) => AppExtension[];
 }
 
 export async function buildServices(
@@ -136,7 +138,7 @@ export async function buildServices(
     sources,
     generatedApiKey,
   };
-  const { app, deps } = composeApp({
+  const { app, fetch, deps } = composeApp({
     config,
     store: db.store,
     journal: db.journal,
@@ -153,6 +155,7 @@ export async function buildServices(
     ...partial,
     deps,
     app,
+    fetch,
     async close() {
       await streamer?.stop();
       await reader.close();

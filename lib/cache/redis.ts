@@ -2,20 +2,30 @@
  * The Redis cache over TCP, plus the command-level core it shares with the Upstash
  * (REST) adapter: both speak Redis commands, only the transport differs.
  *
- * Clients: the server uses node-redis (`@redis/client`), which is also what a library
- * user may pass in; `REDIS_CLIENT=native` selects the project's own RESP2 client on a
- * Deno socket (runtime/resp_client.ts). Neither puts a
+ * Clients: the server uses the project's own RESP2 client on a Deno socket
+ * (runtime/resp_client.ts) for redis:// and node-redis (`@redis/client`, also what a
+ * library user may pass in) for rediss:// or with `REDIS_CLIENT=node-redis`. Neither puts a
  * deadline on the wait for a reply, so this module puts its own on every operation.
  * The client is created and connected by the entry point (runtime/cache_wiring.ts) and
  * passed in through `RedisCommandClient`: lib/ opens no sockets.
  *
  * A hit costs one round trip: one EVALSHA of a Lua script that reads the tenant's
- * version token (creating a fresh one when it is missing) and the entry under it.
+ * version token (creating a fresh one when it is missing) and the entries under it.
  * After a Redis restart the first call answers NOSCRIPT and is repeated as EVAL,
- * which loads the script again. When this process already holds the entry's text for
- * the current version (read less than `localEntryMs` ago), the script answers the
- * version alone: entries under a version never change, so only the version must come
- * from Redis for "a committed write is visible to the next read on any replica".
+ * which loads the script again. When this process already holds an entry's text for
+ * the current version (read less than `localEntryMs` ago), the script answers "yours
+ * is current" for it instead of the text: entries under a version never change, so only
+ * the version must come from Redis for "a committed write is visible to the next read
+ * on any replica".
+ *
+ * Coalesced version reads: at most `lookupsInFlight` (default 1) lookups per tenant are
+ * in flight. Lookups of that tenant that arrive meanwhile wait together for the next one,
+ * which is sent when one in flight has answered, i.e. after every one of them arrived; it
+ * carries each distinct query key once. A lookup therefore never uses a version read
+ * sent before it arrived: the version it gets was read after it started, so every write
+ * committed (bumped) before it started is seen. Under load this turns N lookups of a
+ * tenant into one round trip; an idle tenant's lookup is sent at once. A lookup waits at
+ * most for one in flight plus its own, each under the operation deadline.
  */
 import { toHex } from "../encoding.ts";
 import { z } from "zod";
@@ -46,6 +56,11 @@ export interface RedisCacheOptions {
   localEntryMs?: number;
   /** Most entries kept in this process for `localEntryMs` (default 1000). */
   localEntries?: number;
+  /**
+   * Lookups of one tenant in flight at once (default 1). Lookups that arrive while this
+   * many are in flight wait together for the next one, sent when one has answered.
+   */
+  lookupsInFlight?: number;
 }
 
 /** Sends one command given as strings and resolves with its raw reply. */
@@ -85,22 +100,32 @@ class LuaScript {
 }
 
 /**
- * KEYS[1] version key; ARGV[1] entry key up to the version; ARGV[2] ":" .. query key;
- * ARGV[3] a fresh token; ARGV[4] the version of the entry text this process already has
- * ("" for none): when it is the current one, only the version comes back.
- * GET-then-SET inside a script is atomic, i.e. SET NX: when the
- * version is missing the new token wins, and no entry can exist under it yet.
- * The entry key carries the same `{tenant}` hash tag as KEYS[1], so both are in one
- * cluster slot.
+ * KEYS[1] version key; ARGV[1] entry key up to the version; ARGV[2] a fresh token; then
+ * per query: ARGV[i] ":" .. query key, ARGV[i+1] the version of the entry text this
+ * process already has ("" for none). Answers {version, per query: 1 when the text this
+ * process has is under the current version, else the entry (nil on a miss)}.
+ * GET-then-SET inside a script is atomic, i.e. SET NX: when the version is missing the
+ * new token wins, and no entry can exist under it yet. The entry keys carry the same
+ * `{tenant}` hash tag as KEYS[1], so all are in one cluster slot.
  */
 const LOOKUP_SCRIPT = new LuaScript(`
 local version = redis.call('GET', KEYS[1])
+local out = {}
 if not version then
-  redis.call('SET', KEYS[1], ARGV[3])
-  return {ARGV[3], false}
+  redis.call('SET', KEYS[1], ARGV[2])
+  out[1] = ARGV[2]
+  for i = 3, #ARGV, 2 do out[#out + 1] = false end
+  return out
 end
-if ARGV[4] ~= '' and version == ARGV[4] then return {version} end
-return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
+out[1] = version
+for i = 3, #ARGV, 2 do
+  if ARGV[i + 1] ~= '' and ARGV[i + 1] == version then
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = redis.call('GET', ARGV[1] .. version .. ARGV[i])
+  end
+end
+return out
 `);
 
 /** KEYS[1] version key; ARGV[1] a fresh token, set only when no version exists. */
@@ -111,12 +136,32 @@ redis.call('SET', KEYS[1], ARGV[1])
 return ARGV[1]
 `);
 
-const LookupReplySchema = z.tuple([z.string(), z.string().nullable()]);
 const StringReplySchema = z.string();
 const OptionalStringReplySchema = z.string().nullable();
 
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.includes("NOSCRIPT");
+}
+
+interface LocalEntry {
+  version: string;
+  value: string;
+  until: number;
+}
+
+interface Waiter {
+  querySuffix: string;
+  resolve(found: VersionedLookup): void;
+  reject(error: unknown): void;
+}
+
+interface TenantReads {
+  versionKey: string;
+  entryPrefix: string;
+  /** Lookups in flight. */
+  inFlight: number;
+  /** Lookups that arrived after the last one in flight was sent. */
+  queued: Waiter[];
 }
 
 /** Any transport that sends Redis commands: node-redis over TCP, @upstash/redis over REST. */
@@ -128,8 +173,11 @@ export class RedisProtocolCache implements Cache {
   readonly #timeoutMs: number;
   readonly #localEntryMs: number;
   readonly #localEntries: number;
+  readonly #lookupsInFlight: number;
   /** Entry texts read lately, by entry key without the version (insertion order = age). */
-  readonly #local = new Map<string, { version: string; value: string; until: number }>();
+  readonly #local = new Map<string, LocalEntry>();
+  /** Per tenant: whether a lookup is in flight, and the lookups waiting for the next. */
+  readonly #reads = new Map<string, TenantReads>();
 
   constructor(
     backend: CacheBackend,
@@ -144,6 +192,7 @@ export class RedisProtocolCache implements Cache {
     this.#timeoutMs = options.timeoutMs ?? 250;
     this.#localEntryMs = options.localEntryMs ?? 1_000;
     this.#localEntries = options.localEntries ?? 1_000;
+    this.#lookupsInFlight = Math.max(1, options.lookupsInFlight ?? 1);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -171,34 +220,105 @@ export class RedisProtocolCache implements Cache {
     return token;
   }
 
-  async lookup(tenant: string, queryKey: string): Promise<VersionedLookup> {
-    const entryPrefix = this.#prefix + cacheKeys.entryPrefix(tenant);
-    const querySuffix = `:${queryKey}`;
-    const localKey = entryPrefix + querySuffix;
+  lookup(tenant: string, queryKey: string): Promise<VersionedLookup> {
+    return new Promise((resolve, reject) => {
+      let reads = this.#reads.get(tenant);
+      if (reads === undefined) {
+        reads = {
+          versionKey: this.#prefix + cacheKeys.version(tenant),
+          entryPrefix: this.#prefix + cacheKeys.entryPrefix(tenant),
+          inFlight: 0,
+          queued: [],
+        };
+        this.#reads.set(tenant, reads);
+      }
+      // Joins only a read not sent yet: the one in flight was sent before this arrived.
+      reads.queued.push({ querySuffix: `:${queryKey}`, resolve, reject });
+      if (reads.inFlight < this.#lookupsInFlight) this.#sendReads(tenant, reads);
+    });
+  }
+
+  /** Sends one lookup for every queued read of `tenant`; the next queue waits for it. */
+  #sendReads(tenant: string, reads: TenantReads): void {
+    const waiters = reads.queued;
+    reads.queued = [];
+    reads.inFlight++;
     const now = Date.now();
-    let local = this.#local.get(localKey);
-    if (local !== undefined && local.until <= now) {
-      this.#local.delete(localKey);
-      local = undefined;
-    }
-    const reply = await this.#script(
-      LOOKUP_SCRIPT,
-      [this.#prefix + cacheKeys.version(tenant)],
-      [entryPrefix, querySuffix, newVersionToken(), local?.version ?? ""],
-    );
-    // Checked by hand: this runs on every cached read (the schema says the same).
-    if (Array.isArray(reply) && typeof reply[0] === "string") {
-      const version = reply[0];
-      if (reply.length === 1 && local !== undefined && version === local.version) {
-        return { version, value: local.value };
+    const queries = new Map<string, { local?: LocalEntry; waiters: Waiter[] }>();
+    for (const waiter of waiters) {
+      const query = queries.get(waiter.querySuffix);
+      if (query !== undefined) {
+        query.waiters.push(waiter);
+        continue;
       }
-      if (reply.length === 2 && (reply[1] === null || typeof reply[1] === "string")) {
-        if (reply[1] !== null) this.#keepLocal(localKey, version, reply[1], now);
-        return { version, value: reply[1] ?? undefined };
+      const localKey = reads.entryPrefix + waiter.querySuffix;
+      let local = this.#local.get(localKey);
+      if (local !== undefined && local.until <= now) {
+        this.#local.delete(localKey);
+        local = undefined;
       }
+      queries.set(waiter.querySuffix, { local, waiters: [waiter] });
     }
-    const [version, value] = this.#expect("lookup", LookupReplySchema, reply);
-    return { version, value: value ?? undefined };
+    const args = [reads.entryPrefix, newVersionToken()];
+    for (const [querySuffix, query] of queries) {
+      args.push(querySuffix, query.local?.version ?? "");
+    }
+    const done = () => {
+      // Before anyone is answered: a lookup made by an answered caller starts a new read.
+      reads.inFlight--;
+      if (reads.queued.length > 0) this.#sendReads(tenant, reads);
+      else if (reads.inFlight === 0 && this.#reads.get(tenant) === reads) {
+        this.#reads.delete(tenant);
+      }
+    };
+    this.#script(LOOKUP_SCRIPT, [reads.versionKey], args).then((reply) => {
+      let answers: [Waiter[], VersionedLookup][];
+      try {
+        answers = this.#lookupAnswers(reply, queries, reads.entryPrefix, now);
+      } catch (error) {
+        done();
+        for (const waiter of waiters) waiter.reject(error);
+        return;
+      }
+      done();
+      for (const [waiting, found] of answers) {
+        for (const waiter of waiting) waiter.resolve(found);
+      }
+    }, (error) => {
+      done();
+      for (const waiter of waiters) waiter.reject(error);
+    });
+  }
+
+  /** Each query's waiters and answer, from the lookup script's reply (checked by hand). */
+  #lookupAnswers(
+    reply: unknown,
+    queries: Map<string, { local?: LocalEntry; waiters: Waiter[] }>,
+    entryPrefix: string,
+    now: number,
+  ): [Waiter[], VersionedLookup][] {
+    if (
+      !Array.isArray(reply) || reply.length !== queries.size + 1 || typeof reply[0] !== "string"
+    ) {
+      throw new CacheReplyError("lookup", reply);
+    }
+    const version = reply[0];
+    let i = 1;
+    const answers: [Waiter[], VersionedLookup][] = [];
+    for (const [querySuffix, query] of queries) {
+      const item = reply[i++];
+      let value: string | undefined;
+      if (item === 1 && query.local !== undefined && query.local.version === version) {
+        value = query.local.value;
+      } else if (typeof item === "string") {
+        value = item;
+        this.#keepLocal(entryPrefix + querySuffix, version, item, now);
+      } else if (item !== null && item !== undefined) {
+        throw new CacheReplyError("lookup", reply);
+      }
+      answers.push([query.waiters, { version, value }]);
+    }
+    return answers;
   }
 
   #keepLocal(localKey: string, version: string, value: string, now: number): void {

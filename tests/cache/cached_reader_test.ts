@@ -512,11 +512,69 @@ Deno.test("RedisProtocolCache: NOSCRIPT falls back to EVAL; replies are validate
   assert.deepEqual(sent.map((args) => args[0]), ["EVALSHA", "EVAL"]);
   assert.equal(sent[0][1], sent[0][1].match(/^[0-9a-f]{40}$/)?.[0], "EVALSHA sends a SHA1");
   assert.deepEqual(sent[1].slice(2, 4), ["1", "ca:v:{acme}"]);
-  assert.deepEqual(sent[1].slice(4, 6), ["ca:e:{acme}:", ":q"]);
+  // Entry prefix, a fresh token, then the query and the version of its local copy (none).
+  assert.equal(sent[1][4], "ca:e:{acme}:");
+  assert.deepEqual(sent[1].slice(6), [":q", ""]);
   sent.length = 0;
   await cache.lookup("acme", "q");
   assert.deepEqual(sent.map((args) => args[0]), ["EVALSHA"], "one round trip once loaded");
   await assert.rejects(cache.get("k"), CacheReplyError);
+});
+
+Deno.test("RedisProtocolCache: lookups coalesce only into a read sent after they arrived", async () => {
+  // A transport whose replies the test releases one by one.
+  const sent: { args: string[]; answer: (reply: unknown) => void; fail: (e: Error) => void }[] = [];
+  const send = (args: string[]) =>
+    new Promise<unknown>((answer, fail) => sent.push({ args, answer, fail }));
+  const cache = new RedisProtocolCache("redis", send, () => Promise.resolve(), {
+    localEntryMs: 0,
+  });
+  const queriesOf = (args: string[]) => args.slice(6).filter((_, i) => i % 2 === 0);
+  // Lets pending promise callbacks run (the script's SHA is computed asynchronously once).
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+  // Nothing in flight: the first lookup is sent at once.
+  const first = cache.lookup("acme", "q1");
+  await settle();
+  assert.equal(sent.length, 1);
+  assert.deepEqual(queriesOf(sent[0].args), [":q1"]);
+  // These arrive while it is in flight: none may use it (a write may have landed since it
+  // was sent). They wait together; another tenant is not held up.
+  const late = [cache.lookup("acme", "q1"), cache.lookup("acme", "q2"), cache.lookup("acme", "q1")];
+  const other = cache.lookup("other", "q1");
+  await settle();
+  assert.equal(sent.length, 2, "acme's second read waits; other's is sent");
+  assert.equal(sent[1].args[3], "ca:v:{other}");
+  sent[1].answer(["o1", null]);
+  assert.deepEqual(await other, { version: "o1", value: undefined });
+  sent[0].answer(["v1", "one"]);
+  assert.deepEqual(await first, { version: "v1", value: "one" });
+  // Sent once the first answered: one read for all three, each query key once.
+  await settle();
+  assert.equal(sent.length, 3);
+  assert.equal(sent[2].args[3], "ca:v:{acme}");
+  assert.deepEqual(queriesOf(sent[2].args), [":q1", ":q2"]);
+  sent[2].answer(["v2", "one-v2", null]);
+  assert.deepEqual(await Promise.all(late), [
+    { version: "v2", value: "one-v2" },
+    { version: "v2", value: undefined },
+    { version: "v2", value: "one-v2" },
+  ]);
+  // Idle again: the next lookup is sent at once; a failed read fails all who shared it.
+  const again = cache.lookup("acme", "q1");
+  const sharing = cache.lookup("acme", "q3");
+  await settle();
+  assert.equal(sent.length, 4);
+  sent[3].answer(["v2", 1]); // "yours is current", but this process holds no copy
+  await assert.rejects(again, CacheReplyError);
+  await settle();
+  assert.equal(sent.length, 5);
+  sent[4].fail(new Error("connection lost"));
+  await assert.rejects(sharing, /connection lost/);
+  const after = cache.lookup("acme", "q1");
+  await settle();
+  assert.equal(sent.length, 6, "nothing left in flight after a failure");
+  sent[5].answer(["v3", null]);
+  assert.deepEqual(await after, { version: "v3", value: undefined });
 });
 
 Deno.test("RedisProtocolCache: a frozen server costs at most the deadline", async () => {

@@ -9,7 +9,7 @@ import { MemoryCache } from "../../lib/cache/memory.ts";
 import { redisCache, type RedisCommandClient } from "../../lib/cache/redis.ts";
 import { ConfigError } from "../../lib/config.ts";
 import { createLogger, silentLogger } from "../../lib/log.ts";
-import { cacheSettingsFromEnv } from "../../lib/cache/settings.ts";
+import { cacheSettingsFromEnv, redisClientFor } from "../../lib/cache/settings.ts";
 import { createCache, createCachedReader, createRedisClient } from "../../runtime/cache_wiring.ts";
 import { IN_CI, redisMissing, TEST_REDIS_URL, uniqueName } from "../support/databases.ts";
 import {
@@ -79,7 +79,7 @@ Deno.test({
           assert.deepEqual(await cache.lookup("acme", "local"), { version, value: "one" });
           replies.length = 0;
           assert.deepEqual(await cache.lookup("acme", "local"), { version, value: "one" });
-          assert.deepEqual(replies, [[version]], "only the version came back");
+          assert.deepEqual(replies, [[version, 1]], "only the version came back");
           // A write on the other replica: bump, then its recomputed entry.
           const bumped = await other.bumpDataVersion("acme");
           replies.length = 0;
@@ -244,6 +244,15 @@ Deno.test("cache settings from the environment", async (t) => {
     const cache = await createCache(cacheSettingsFromEnv({}), silentLogger);
     assert.ok(cache instanceof MemoryCache);
     await cache.close();
+  });
+
+  await t.step("the Redis client: native for redis://, node-redis for rediss://", () => {
+    const client = (env: Record<string, string>) => redisClientFor(cacheSettingsFromEnv(env));
+    assert.equal(client({ REDIS_URL: "redis://h:6379" }), "native");
+    assert.equal(client({ REDIS_URL: "rediss://h:6380" }), "node-redis");
+    assert.equal(client({ REDIS_URL: "redis://h", REDIS_CLIENT: "node-redis" }), "node-redis");
+    assert.equal(client({ REDIS_URL: "rediss://h", REDIS_CLIENT: "native" }), "native");
+    assert.throws(() => cacheSettingsFromEnv({ REDIS_CLIENT: "ioredis" }), /REDIS_CLIENT/);
   });
 
   await t.step("CACHE_DISABLED gives a reader that always computes", async () => {

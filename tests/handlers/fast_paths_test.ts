@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { createLogger, type LogLevel } from "../../lib/log.ts";
+import { Registry } from "../../lib/telemetry.ts";
 import { BadRequest, InsightsQuery, parseQuery } from "../../handlers/params.ts";
 
 Deno.test("the hand-formatted access line equals the info line", () => {
@@ -68,4 +69,38 @@ Deno.test("a reused parse equals a fresh one; bad queries fail every time", asyn
     assert.equal(once.status, 400, bad);
     assert.deepEqual(await ask(bad), once, `${bad} fails the same way again`);
   }
+});
+
+Deno.test("the access line's time is the current millisecond's (made once per ms)", () => {
+  const lines: string[] = [];
+  const logger = createLogger({ write: (line) => lines.push(line) });
+  const fields = { request_id: "r", method: "GET", route: "/x", status: 200, ms: 1, tenant: "t" };
+  for (let round = 0; round < 50; round++) {
+    const before = Date.now();
+    logger.access!(fields);
+    const after = Date.now();
+    const time = Date.parse(JSON.parse(lines.at(-1)!).time);
+    assert.ok(before <= time && time <= after, `${before} <= ${time} <= ${after}`);
+  }
+});
+
+Deno.test("bound metrics count into the same series as inc and observe", () => {
+  const registry = new Registry();
+  const counter = registry.counter("c_total", "c");
+  const histogram = registry.histogram("h_seconds", "h");
+  const labels = { route: "/insights", method: "GET", status: 200 };
+  const inc = counter.bind(labels);
+  const observe = histogram.bind({ route: "/insights" });
+  counter.inc(labels);
+  inc();
+  inc(3);
+  histogram.observe(0.002, { route: "/insights" });
+  observe(0.02);
+  assert.equal(counter.get(labels), 5);
+  assert.equal(counter.get({ ...labels, status: 404 }), 0);
+  const text = registry.render();
+  assert.match(text, /^c_total\{method="GET",route="\/insights",status="200"\} 5$/m);
+  assert.match(text, /^h_seconds_count\{route="\/insights"\} 2$/m);
+  assert.match(text, /^h_seconds_bucket\{route="\/insights",le="0.0025"\} 1$/m);
+  assert.match(text, /^h_seconds_bucket\{route="\/insights",le="0.025"\} 2$/m);
 });
