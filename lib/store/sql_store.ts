@@ -36,7 +36,13 @@ import {
   type UpsertOptions,
   type UpsertResult,
 } from "./metrics_store.ts";
-import { type MetricRow, type Platform, type RowRejection, validateRows } from "../schema.ts";
+import {
+  MEASURES,
+  type MetricRow,
+  type Platform,
+  type RowRejection,
+  validateRows,
+} from "../schema.ts";
 import { floorHour, zoneBuckets } from "./range_plan.ts";
 import {
   assertRawKept,
@@ -60,6 +66,7 @@ import {
   planRange,
   type RangeGrain,
   type RangePart,
+  runningTotals,
   summed,
   SUMS_SELECT,
   unionOf,
@@ -306,11 +313,17 @@ export class SqlMetricsStore implements MetricsStore {
     // raw rows of that plan are still there, so it is read beside the order.
     const topPlan = (campaignIds: string[]) => this.partsFor({ ...where, campaignIds }, "campaign");
     const needsHorizon = [...parts, ...topPlan(["any"])].some((part) => part.source === "raw");
+    // Days come as differences of running totals: a campaign without data in the range
+    // is then a group of zeros, left out as a campaign without rows in it would be.
+    const orderParts = runningTotals(parts);
+    const active = orderParts.some((part) => part.source === "campaign_mtd")
+      ? `HAVING ${MEASURES.map((m) => `sum(${m}) <> 0`).join(" OR ")}`
+      : "";
     const [order, keptFrom] = await Promise.all([
       this.db.query<{ platform: string; campaign_id: string; currency: string }>(
         `SELECT ${keys}, ${metricSql(options.metric, summed)} AS score
-         FROM (${unionOf(parts, where, params, "UTC")}) parts
-         GROUP BY ${keys}
+         FROM (${unionOf(orderParts, where, params, "UTC")}) parts
+         GROUP BY ${keys} ${active}
          ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${
           params.add(options.limit, "::int")
         }`,
@@ -324,7 +337,7 @@ export class SqlMetricsStore implements MetricsStore {
     // By primary key for the top campaigns; but below the retention horizon the raw rows
     // are gone, and the order's own parts (daily rollup, filtered) are the exact answer.
     let topParts = topPlan(top.campaignIds);
-    if (keptFrom && readsDroppedRows(topParts, keptFrom)) topParts = parts;
+    if (keptFrom && readsDroppedRows(topParts, keptFrom)) topParts = runningTotals(parts);
     const sumsParams = new Params();
     const sums = await this.db.query(
       `SELECT s.*, c.name AS campaign_name FROM (
