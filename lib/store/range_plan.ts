@@ -17,6 +17,10 @@
  * inside, so `planBuckets` plans each bucket on its own (a daily row serves a weekly or
  * monthly bucket of a half-hour zone only when its whole UTC day lies in that bucket).
  *
+ * Answers per campaign that are not per day (rankings) read the days of a month as the
+ * difference of two month-to-date running totals (`runningTotals`, sql/009): two rows
+ * per campaign and month instead of one per day.
+ *
  * Bounds are [from, to); an open bound stays open (lifetime questions read rollups only).
  */
 

@@ -121,8 +121,11 @@ const MTD_VALUES = MEASURES.map((m) =>
  *   INSERT … ON CONFLICT (routed to each row's month partition); the change is their new values minus their old ones (an
  *   old row in another currency leaves that currency's rollups).
  *
- * The daily change is summed once and the monthly one is summed from it (hourly rows
- * of a month become one row per campaign and day first). The catalog comes as
+ * The daily change is summed once; the change per campaign and day (across accounts)
+ * is summed from it, and the monthly change, with the span of days it touches, from that
+ * (hourly rows of a month become one row per campaign and day first). The month-to-date
+ * running totals (sql/009) add the change up to each day to every day from the first
+ * changed one to the month's last day with data. The catalog comes as
  * parameters, one element per campaign ($1..$9), from the store.
  */
 export const APPLY_STAGED_SQL = `
