@@ -184,6 +184,27 @@ async function checkRange(
   });
   assert.deepEqual(top, ranked.slice(0, 3), `top 3 = the first 3 of all, ${context}`);
 
+  // Lowest spend first: campaigns without data in the range (zero differences of running
+  // totals) must not take the first places.
+  const cheapest = await store.rank(where, {
+    groupBy: "campaign",
+    metric: "cost",
+    order: "asc",
+    limit: 3,
+  });
+  const raw = await rawRows(db.driver, keys.join(", "), where);
+  const expected = raw
+    .filter((row) => lines([row], keys).length > 0)
+    .sort((a, b) =>
+      Number(a.cost) - Number(b.cost) || a.platform.localeCompare(b.platform) ||
+      a.campaign_id.localeCompare(b.campaign_id) || a.currency.localeCompare(b.currency)
+    ).slice(0, 3);
+  assert.deepEqual(
+    cheapest.map((row) => `${row.platform}/${row.campaign_id}/${row.currency}`),
+    expected.map((row) => `${row.platform}/${row.campaign_id}/${row.currency}`),
+    `cheapest 3 campaigns, ${context}`,
+  );
+
   const byPlatform = await store.rank(where, {
     groupBy: "platform",
     metric: "cpc",
