@@ -98,11 +98,11 @@ const RAW_KEY_MATCH = (a: string, b: string) =>
 
 /**
  * A day's new running total (sql/009): the change up to that day, plus the stored month
- * total for days past the stored last day (\`t\`: the day, \`s\`: the day's change,
- * \`o\`: the stored month).
+ * total for days past the stored last day (every row of a campaign-month carries the
+ * same stored values, hence max()).
  */
 const MTD_VALUES = MEASURES.map((m) =>
-  `sum(coalesce(s.${m}, 0)) OVER w + CASE WHEN t.at::date > o.last_day THEN o.${m} ELSE 0 END`
+  `sum(sum(${m})) OVER w + CASE WHEN day > max(old_last) THEN max(old_${m}) ELSE 0 END`
 ).join(",\n    ");
 
 /**
@@ -231,17 +231,30 @@ monthly AS (
 mtd AS (
   INSERT INTO campaign_mtd AS r (tenant_id, day, platform, campaign_id, currency,
     ${MEASURE_COLUMNS})
-  SELECT c.tenant_id, t.at::date, c.platform, c.campaign_id, c.currency,
+  SELECT tenant_id, day, platform, campaign_id, currency,
     ${MTD_VALUES}
-  FROM month_change c
-  LEFT JOIN campaign_monthly o ON o.tenant_id = c.tenant_id AND o.month = c.month
-    AND o.platform = c.platform AND o.campaign_id = c.campaign_id AND o.currency = c.currency
-  CROSS JOIN LATERAL generate_series(least(c.first_day, o.last_day + 1)::timestamp,
-    greatest(c.last_day, o.last_day)::timestamp, interval '1 day') AS t(at)
-  LEFT JOIN series_change s ON s.tenant_id = c.tenant_id AND s.day = t.at::date
-    AND s.platform = c.platform AND s.campaign_id = c.campaign_id AND s.currency = c.currency
-  WINDOW w AS (PARTITION BY c.tenant_id, c.month, c.platform, c.campaign_id, c.currency
-               ORDER BY t.at)
+  FROM (
+    SELECT tenant_id, day, platform, campaign_id, currency, ${MEASURE_COLUMNS},
+           NULL::date AS old_last, ${MEASURES.map((m) => `NULL::numeric AS old_${m}`).join(", ")}
+    FROM series_change
+    UNION ALL
+    -- Every day of the span to write, at a change of zero, with the stored month.
+    SELECT c.tenant_id, t.at::date, c.platform, c.campaign_id, c.currency,
+           ${MEASURES.map(() => "0").join(", ")}, o.last_day,
+           ${MEASURES.map((m) => `o.${m}`).join(", ")}
+    FROM month_change c
+    -- One primary-key probe per campaign-month (a join would scan the whole rollup).
+    LEFT JOIN LATERAL (
+      SELECT * FROM campaign_monthly o
+      WHERE o.tenant_id = c.tenant_id AND o.month = c.month AND o.platform = c.platform
+        AND o.campaign_id = c.campaign_id AND o.currency = c.currency LIMIT 1
+    ) o ON true
+    CROSS JOIN LATERAL generate_series(least(c.first_day, o.last_day + 1)::timestamp,
+      greatest(c.last_day, o.last_day)::timestamp, interval '1 day') AS t(at)
+  ) days
+  GROUP BY tenant_id, day, platform, campaign_id, currency
+  WINDOW w AS (PARTITION BY tenant_id, date_trunc('month', day::timestamp), platform,
+               campaign_id, currency ORDER BY day)
   ON CONFLICT (tenant_id, day, platform, campaign_id, currency) DO UPDATE SET
   ${ROLLUP_DELTA("r")}
   RETURNING 1
