@@ -326,16 +326,6 @@ export function metricSql(metric: MetricName, total: (column: string) => string)
   }
 }
 
-/** The measure columns a metric's SQL reads (metricSql's own list, by calling it). */
-export function metricColumns(metric: MetricName): string[] {
-  const columns = new Set<string>();
-  metricSql(metric, (column) => {
-    columns.add(column);
-    return column;
-  });
-  return [...columns];
-}
-
 export const summed = (column: string) => `sum(${column})`;
 export const asIs = (column: string) => column;
 
@@ -381,20 +371,15 @@ export function isWholeHourZone(zone: string, from?: Date, to?: Date): boolean {
   return true;
 }
 
-/**
- * One SELECT per range part, each yielding the same columns, glued with UNION ALL.
- * `measures` narrows the measure columns to the ones a query uses (an order by one
- * metric needs two of the five; columns of a UNION are never pruned by the planner).
- */
+/** One SELECT per range part, each yielding the same columns, glued with UNION ALL. */
 export function unionOf(
   parts: readonly RangePart[],
   where: z.output<typeof SelectionSchema>,
   params: Params,
   timeZone: string,
   extra: (params: Params) => string[] = () => [],
-  measures: readonly string[] = MEASURES,
 ): string {
-  return parts.map((part) => partSql(part, where, params, timeZone, extra(params), measures))
+  return parts.map((part) => partSql(part, where, params, timeZone, extra(params)))
     .join("\nUNION ALL\n");
 }
 
@@ -405,9 +390,7 @@ export function partSql(
   params: Params,
   timeZone: string,
   extra: readonly string[] = [],
-  measures: readonly string[] = MEASURES,
 ): string {
-  const columns = measures.join(", ");
   const filters = [`tenant_id = ${params.add(where.tenantId)}`, ...extra];
   if (where.platforms.length) {
     filters.push(`platform = ANY(${params.add(where.platforms)}::text[])`);
@@ -431,20 +414,20 @@ export function partSql(
       bounds("ts", instant, "::timestamptz");
       if (part.day && !where.campaignIds.length) {
         const local = at(`m.ts AT TIME ZONE ${params.add(timeZone)}`);
-        return edgeSql(part.day, filters, params, local, measures);
+        return edgeSql(part.day, filters, params, local);
       }
       if (part.seriesLookup && !where.campaignIds.length) {
         const local = at(`m.ts AT TIME ZONE ${params.add(timeZone)}`);
-        return seriesLookupSql("campaign_metrics", "ts", part, filters, params, local, measures);
+        return seriesLookupSql("campaign_metrics", "ts", part, filters, params, local);
       }
       return `SELECT platform, campaign_id, currency,
-        ${at(`ts AT TIME ZONE ${params.add(timeZone)}`)} AS at, ${columns}
+        ${at(`ts AT TIME ZONE ${params.add(timeZone)}`)} AS at, ${MEASURE_COLUMNS}
         FROM campaign_metrics WHERE ${filters.join(" AND ")}`;
     case "campaign_monthly":
       campaignFilter();
       bounds("month", isoDate, "::date");
       return `SELECT platform, campaign_id, currency, ${at("month::timestamp")} AS at,
-        ${columns} FROM campaign_monthly WHERE ${filters.join(" AND ")}`;
+        ${MEASURE_COLUMNS} FROM campaign_monthly WHERE ${filters.join(" AND ")}`;
     case "campaign_daily":
       campaignFilter();
       bounds("day", isoDate, "::date");
@@ -456,18 +439,17 @@ export function partSql(
           filters,
           params,
           at("m.day::timestamp"),
-          measures,
         );
       }
       return `SELECT platform, campaign_id, currency, ${at("day::timestamp")} AS at,
-        ${columns} FROM campaign_daily WHERE ${filters.join(" AND ")}`;
+        ${MEASURE_COLUMNS} FROM campaign_daily WHERE ${filters.join(" AND ")}`;
     case "campaign_mtd":
       campaignFilter();
-      return runningTotalSql(part, filters, params, measures);
+      return runningTotalSql(part, filters, params);
     case "platform_hourly":
       bounds("hour", instant, "::timestamptz");
       return `SELECT platform, NULL::text AS campaign_id, currency,
-        ${at(`hour AT TIME ZONE ${params.add(timeZone)}`)} AS at, ${columns}
+        ${at(`hour AT TIME ZONE ${params.add(timeZone)}`)} AS at, ${MEASURE_COLUMNS}
         FROM platform_hourly WHERE ${filters.join(" AND ")}`;
   }
 }
@@ -479,15 +461,10 @@ const monthOf = (date: Date) => `${date.toISOString().slice(0, 7)}-01`;
  * of that day, or, when the campaign's last day of the month is earlier, the month's
  * total (no row exists past the last day). Before its first day a campaign has neither.
  */
-function runningTotalSql(
-  part: RangePart,
-  filters: readonly string[],
-  params: Params,
-  columns: readonly string[],
-): string {
+function runningTotalSql(part: RangePart, filters: readonly string[], params: Params): string {
   const day = params.add(part.day, "::date");
   const month = params.add(`${part.day!.slice(0, 7)}-01`, "::date");
-  const measures = columns.map((m) => `${part.sign === -1 ? "-" : ""}${m} AS ${m}`).join(", ");
+  const measures = MEASURES.map((m) => `${part.sign === -1 ? "-" : ""}${m} AS ${m}`).join(", ");
   return `SELECT platform, campaign_id, currency, NULL::timestamp AS at, ${measures}
     FROM campaign_mtd WHERE ${filters.join(" AND ")} AND day = ${day}
     UNION ALL
@@ -511,14 +488,13 @@ function seriesLookupSql(
   filters: readonly string[],
   params: Params,
   at: string,
-  columns: readonly string[] = MEASURES,
 ): string {
   const scoped = filters.map((filter) => `m.${filter}`);
   const series = filters.filter((filter) => !filter.startsWith(`${time} `));
   if (part.from) series.push(`month >= ${params.add(monthOf(part.from), "::date")}`);
   if (part.to) series.push(`month <= ${params.add(monthOf(part.to), "::date")}`);
   return `SELECT m.platform, m.campaign_id, m.currency, ${at} AS at, ${
-    columns.map((c) => `m.${c}`).join(", ")
+    MEASURE_COLUMNS.split(", ").map((c) => `m.${c}`).join(", ")
   }
     FROM (SELECT DISTINCT platform, campaign_id FROM campaign_monthly
           WHERE ${series.join(" AND ")}) s
@@ -561,13 +537,12 @@ function edgeSql(
   filters: readonly string[],
   params: Params,
   at: string,
-  columns: readonly string[] = MEASURES,
 ): string {
   // filters: tenant first, then platform/currency/campaign/time filters on bare columns.
   const scoped = filters.map((filter) => `m.${filter}`);
   const series = filters.filter((filter) => !filter.startsWith("ts "));
   return `SELECT m.platform, m.campaign_id, m.currency, ${at} AS at, ${
-    columns.map((c) => `m.${c}`).join(", ")
+    MEASURE_COLUMNS.split(", ").map((c) => `m.${c}`).join(", ")
   }
     FROM (SELECT DISTINCT platform, campaign_id, account_id FROM campaign_daily
           WHERE ${series.join(" AND ")} AND day = ${params.add(day, "::date")}) s

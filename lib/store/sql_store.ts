@@ -59,7 +59,6 @@ import {
   isOneWholeMonth,
   isWholeHourZone,
   MEASURE_TEXT,
-  metricColumns,
   metricSql,
   oneMonthFilters,
   Params,
@@ -359,16 +358,7 @@ export class SqlMetricsStore implements MetricsStore {
     const having = activeOnly ? `HAVING ${MEASURES.map((m) => `sum(${m}) <> 0`).join(" OR ")}` : "";
     return this.db.query<RankKey>(
       `SELECT ${keys}, ${metricSql(options.metric, summed)} AS score
-       FROM (${
-        unionOf(
-          parts,
-          where,
-          params,
-          "UTC",
-          undefined,
-          activeOnly ? MEASURES : metricColumns(options.metric),
-        )
-      }) parts
+       FROM (${unionOf(parts, where, params, "UTC")}) parts
        GROUP BY ${keys} ${having}
        ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${params.add(options.limit, "::int")}`,
       params.values,
