@@ -365,22 +365,46 @@ export class Converter {
     if (row.day === null) {
       throw new Error(`a ${row.currency} row without its day cannot be converted`);
     }
-    const key = `${row.currency}@${row.day}`;
+    into.add(row, `${row.currency}@${row.day}`, this.rate(row.currency, row.day, book));
+  }
+
+  /**
+   * What one unit of `currency` on `day` is worth in the target, from `book`, recorded
+   * as used; a MissingRateError when no rate is close enough.
+   */
+  rate(currency: string, day: string, book: RateBook): Rational {
+    const key = `${currency}@${day}`;
     // Many rows share a (currency, day): its rate is looked up and recorded once.
     let rate = this.#rates.get(key);
     if (!rate || rate.book !== book) {
-      const factor = book.factor(row.currency, this.target, row.day);
-      if (!factor) throw new MissingRateError(row.currency, this.target, row.day);
-      this.#record(row.currency, factor);
+      const factor = book.factor(currency, this.target, day);
+      if (!factor) throw new MissingRateError(currency, this.target, day);
+      this.#record(currency, factor);
       rate = { book, rate: factor.rate };
       this.#rates.set(key, rate);
     }
-    into.add(row, key, rate.rate);
+    return rate.rate;
   }
 
   readonly #rates = new Map<string, { book: RateBook; rate: Rational }>();
 
-  #record(currency: string, factor: Factor): void {
+  /**
+   * Records money of `currency` converted elsewhere (exactly, by the database) at that
+   * pair's direct rates, stored on days in [firstDay, lastDay] and coming from `sources`.
+   */
+  recordDirect(
+    currency: string,
+    used: { firstDay: string; lastDay: string; sources: readonly string[] },
+  ): void {
+    this.#record(currency, { path: "direct", ...used });
+  }
+
+  #record(
+    currency: string,
+    factor: Omit<Factor, "rate" | "sources"> & {
+      sources: readonly string[];
+    },
+  ): void {
     const paths = this.#used.get(currency) ?? new Set<string>();
     paths.add(factor.path);
     this.#used.set(currency, paths);

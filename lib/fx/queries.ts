@@ -22,7 +22,6 @@ import {
   Accumulator,
   Converter,
   type FxInfo,
-  MissingRateError,
   RateBook,
   rateWindowStart,
   rationalToText,
@@ -85,6 +84,27 @@ export class ConvertedQueries {
     return { rows, book: new RateBook(rates) };
   }
 
+  /**
+   * Sums of a selection in the target currency as far as the statement converted them
+   * (direct rates, exactly), the per-day rows left and their rates, from one statement;
+   * the directly converted currencies are recorded as used.
+   */
+  async #readConverted(
+    selection: Selection,
+    everyDay: boolean,
+  ): Promise<{ rows: DayRow[]; book: RateBook }> {
+    const { rows, rates, direct } = await this.fx.convertedPlatformSums(
+      selection,
+      this.timeZone,
+      this.target,
+      everyDay,
+    );
+    for (const { currency, firstDay, lastDay, source } of direct) {
+      this.#converter.recordDirect(currency, { firstDay, lastDay, sources: [source] });
+    }
+    return { rows, book: new RateBook(rates) };
+  }
+
   /** Folds rows into one accumulator per key, converting as it goes. */
   #fold(
     rows: readonly DayRow[],
@@ -102,7 +122,7 @@ export class ConvertedQueries {
   }
 
   async totals(selection: Selection): Promise<TotalsResult> {
-    const { rows, book } = await this.#read(selection, false);
+    const { rows, book } = await this.#readConverted(selection, false);
     const groups = this.#fold(rows, book, (row) => row.platform);
     const currency = this.target;
     const overall = new Accumulator();
@@ -119,7 +139,7 @@ export class ConvertedQueries {
     selection: Selection,
     granularity: "day" | "week" | "month",
   ): Promise<SeriesRow[]> {
-    const { rows, book } = await this.#read(selection, true);
+    const { rows, book } = await this.#readConverted(selection, true);
     const groups = this.#fold(rows, book, (row) => bucketOf(row.day!, granularity));
     return [...groups].sort(([a], [b]) => (a < b ? -1 : 1)).map(([bucket, { sums }]) => ({
       bucket,
@@ -129,41 +149,54 @@ export class ConvertedQueries {
   }
 
   async rank(selection: Selection, options: RankOptions): Promise<RankRow[]> {
-    const byCampaign = options.groupBy === "campaign";
-    const read = await this.#read(selection, false);
-    const book = read.book;
-    let rows = read.rows;
-    let names = new Map<string, string>();
-    if (byCampaign) {
-      // Every rate the selection needs, checked (422 when one is missing) and recorded.
-      this.#fold(rows, book, () => "all");
-      const factors = this.#factors(rows, book);
-      const ranked = await this.fx.rankCampaigns(
-        selection,
-        this.timeZone,
-        this.target,
-        factors,
-        options,
-      );
-      const { top } = ranked;
-      const wanted = new Set(top.map((key) => `${key.platform}/${key.campaign_id}`));
-      const ids = [...new Set(top.map((key) => key.campaign_id))];
-      // The answer is these campaigns (in an order the exact sums decide): their rows and
-      // names came with the ranking, or are read side by side.
-      const [named, days] = ranked.rows && ranked.names
-        ? [ranked.names, ranked.rows]
-        : await Promise.all([
-          this.fx.campaignNames(selection.tenantId, top),
-          ids.length === 0 ? [] : this.fx.campaignDays(
-            { ...selection, campaignIds: ids },
-            this.timeZone,
-            this.target,
-            [...new Set(factors.map((factor) => factor.currency))],
-          ),
-        ]);
-      names = named;
-      rows = days.filter((row) => wanted.has(`${row.platform}/${row.campaign_id}`));
+    if (options.groupBy !== "campaign") {
+      const { rows, book } = await this.#read(selection, false);
+      return this.#ranked(rows, book, options, false, new Map());
     }
+    // Every (currency, day) with money to convert and the rates: each day's rate checked
+    // (422 when one is missing) and recorded, then given to the ranking's SQL.
+    const { days, rates } = await this.fx.foreignDays(selection, this.timeZone, this.target);
+    const book = new RateBook(rates);
+    const factors: CurrencyDayFactor[] = days.map(({ currency, day }) => ({
+      currency,
+      day,
+      factor: rationalToText(this.#converter.rate(currency, day, book)),
+    }));
+    const ranked = await this.fx.rankCampaigns(
+      selection,
+      this.timeZone,
+      this.target,
+      factors,
+      options,
+    );
+    const { top } = ranked;
+    const wanted = new Set(top.map((key) => `${key.platform}/${key.campaign_id}`));
+    const ids = [...new Set(top.map((key) => key.campaign_id))];
+    // The answer is these campaigns (in an order the exact sums decide): their rows and
+    // names came with the ranking, or are read side by side.
+    const [named, read] = ranked.rows && ranked.names
+      ? [ranked.names, ranked.rows]
+      : await Promise.all([
+        this.fx.campaignNames(selection.tenantId, top),
+        ids.length === 0 ? [] : this.fx.campaignDays(
+          { ...selection, campaignIds: ids },
+          this.timeZone,
+          this.target,
+          [...new Set(factors.map((factor) => factor.currency))],
+        ),
+      ]);
+    const rows = read.filter((row) => wanted.has(`${row.platform}/${row.campaign_id}`));
+    return this.#ranked(rows, book, options, true, named);
+  }
+
+  /** The first `limit` groups of the rows by the metric of their converted sums. */
+  #ranked(
+    rows: readonly DayRow[],
+    book: RateBook,
+    options: RankOptions,
+    byCampaign: boolean,
+    names: ReadonlyMap<string, string>,
+  ): RankRow[] {
     const groups = this.#fold(
       rows,
       book,
@@ -188,24 +221,6 @@ export class ConvertedQueries {
       currency: this.target,
       ...totals,
     }));
-  }
-
-  /** Each (currency, day) of the rows that needs a rate, with the rate as decimal text. */
-  #factors(rows: readonly DayRow[], book: RateBook): CurrencyDayFactor[] {
-    const factors = new Map<string, CurrencyDayFactor>();
-    for (const row of rows) {
-      if (row.currency === this.target || row.day === null) continue;
-      const key = `${row.currency}@${row.day}`;
-      if (factors.has(key)) continue;
-      const factor = book.factor(row.currency, this.target, row.day);
-      if (!factor) throw new MissingRateError(row.currency, this.target, row.day);
-      factors.set(key, {
-        currency: row.currency,
-        day: row.day,
-        factor: rationalToText(factor.rate),
-      });
-    }
-    return [...factors.values()];
   }
 
   /** Campaign summaries with their lifetime totals converted (one row each, in the target). */

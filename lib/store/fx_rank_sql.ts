@@ -281,22 +281,36 @@ export function roasPrefixRankSql(
   const measures = (alias: string) => MEASURES.map((c) => `${alias}.${c}`).join(", ");
   return `WITH f AS MATERIALIZED (${factorsSql(rank.factors, params)}),
   prefix AS MATERIALIZED (
-    SELECT platform, campaign_id, ${ratio} AS score FROM campaign_monthly WHERE ${month()}${
+    SELECT platform, campaign_id, currency, ${MEASURES.join(", ")}, ${ratio} AS score
+    FROM campaign_monthly WHERE ${month()}${
     "atLeast" in reach ? ` AND ${ratio} >= ${params.add(reach.atLeast, "::float8")}` : ""
   }
     ORDER BY ${ratio} DESC NULLS LAST, platform, campaign_id, currency${
     "rows" in reach ? ` LIMIT ${params.add(reach.rows, "::int")}` : ""
   }),
   unbounded AS MATERIALIZED (
-    SELECT platform, campaign_id FROM campaign_monthly
+    SELECT platform, campaign_id, currency, ${MEASURES.join(", ")} FROM campaign_monthly
     WHERE ${month()} AND ${ratio} IS NULL AND revenue > 0),
-  seen AS MATERIALIZED (
-    SELECT platform, campaign_id FROM prefix UNION SELECT platform, campaign_id FROM unbounded),
+  read_rows AS MATERIALIZED (
+    SELECT platform, campaign_id, currency, ${MEASURES.join(", ")} FROM prefix
+    UNION SELECT * FROM unbounded),
+  seen AS MATERIALIZED (SELECT DISTINCT platform, campaign_id FROM read_rows),
+  foreign_rows AS MATERIALIZED (
+    SELECT platform, campaign_id, currency, ${MEASURES.join(", ")} FROM campaign_monthly
+    WHERE ${month()} AND currency = ANY(${currencies}::bpchar[])),
   seen_monthly AS MATERIALIZED (
+    SELECT * FROM read_rows
+    UNION
+    SELECT f.* FROM foreign_rows f JOIN seen USING (platform, campaign_id)
+    UNION
     SELECT s.platform, s.campaign_id, m.currency, ${measures("m")}
-    FROM seen s CROSS JOIN LATERAL (
+    FROM (SELECT platform, campaign_id FROM seen
+          EXCEPT SELECT platform, campaign_id FROM read_rows
+          WHERE currency = ${params.add(target)}) s
+    CROSS JOIN LATERAL (
       SELECT currency, ${MEASURES.join(", ")} FROM campaign_monthly
-      WHERE ${month()} AND platform = s.platform AND campaign_id = s.campaign_id OFFSET 0) m),
+      WHERE ${month()} AND currency = ${params.add(target)}
+        AND platform = s.platform AND campaign_id = s.campaign_id OFFSET 0) m),
   seen_days AS MATERIALIZED (
     SELECT s.platform, s.campaign_id, d.currency, d.day, ${measures("d")}
     FROM (SELECT DISTINCT platform, campaign_id FROM seen_monthly

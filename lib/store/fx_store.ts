@@ -5,7 +5,9 @@
  * whole-hour zones (plus raw edges), from the raw rows otherwise. Rows already in the
  * target currency need no rate, so they are not split by day: per-campaign answers read
  * them as unconverted answers do, and the other currencies per series and day where the
- * planner says (planZoneDays); rankings are built in fx_rank_sql.ts.
+ * planner says (planZoneDays); rankings are built in fx_rank_sql.ts. Platform totals
+ * and series convert money at direct rates in the statement itself, exactly, and return
+ * only the rest per day (convertedPlatformSums, fx_direct_sql.ts).
  */
 import { z } from "zod";
 import type { SqlDriver } from "./driver.ts";
@@ -29,6 +31,7 @@ import {
   roasPrefixRankSql,
 } from "./fx_rank_sql.ts";
 import { HorizonCache, readKept } from "./partitions.ts";
+import { directlyConvertedSql } from "./fx_direct_sql.ts";
 import { type FxRate, type StoredFxRate, StoredFxRateSchema } from "../fx/rates.ts";
 import { MAX_RATE_AGE_DAYS, type StoredRate } from "../fx/convert.ts";
 import { MeasureSumsTextSchema } from "../kpi.ts";
@@ -121,6 +124,93 @@ function daysAndRates(rows: readonly Record<string, string | null>[]): DaysAndRa
   return { rows: days, rates };
 }
 
+/**
+ * One source currency whose money the statement converted itself (see
+ * convertedPlatformSums): the rates were that pair's direct ones, stored on days in
+ * [firstDay, lastDay], from `source`.
+ */
+export interface DirectConversion {
+  currency: string;
+  firstDay: string;
+  lastDay: string;
+  source: string;
+}
+
+/** Sums partly converted by the statement, the per-day rows left, and their rates. */
+export interface ConvertedSums extends DaysAndRates {
+  /**
+   * Rows in the target currency (day null unless every day was asked for) already hold
+   * the money of `direct` converted exactly; the other rows have a day and need a rate.
+   * `rates`: those the day rows may use (none when there are none).
+   */
+  direct: DirectConversion[];
+}
+
+/** Rows of `packed` tuples "day impressions clicks conversions cost revenue". */
+function unpackDays(
+  packed: string,
+  platform: string,
+  currency: string,
+  into: DayRow[],
+): void {
+  for (const tuple of packed.split(",")) {
+    const [day, impressions, clicks, conversions, cost, revenue] = tuple.split(" ");
+    into.push({
+      platform: platform as DayRow["platform"],
+      campaign_id: null,
+      currency,
+      day: day === "-" ? null : day,
+      impressions,
+      clicks,
+      conversions,
+      cost,
+      revenue,
+    });
+  }
+}
+
+/** A row of packed rates: base, quote, source and "day rate" tuples joined by ",". */
+function unpackRates(row: Record<string, string | null>, into: StoredRate[]): void {
+  const base = row.base!.trim();
+  const quote = row.quote!.trim();
+  for (const tuple of row.packed!.split(",")) {
+    const [day, rate] = tuple.split(" ");
+    into.push({ base, quote, day, rate, source: row.source! });
+  }
+}
+
+/** Reads directlyConvertedSql's packed answer. */
+function unpackConverted(
+  answer: readonly Record<string, string | null>[],
+  target: string,
+): ConvertedSums {
+  const rows: DayRow[] = [];
+  const rates: StoredRate[] = [];
+  const direct: DirectConversion[] = [];
+  for (const row of answer) {
+    if (row.kind === "rates") {
+      unpackRates(row, rates);
+      continue;
+    }
+    const currency = row.currency!.trim();
+    if (row.kind === "days") {
+      unpackDays(row.packed!, row.platform!, currency, rows);
+      continue;
+    }
+    // "sums": in the target already (converted at direct rates when from another currency).
+    unpackDays(row.packed!, row.platform!, target, rows);
+    if (currency !== target) {
+      direct.push({
+        currency,
+        firstDay: row.first_day!,
+        lastDay: row.last_day!,
+        source: row.source!,
+      });
+    }
+  }
+  return { rows, rates, direct };
+}
+
 /** The first campaigns of a converted ranking (see FxStore.rankCampaigns). */
 export interface RankedCampaigns {
   top: { platform: string; campaign_id: string }[];
@@ -160,6 +250,27 @@ export interface FxStore {
     target: string,
     everyDay: boolean,
   ): Promise<DaysAndRates>;
+  /**
+   * Every (currency, day) of the selection with money not in `target` (days of the zone),
+   * and the rates converting it may use (as platformDays picks them). One statement.
+   */
+  foreignDays(
+    selection: Selection,
+    timeZone: string,
+    target: string,
+  ): Promise<{ days: { currency: string; day: string }[]; rates: StoredRate[] }>;
+  /**
+   * Per platform (and day with `everyDay`), in the target currency, with the money of
+   * every (currency, day) whose rate is a direct one converted by the statement itself
+   * (see directRatesSql); per platform, currency and day for the rest, with the rates
+   * those rows may use. One statement.
+   */
+  convertedPlatformSums(
+    selection: Selection,
+    timeZone: string,
+    target: string,
+    everyDay: boolean,
+  ): Promise<ConvertedSums>;
   /**
    * Per platform, campaign, currency and day (day null for target-currency rows).
    * `currencies`: the other currencies with money in the selection, when known (they
@@ -305,6 +416,87 @@ export class SqlFxStore implements FxStore {
     return daysAndRates(rows);
   }
 
+  async foreignDays(
+    selection: Selection,
+    timeZone: string,
+    target: string,
+  ): Promise<{ days: { currency: string; day: string }[]; rates: StoredRate[] }> {
+    const where = SelectionSchema.parse(selection);
+    const params = new Params();
+    const hourly = where.campaignIds.length === 0 &&
+      isWholeHourZone(timeZone, where.from, where.to);
+    const parts: RangePart[] = hourly
+      ? planRange(where.from, where.to, { grain: "platform" })
+      : [{ source: "raw", from: where.from, to: where.to }];
+    const union = unionOf(parts, where, params, timeZone, (p) => [`currency <> ${p.add(target)}`]);
+    const t = params.add(target);
+    const tenant = params.add(where.tenantId);
+    const sql = `WITH days AS MATERIALIZED (
+        SELECT DISTINCT currency, at::date AS day FROM (${union}) parts),
+      needed AS (
+        SELECT min(day) - ${MAX_RATE_AGE_DAYS} AS first, max(day) AS last,
+               array_agg(DISTINCT currency::bpchar) || ${t}::bpchar AS currencies
+        FROM days)
+      SELECT 'days' AS kind, currency::text AS currency, NULL::text AS base, NULL::text AS quote,
+             NULL::text AS source, string_agg(to_char(day, 'YYYY-MM-DD'), ',') AS packed
+      FROM days GROUP BY currency
+      UNION ALL
+      SELECT 'rates', NULL, r.base::text, r.quote::text, r.source,
+             string_agg(to_char(r.day, 'YYYY-MM-DD') || ' ' || r.rate::text, ',')
+      FROM needed n JOIN fx_rates r ON r.tenant_id = ${tenant}
+        AND r.day BETWEEN n.first AND n.last
+        AND (r.base = ANY(n.currencies) OR r.quote = ANY(n.currencies))
+      GROUP BY r.base, r.quote, r.source`;
+    const rows = await readKept(
+      this.horizon,
+      parts,
+      () => this.db.query<Record<string, string | null>>(sql, params.values),
+    );
+    const days: { currency: string; day: string }[] = [];
+    const rates: StoredRate[] = [];
+    for (const row of rows) {
+      if (row.kind === "days") {
+        const currency = row.currency!.trim();
+        for (const day of row.packed!.split(",")) days.push({ currency, day });
+      } else unpackRates(row, rates);
+    }
+    return { days, rates };
+  }
+
+  async convertedPlatformSums(
+    selection: Selection,
+    timeZone: string,
+    target: string,
+    everyDay: boolean,
+  ): Promise<ConvertedSums> {
+    const where = SelectionSchema.parse(selection);
+    if (!where.from || !where.to) {
+      // An open range: no calendar to price in SQL; every foreign row per day.
+      return { ...await this.platformDays(selection, timeZone, target, everyDay), direct: [] };
+    }
+    const params = new Params();
+    const hourly = where.campaignIds.length === 0 &&
+      isWholeHourZone(timeZone, where.from, where.to);
+    const parts: RangePart[] = hourly
+      ? planRange(where.from, where.to, { grain: "platform" })
+      : [{ source: "raw", from: where.from, to: where.to }];
+    const union = unionOf(parts, where, params, timeZone);
+    const sql = directlyConvertedSql(union, params, {
+      tenantId: where.tenantId,
+      target,
+      timeZone,
+      from: where.from,
+      to: where.to,
+      everyDay,
+    });
+    const rows = await readKept(
+      this.horizon,
+      parts,
+      () => this.db.query<Record<string, string | null>>(sql, params.values),
+    );
+    return unpackConverted(rows, target);
+  }
+
   async campaignDays(
     selection: Selection,
     timeZone: string,
@@ -447,7 +639,7 @@ export class SqlFxStore implements FxStore {
         top.set(key, { platform: platform!, campaign_id: campaign_id! });
         if (campaign_name !== null) names.set(key, campaign_name!);
       }
-      return { top: [...top.values()], rows: found.map((row) => DayRowSchema.parse(row)), names };
+      return { top: [...top.values()], rows: found.map(dayRowOf), names };
     }
     const found = await readKept(
       this.horizon,
