@@ -48,6 +48,8 @@ export function campaignId(index: number): string {
 
 const MEASURES = "impressions, clicks, conversions, cost, revenue";
 const SUMS = "sum(impressions), sum(clicks), sum(conversions), sum(cost), sum(revenue)";
+const NAMED_SUMS = MEASURES.split(", ").map((m) => `sum(${m}) AS ${m}`).join(", ");
+const ANY_MEASURE = MEASURES.split(", ").map((m) => `${m} <> 0`).join(" OR ");
 const NONZERO = `HAVING sum(impressions) <> 0 OR sum(clicks) <> 0 OR sum(conversions) <> 0
   OR sum(cost) <> 0 OR sum(revenue) <> 0`;
 
@@ -84,10 +86,35 @@ CROSS JOIN LATERAL (SELECT round(i2.clk * (0.3 + (k.h % 400) / 100.0), 2) AS cos
  */
 export const DERIVED_SQL: Record<string, string> = {
   campaign_monthly: `
-INSERT INTO campaign_monthly (tenant_id, month, platform, campaign_id, currency, ${MEASURES})
+INSERT INTO campaign_monthly (tenant_id, month, platform, campaign_id, currency, ${MEASURES},
+  first_day, last_day)
 SELECT tenant_id, date_trunc('month', ts AT TIME ZONE 'UTC')::date, platform, campaign_id,
-       currency, ${SUMS}
+       currency, ${SUMS},
+       min((ts AT TIME ZONE 'UTC')::date) FILTER (WHERE ${ANY_MEASURE}),
+       max((ts AT TIME ZONE 'UTC')::date) FILTER (WHERE ${ANY_MEASURE})
 FROM campaign_metrics GROUP BY 1, 2, 3, 4, 5 ${NONZERO}`,
+  // Running totals (sql/009): dense over each campaign-month's span of days with data.
+  campaign_mtd: `
+WITH days AS (
+  SELECT tenant_id, (ts AT TIME ZONE 'UTC')::date AS day, platform, campaign_id, currency,
+         ${NAMED_SUMS}
+  FROM campaign_metrics GROUP BY 1, 2, 3, 4, 5 ${NONZERO}
+), spans AS (
+  SELECT tenant_id, date_trunc('month', day::timestamp)::date AS month, platform, campaign_id,
+         currency, min(day) AS first_day, max(day) AS last_day
+  FROM days GROUP BY 1, 2, 3, 4, 5
+)
+INSERT INTO campaign_mtd (tenant_id, day, platform, campaign_id, currency, ${MEASURES})
+SELECT s.tenant_id, g.at::date, s.platform, s.campaign_id, s.currency,
+       ${MEASURES.split(", ").map((m) => `sum(coalesce(d.${m}, 0)) OVER w`).join(", ")}
+FROM spans s
+CROSS JOIN LATERAL generate_series(s.first_day::timestamp, s.last_day::timestamp,
+                                   interval '1 day') AS g(at)
+LEFT JOIN days d ON d.tenant_id = s.tenant_id AND d.day = g.at::date
+  AND d.platform = s.platform AND d.campaign_id = s.campaign_id AND d.currency = s.currency
+WINDOW w AS (PARTITION BY s.tenant_id, s.month, s.platform, s.campaign_id, s.currency
+             ORDER BY g.at)
+ORDER BY 1, 2, 3, 4, 5`,
   campaign_daily: `
 INSERT INTO campaign_daily (tenant_id, day, platform, account_id, campaign_id, currency,
   ${MEASURES})

@@ -17,12 +17,21 @@
  * inside, so `planBuckets` plans each bucket on its own (a daily row serves a weekly or
  * monthly bucket of a half-hour zone only when its whole UTC day lies in that bucket).
  *
+ * Answers per campaign that are not per day (rankings) read the days of a month as the
+ * difference of two month-to-date running totals (`runningTotals`, sql/009): two rows
+ * per campaign and month instead of one per day.
+ *
  * Bounds are [from, to); an open bound stays open (lifetime questions read rollups only).
  */
 
 import { calendarDateIn, shiftDate, startOfDayIn } from "../dates.ts";
 
-export type Source = "raw" | "campaign_monthly" | "campaign_daily" | "platform_hourly";
+export type Source =
+  | "raw"
+  | "campaign_monthly"
+  | "campaign_daily"
+  | "campaign_mtd"
+  | "platform_hourly";
 
 export interface RangePart {
   source: Source;
@@ -43,6 +52,11 @@ export interface RangePart {
    * time range: the money of a few currencies is a few series.
    */
   seriesLookup?: boolean;
+  /**
+   * Running-total parts (`campaign_mtd`, see runningTotals): each campaign's month-to-date
+   * total at `day` (that day included), added (1) or subtracted (-1).
+   */
+  sign?: 1 | -1;
 }
 
 /** What a query groups by, which decides the rollups that can answer it. */
@@ -126,6 +140,37 @@ export function planRange(
     : split(from, to, "campaign_monthly", floorUtcMonth, ceilUtcMonth, days);
   return parts.length ? parts : [{ source: "raw", from, to }];
 }
+
+/**
+ * Campaign totals over the days of `campaign_daily` parts, from month-to-date running
+ * totals (sql/009) instead of one row per campaign and day: the days a..b of one month
+ * are the running total at b minus the one at a - 1 (nothing to subtract when a is the
+ * 1st; the monthly rollup when b is the month's last day). A part spanning two months
+ * is split at the month. For answers per campaign (rankings), not per day: the parts
+ * carry no time. Other parts are kept as they are.
+ */
+export function runningTotals(parts: readonly RangePart[]): RangePart[] {
+  return parts.flatMap((part) => {
+    if (part.source !== "campaign_daily" || part.bucket || part.seriesLookup) return [part];
+    if (!part.from || !part.to) return [part];
+    const out: RangePart[] = [];
+    for (let start = part.from; start.getTime() < part.to.getTime();) {
+      const monthStart = floorUtcMonth(start);
+      const monthEnd = ceilUtcMonth(new Date(monthStart.getTime() + 1));
+      const end = monthEnd.getTime() < part.to.getTime() ? monthEnd : part.to;
+      if (end.getTime() === monthEnd.getTime()) {
+        out.push({ source: "campaign_monthly", from: monthStart, to: monthEnd });
+      } else out.push({ source: "campaign_mtd", day: dayBefore(end), sign: 1 });
+      if (start.getTime() > monthStart.getTime()) {
+        out.push({ source: "campaign_mtd", day: dayBefore(start), sign: -1 });
+      }
+      start = end;
+    }
+    return out;
+  });
+}
+
+const dayBefore = (date: Date) => new Date(date.getTime() - DAY_MS).toISOString().slice(0, 10);
 
 /**
  * Series buckets: each bucket [start, end) of the zone (its first local day `label`)

@@ -97,6 +97,15 @@ const RAW_KEY_MATCH = (a: string, b: string) =>
     .map((column) => `${a}.${column} = ${b}.${column}`).join(" AND ");
 
 /**
+ * A day's new running total (sql/009): the change up to that day, plus the stored month
+ * total for days past the stored last day (every row of a campaign-month carries the
+ * same stored values, hence max()).
+ */
+const MTD_VALUES = MEASURES.map((m) =>
+  `sum(sum(${m})) OVER w + CASE WHEN day > max(old_last) THEN max(old_${m}) ELSE 0 END`
+).join(",\n    ");
+
+/**
  * Applies the staged batch in one statement: the raw rows, the change of each rollup and
  * the catalog. Each rollup gets the difference the batch makes, new values minus the
  * ones they replace, so a restated row replaces its old numbers everywhere and a
@@ -112,8 +121,11 @@ const RAW_KEY_MATCH = (a: string, b: string) =>
  *   INSERT … ON CONFLICT (routed to each row's month partition); the change is their new values minus their old ones (an
  *   old row in another currency leaves that currency's rollups).
  *
- * The daily change is summed once and the monthly one is summed from it (hourly rows
- * of a month become one row per campaign and day first). The catalog comes as
+ * The daily change is summed once; the change per campaign and day (across accounts)
+ * is summed from it, and the monthly change, with the span of days it touches, from that
+ * (hourly rows of a month become one row per campaign and day first). The month-to-date
+ * running totals (sql/009) add the change up to each day to every day from the first
+ * changed one to the month's last day with data. The catalog comes as
  * parameters, one element per campaign ($1..$9), from the store.
  */
 export const APPLY_STAGED_SQL = `
@@ -190,13 +202,60 @@ daily AS (
   ${ROLLUP_DELTA("r")}
   RETURNING 1
 ),
+-- The change per campaign (across its accounts) and day, and per campaign and month
+-- with the first and last day it touches: the running totals' span (sql/009).
+series_change AS (
+  SELECT tenant_id, day, platform, campaign_id, currency, ${SUMMED}
+  FROM daily_change GROUP BY 1, 2, 3, 4, 5 ${NONZERO_DELTA}
+),
+month_change AS (
+  SELECT tenant_id, date_trunc('month', day::timestamp)::date AS month, platform, campaign_id,
+         currency, ${SUMMED}, min(day) AS first_day, max(day) AS last_day
+  FROM series_change GROUP BY 1, 2, 3, 4, 5
+),
 monthly AS (
   INSERT INTO campaign_monthly AS r (tenant_id, month, platform, campaign_id, currency,
-    ${MEASURE_COLUMNS})
-  SELECT tenant_id, date_trunc('month', day::timestamp)::date, platform, campaign_id,
-         currency, ${SUMMED}
-  FROM daily_change GROUP BY 1, 2, 3, 4, 5 ${NONZERO_DELTA}
+    ${MEASURE_COLUMNS}, first_day, last_day)
+  SELECT * FROM month_change
   ON CONFLICT (tenant_id, month, platform, campaign_id, currency) DO UPDATE SET
+  ${ROLLUP_DELTA("r")},
+  first_day = least(r.first_day, EXCLUDED.first_day),
+  last_day = greatest(r.last_day, EXCLUDED.last_day)
+  RETURNING 1
+),
+-- Running totals: every day from the first changed one to the later of the last changed
+-- one and the stored last day gets the change up to that day (a stored row adds it);
+-- days past the stored last day start from the stored month total, and a gap between the
+-- stored last day and the first changed one is filled with it. All CTEs read the rows
+-- as they were before this statement, so o is the month before the change.
+mtd AS (
+  INSERT INTO campaign_mtd AS r (tenant_id, day, platform, campaign_id, currency,
+    ${MEASURE_COLUMNS})
+  SELECT tenant_id, day, platform, campaign_id, currency,
+    ${MTD_VALUES}
+  FROM (
+    SELECT tenant_id, day, platform, campaign_id, currency, ${MEASURE_COLUMNS},
+           NULL::date AS old_last, ${MEASURES.map((m) => `NULL::numeric AS old_${m}`).join(", ")}
+    FROM series_change
+    UNION ALL
+    -- Every day of the span to write, at a change of zero, with the stored month.
+    SELECT c.tenant_id, t.at::date, c.platform, c.campaign_id, c.currency,
+           ${MEASURES.map(() => "0").join(", ")}, o.last_day,
+           ${MEASURES.map((m) => `o.${m}`).join(", ")}
+    FROM month_change c
+    -- One primary-key probe per campaign-month (a join would scan the whole rollup).
+    LEFT JOIN LATERAL (
+      SELECT * FROM campaign_monthly o
+      WHERE o.tenant_id = c.tenant_id AND o.month = c.month AND o.platform = c.platform
+        AND o.campaign_id = c.campaign_id AND o.currency = c.currency LIMIT 1
+    ) o ON true
+    CROSS JOIN LATERAL generate_series(least(c.first_day, o.last_day + 1)::timestamp,
+      greatest(c.last_day, o.last_day)::timestamp, interval '1 day') AS t(at)
+  ) days
+  GROUP BY tenant_id, day, platform, campaign_id, currency
+  WINDOW w AS (PARTITION BY tenant_id, date_trunc('month', day::timestamp), platform,
+               campaign_id, currency ORDER BY day)
+  ON CONFLICT (tenant_id, day, platform, campaign_id, currency) DO UPDATE SET
   ${ROLLUP_DELTA("r")}
   RETURNING 1
 ),
@@ -287,6 +346,7 @@ export {
   type RangeGrain,
   type RangePart,
   type RangeShape,
+  runningTotals,
   type Source,
 } from "./range_plan.ts";
 
@@ -383,6 +443,9 @@ export function partSql(
       }
       return `SELECT platform, campaign_id, currency, ${at("day::timestamp")} AS at,
         ${MEASURE_COLUMNS} FROM campaign_daily WHERE ${filters.join(" AND ")}`;
+    case "campaign_mtd":
+      campaignFilter();
+      return runningTotalSql(part, filters, params);
     case "platform_hourly":
       bounds("hour", instant, "::timestamptz");
       return `SELECT platform, NULL::text AS campaign_id, currency,
@@ -392,6 +455,23 @@ export function partSql(
 }
 
 const monthOf = (date: Date) => `${date.toISOString().slice(0, 7)}-01`;
+
+/**
+ * Each campaign's month-to-date total at a day (sql/009), signed: its running-total row
+ * of that day, or, when the campaign's last day of the month is earlier, the month's
+ * total (no row exists past the last day). Before its first day a campaign has neither.
+ */
+function runningTotalSql(part: RangePart, filters: readonly string[], params: Params): string {
+  const day = params.add(part.day, "::date");
+  const month = params.add(`${part.day!.slice(0, 7)}-01`, "::date");
+  const measures = MEASURES.map((m) => `${part.sign === -1 ? "-" : ""}${m} AS ${m}`).join(", ");
+  return `SELECT platform, campaign_id, currency, NULL::timestamp AS at, ${measures}
+    FROM campaign_mtd WHERE ${filters.join(" AND ")} AND day = ${day}
+    UNION ALL
+    SELECT platform, campaign_id, currency, NULL::timestamp AS at, ${measures}
+    FROM campaign_monthly WHERE ${filters.join(" AND ")} AND month = ${month}
+      AND last_day < ${day}`;
+}
 
 /**
  * Rows of a range of raw rows (by primary key) or daily rollup rows (by the series index

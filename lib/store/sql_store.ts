@@ -36,7 +36,13 @@ import {
   type UpsertOptions,
   type UpsertResult,
 } from "./metrics_store.ts";
-import { type MetricRow, type Platform, type RowRejection, validateRows } from "../schema.ts";
+import {
+  MEASURES,
+  type MetricRow,
+  type Platform,
+  type RowRejection,
+  validateRows,
+} from "../schema.ts";
 import { floorHour, zoneBuckets } from "./range_plan.ts";
 import {
   assertRawKept,
@@ -60,6 +66,7 @@ import {
   planRange,
   type RangeGrain,
   type RangePart,
+  runningTotals,
   summed,
   SUMS_SELECT,
   unionOf,
@@ -292,6 +299,12 @@ export class SqlMetricsStore implements MetricsStore {
    * the cost), then the full sums of the first `limit` only, read as a campaign filter
    * (whole months from the monthly rollup, the rest by primary key). Same range, same
    * filters, so the same exact sums as summing everything at once.
+   *
+   * Days come as differences of running totals, so a campaign with no data in the range
+   * is a group of zeros there. Leaving such groups out costs every measure's sum for
+   * every campaign; instead, the order is read without that check and read again with it
+   * only when one of its first `limit` has no data in the range (rare: fewer campaigns
+   * with data than asked for, or a metric that sorts zeros first).
    */
   private async rankCampaigns(
     where: z.output<typeof SelectionSchema>,
@@ -299,53 +312,79 @@ export class SqlMetricsStore implements MetricsStore {
     options: RankOptions,
   ): Promise<RankRow[]> {
     const { parts } = plan;
-    const keys = "platform, campaign_id, currency";
-    const direction = options.order === "asc" ? "ASC" : "DESC";
-    const params = new Params();
     // The top campaigns' sums are read by primary key: the horizon decides whether the
     // raw rows of that plan are still there, so it is read beside the order.
     const topPlan = (campaignIds: string[]) => this.partsFor({ ...where, campaignIds }, "campaign");
     const needsHorizon = [...parts, ...topPlan(["any"])].some((part) => part.source === "raw");
+    const orderParts = runningTotals(parts);
+    const differences = orderParts.some((part) => part.source === "campaign_mtd");
     const [order, keptFrom] = await Promise.all([
-      this.db.query<{ platform: string; campaign_id: string; currency: string }>(
-        `SELECT ${keys}, ${metricSql(options.metric, summed)} AS score
-         FROM (${unionOf(parts, where, params, "UTC")}) parts
-         GROUP BY ${keys}
-         ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${
-          params.add(options.limit, "::int")
-        }`,
-        params.values,
-      ),
+      this.rankOrder(where, orderParts, options, false),
       plan.keptFrom !== undefined ? plan.keptFrom : needsHorizon ? this.horizon.get() : null,
     ]);
     await assertRawKept(this.db, parts, keptFrom);
-    if (order.length === 0) return [];
-    const top = { ...where, campaignIds: [...new Set(order.map((row) => row.campaign_id))] };
     // By primary key for the top campaigns; but below the retention horizon the raw rows
-    // are gone, and the order's own parts (daily rollup, filtered) are the exact answer.
-    let topParts = topPlan(top.campaignIds);
-    if (keptFrom && readsDroppedRows(topParts, keptFrom)) topParts = parts;
-    const sumsParams = new Params();
+    // are gone, and the order's own parts (rollups, filtered) are the exact answer.
+    const sumsOf = (campaignIds: string[]) => {
+      const topParts = topPlan(campaignIds);
+      return this.topSums(
+        { ...where, campaignIds },
+        keptFrom && readsDroppedRows(topParts, keptFrom) ? orderParts : topParts,
+      );
+    };
+    let sums = await sumsOf(campaignIdsOf(order));
+    let ranked = order.map((row) => sums.get(rankKey(row)));
+    if (differences && ranked.some((row) => row === undefined || isAllZero(row))) {
+      const active = await this.rankOrder(where, orderParts, options, true);
+      sums = await sumsOf(campaignIdsOf(active));
+      ranked = active.map((row) => sums.get(rankKey(row)));
+    }
+    return ranked.map((row, i) => {
+      if (!row) throw new Error(`rank: no sums for ${rankKey(order[i])}`);
+      return row;
+    });
+  }
+
+  /** The order of a campaign ranking: keys only, `limit` of them, over `parts`. */
+  private rankOrder(
+    where: z.output<typeof SelectionSchema>,
+    parts: readonly RangePart[],
+    options: RankOptions,
+    activeOnly: boolean,
+  ): Promise<RankKey[]> {
+    const keys = "platform, campaign_id, currency";
+    const direction = options.order === "asc" ? "ASC" : "DESC";
+    const params = new Params();
+    const having = activeOnly ? `HAVING ${MEASURES.map((m) => `sum(${m}) <> 0`).join(" OR ")}` : "";
+    return this.db.query<RankKey>(
+      `SELECT ${keys}, ${metricSql(options.metric, summed)} AS score
+       FROM (${unionOf(parts, where, params, "UTC")}) parts
+       GROUP BY ${keys} ${having}
+       ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${params.add(options.limit, "::int")}`,
+      params.values,
+    );
+  }
+
+  /** Full sums and names of a few campaigns (a campaign filter), by rank key. */
+  private async topSums(
+    where: z.output<typeof SelectionSchema>,
+    parts: readonly RangePart[],
+  ): Promise<Map<string, RankRow>> {
+    if (where.campaignIds.length === 0) return new Map();
+    const params = new Params();
     const sums = await this.db.query(
       `SELECT s.*, c.name AS campaign_name FROM (
-         SELECT ${keys}, ${SUMS_SELECT}
-         FROM (${unionOf(topParts, top, sumsParams, "UTC")}) parts
-         GROUP BY ${keys}) s
-       LEFT JOIN campaigns c ON c.tenant_id = ${sumsParams.add(where.tenantId)}
+         SELECT platform, campaign_id, currency, ${SUMS_SELECT}
+         FROM (${unionOf(parts, where, params, "UTC")}) parts
+         GROUP BY platform, campaign_id, currency) s
+       LEFT JOIN campaigns c ON c.tenant_id = ${params.add(where.tenantId)}
          AND c.platform = s.platform AND c.campaign_id = s.campaign_id`,
-      sumsParams.values,
+      params.values,
     );
-    const byKey = new Map(
-      sums.map((row) => {
-        const parsed = RankRowSchema.parse(row);
-        return [`${parsed.platform}/${parsed.campaign_id}/${parsed.currency}`, parsed];
-      }),
-    );
-    return order.map((row) => {
-      const found = byKey.get(`${row.platform}/${row.campaign_id}/${row.currency}`);
-      if (!found) throw new Error(`rank: no sums for ${row.platform}/${row.campaign_id}`);
-      return found;
-    });
+    return new Map(sums.map((row) => {
+      const parsed = RankRowSchema.parse(row);
+      return [rankKey(parsed), parsed];
+    }));
   }
 
   async listCampaigns(query: CampaignQuery): Promise<CampaignPage> {
@@ -553,3 +592,18 @@ function decodeCursor(cursor: string, sort: "latest" | "spend"): z.infer<typeof 
     throw new InvalidCursorError();
   }
 }
+
+interface RankKey {
+  platform: string;
+  campaign_id: string | null;
+  currency: string;
+}
+
+const rankKey = (row: RankKey) => `${row.platform}/${row.campaign_id}/${row.currency}`;
+
+const campaignIdsOf = (rows: readonly RankKey[]) => [
+  ...new Set(rows.map((row) => row.campaign_id).filter((id): id is string => id !== null)),
+];
+
+/** A group whose every sum is zero: no data in the range (see rankCampaigns). */
+const isAllZero = (row: RankRow) => MEASURES.every((m) => Number(row[m]) === 0);

@@ -22,6 +22,7 @@ SELECT create_distributed_table('campaign_metrics', 'tenant_id', shard_count := 
 SELECT create_distributed_table('campaign_monthly', 'tenant_id', colocate_with := 'campaign_metrics');
 SELECT create_distributed_table('platform_hourly', 'tenant_id', colocate_with := 'campaign_metrics');
 SELECT create_distributed_table('campaign_daily', 'tenant_id', colocate_with := 'campaign_metrics');
+SELECT create_distributed_table('campaign_mtd', 'tenant_id', colocate_with := 'campaign_metrics');
 
 -- The catalog and the ad accounts, joined to the rollups per tenant.
 SELECT create_distributed_table('campaigns', 'tenant_id', colocate_with := 'campaign_metrics');

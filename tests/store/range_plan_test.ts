@@ -6,6 +6,7 @@ import {
   planRange,
   planZoneDays,
   type RangePart,
+  runningTotals,
   zoneBuckets,
 } from "../../lib/store/range_plan.ts";
 import { startOfDayIn } from "../../lib/dates.ts";
@@ -180,4 +181,60 @@ Deno.test("converted reads: other currencies per day of the zone, looked up per 
   // A campaign filter reads raw rows by primary key; an open bound, every month's series.
   assert.deepEqual(lookups(planZoneDays(from, to, zone, { campaignFilter: true })), ["raw"]);
   assert.deepEqual(lookups(planZoneDays(undefined, to, zone)), ["raw per series"]);
+});
+
+/** Running-total parts as "±day" (campaign_mtd) or the plain line of any other part. */
+function showTotals(parts: readonly RangePart[]): string[] {
+  return parts.map((p) =>
+    p.source === "campaign_mtd" ? `${p.sign === -1 ? "-" : "+"}${p.day}` : show([p])[0]
+  );
+}
+
+const totalsOf = (from: string, to: string) =>
+  showTotals(runningTotals(planRange(at(from), at(to), campaign)));
+
+Deno.test("running totals: days inside one month are the total at the end minus the day before", () => {
+  assert.deepEqual(totalsOf("2025-03-12T00:00Z", "2025-03-20T00:00Z"), [
+    "+2025-03-19",
+    "-2025-03-11",
+  ]);
+});
+
+Deno.test("running totals: from the 1st, nothing is subtracted", () => {
+  assert.deepEqual(totalsOf("2025-03-01T00:00Z", "2025-03-08T00:00Z"), ["+2025-03-07"]);
+});
+
+Deno.test("running totals: the last 30 days across a month end, split at the month", () => {
+  // March 12..31 is the month minus its first 11 days; April 1..10 a total from the 1st.
+  assert.deepEqual(totalsOf("2025-03-12T00:00Z", "2025-04-11T00:00Z"), [
+    "campaign_monthly 2025-03-01T00:00Z..2025-04-01T00:00Z",
+    "-2025-03-11",
+    "+2025-04-10",
+  ]);
+});
+
+Deno.test("running totals: whole months stay monthly, the days around them differences", () => {
+  assert.deepEqual(totalsOf("2025-02-15T00:00Z", "2025-05-16T00:00Z"), [
+    "campaign_monthly 2025-03-01T00:00Z..2025-05-01T00:00Z",
+    "campaign_monthly 2025-02-01T00:00Z..2025-03-01T00:00Z",
+    "-2025-02-14",
+    "+2025-05-15",
+  ]);
+});
+
+Deno.test("running totals: raw edges, hours and bucketed days are kept as they are", () => {
+  const from = startOfDayIn("2025-06-19", "America/New_York");
+  const to = startOfDayIn("2025-08-03", "America/New_York");
+  const parts = planRange(from, to, campaign);
+  const converted = runningTotals(parts);
+  assert.deepEqual(
+    converted.filter((p) => p.source === "raw"),
+    parts.filter((p) => p.source === "raw"),
+  );
+  assert.ok(converted.every((p) => p.source !== "campaign_daily"));
+  const buckets = planBuckets(
+    zoneBuckets(at("2025-03-03T00:00Z"), at("2025-03-17T00:00Z"), "week", "UTC"),
+    campaign,
+  );
+  assert.deepEqual(runningTotals(buckets), buckets);
 });

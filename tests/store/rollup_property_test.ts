@@ -14,6 +14,7 @@ import { mulberry32 } from "../../lib/random.ts";
 import { normalizeDecimal } from "../../lib/decimal.ts";
 import { startOfDayIn } from "../../lib/dates.ts";
 import type { SqlDriver } from "../../lib/store/driver.ts";
+import { assertRunningTotalsMatchRaw } from "../support/running_totals.ts";
 
 const SEED = Number(Deno.env.get("PROPERTY_SEED") ?? 20251202);
 const TENANT = "prop";
@@ -119,15 +120,18 @@ async function rawRows(
   );
 }
 
-/** Rows as sorted "key|sums" lines, decimals normalized (10.10 = 10.1). */
+/**
+ * Rows as sorted "key|sums" lines, decimals normalized (10.10 = 10.1). Groups whose sums
+ * are all zero are left out: a rollup keeps, at zero, the row of a key whose rows moved
+ * to another currency, where the raw rows have no group at all.
+ */
 function lines(rows: readonly Record<string, unknown>[], keys: readonly string[]): string[] {
   const measures = ["impressions", "clicks", "conversions", "cost", "revenue"];
-  return rows.map((row) =>
-    [
-      ...keys.map((key) => String(row[key] ?? "").trim()),
-      ...measures.map((m) => normalizeDecimal(String(row[m]))),
-    ].join("|")
-  ).sort();
+  return rows.map((row) => [
+    ...keys.map((key) => String(row[key] ?? "").trim()),
+    ...measures.map((m) => normalizeDecimal(String(row[m]))),
+  ]).filter((values) => values.slice(-5).some((value) => value !== "0"))
+    .map((values) => values.join("|")).sort();
 }
 
 async function checkRange(
@@ -179,6 +183,27 @@ async function checkRange(
     limit: 3,
   });
   assert.deepEqual(top, ranked.slice(0, 3), `top 3 = the first 3 of all, ${context}`);
+
+  // Lowest spend first: campaigns without data in the range (zero differences of running
+  // totals) must not take the first places.
+  const cheapest = await store.rank(where, {
+    groupBy: "campaign",
+    metric: "cost",
+    order: "asc",
+    limit: 3,
+  });
+  const raw = await rawRows(db.driver, keys.join(", "), where);
+  const expected = raw
+    .filter((row) => lines([row], keys).length > 0)
+    .sort((a, b) =>
+      Number(a.cost) - Number(b.cost) || a.platform.localeCompare(b.platform) ||
+      a.campaign_id.localeCompare(b.campaign_id) || a.currency.localeCompare(b.currency)
+    ).slice(0, 3);
+  assert.deepEqual(
+    cheapest.map((row) => `${row.platform}/${row.campaign_id}/${row.currency}`),
+    expected.map((row) => `${row.platform}/${row.campaign_id}/${row.currency}`),
+    `cheapest 3 campaigns, ${context}`,
+  );
 
   const byPlatform = await store.rank(where, {
     groupBy: "platform",
@@ -234,16 +259,23 @@ for (const engine of ENGINES) {
       try {
         const rows = makeRows(random);
         const now = new Date(START + 2 * SPAN_DAYS * DAY_MS);
-        await store.upsert(rows, { now });
-        // Restatements (new values for existing rows) and a replayed batch: deltas.
+        // In three batches of random days: a later batch writes days before, between
+        // and after the ones already stored (running totals are kept per month).
+        const batches: MetricRowInput[][] = [[], [], []];
+        for (const row of rows) batches[int(random, 0, 2)].push(row);
+        for (const batch of batches) await store.upsert(batch, { now });
+        // Restatements (new values for existing rows, some moved to another currency)
+        // and a replayed batch: deltas.
         const restated = rows.filter(() => random() < 0.15).map((row) => ({
           ...row,
           impressions: int(random, 1, 5000),
           cost: money(random),
           revenue: money(random),
+          currency: random() < 0.1 ? "GBP" : row.currency,
         }));
         await store.upsert(restated, { now });
         await store.upsert(restated.slice(0, 20), { now });
+        await assertRunningTotalsMatchRaw(db.driver, `seed ${SEED}`);
         for (let i = 0; i < 80; i++) await checkRange(db, store, fx, random, `seed ${SEED} #${i}`);
       } finally {
         await db.dispose();

@@ -6,6 +6,7 @@
  * that COPY has to escape. After each write every rollup is compared with the same
  * sums computed from campaign_metrics alone.
  */
+import { assertRunningTotalsMatchRaw } from "../support/running_totals.ts";
 import assert from "node:assert/strict";
 import { ENGINES, type TestDatabase } from "../support/databases.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
@@ -91,11 +92,18 @@ async function assertRollupsMatchRaw(driver: SqlDriver, context: string): Promis
       `${table} = raw rows, ${context}`,
     );
   }
+  await assertRunningTotalsMatchRaw(driver, context);
 }
 
 /** Every stored row of every table the upsert writes, for "nothing changed" checks. */
 async function snapshot(driver: SqlDriver): Promise<Record<string, string[]>> {
-  const tables = ["campaign_metrics", "campaign_daily", "campaign_monthly", "platform_hourly"];
+  const tables = [
+    "campaign_metrics",
+    "campaign_daily",
+    "campaign_monthly",
+    "campaign_mtd",
+    "platform_hourly",
+  ];
   const out: Record<string, string[]> = {};
   for (const table of tables) {
     const rows = await driver.query(`SELECT t::text AS line FROM ${table} t`);
