@@ -390,11 +390,7 @@ export class SqlFxStore implements FxStore {
   ): Promise<DaysAndRates> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
-    const hourly = where.campaignIds.length === 0 &&
-      isWholeHourZone(timeZone, where.from, where.to);
-    const parts: RangePart[] = hourly
-      ? planRange(where.from, where.to, { grain: "platform" })
-      : [{ source: "raw", from: where.from, to: where.to }];
+    const parts = platformParts(where, timeZone);
     const union = unionOf(parts, where, params, timeZone);
     const day = everyDay
       ? "at::date"
@@ -423,11 +419,7 @@ export class SqlFxStore implements FxStore {
   ): Promise<{ days: { currency: string; day: string }[]; rates: StoredRate[] }> {
     const where = SelectionSchema.parse(selection);
     const params = new Params();
-    const hourly = where.campaignIds.length === 0 &&
-      isWholeHourZone(timeZone, where.from, where.to);
-    const parts: RangePart[] = hourly
-      ? planRange(where.from, where.to, { grain: "platform" })
-      : [{ source: "raw", from: where.from, to: where.to }];
+    const parts = platformParts(where, timeZone);
     const union = unionOf(parts, where, params, timeZone, (p) => [`currency <> ${p.add(target)}`]);
     const t = params.add(target);
     const tenant = params.add(where.tenantId);
@@ -666,4 +658,16 @@ export class SqlFxStore implements FxStore {
     );
     return new Map(rows.map((row) => [`${row.platform}/${row.campaign_id}`, row.name]));
   }
+}
+
+/**
+ * Per-platform parts of a range: the hourly platform rollup in zones whose days start
+ * on whole UTC hours, raw rows otherwise (and for a campaign filter).
+ */
+function platformParts(where: z.output<typeof SelectionSchema>, timeZone: string): RangePart[] {
+  const hourly = where.campaignIds.length === 0 &&
+    isWholeHourZone(timeZone, where.from, where.to);
+  return hourly
+    ? planRange(where.from, where.to, { grain: "platform" })
+    : [{ source: "raw", from: where.from, to: where.to }];
 }

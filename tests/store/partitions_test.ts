@@ -19,6 +19,7 @@ import { upsertRows } from "../../lib/store/staged_write.ts";
 import { RetainedRangeError } from "../../lib/store/metrics_store.ts";
 import type { SqlExecutor } from "../../lib/store/driver.ts";
 import { migrate, splitStatements, STEP_MARKER } from "../../lib/store/migrate.ts";
+import { runMigration009 } from "../support/running_totals.ts";
 import { isTransientDatabaseError } from "../../lib/store/errors.ts";
 import { MIGRATIONS } from "../../sql/migrations.ts";
 import {
@@ -380,17 +381,13 @@ for (const engine of ENGINES) {
 const BEFORE_007 = MIGRATIONS.filter((migration) => migration.version < 7);
 const MIGRATION_007 = MIGRATIONS.find((migration) => migration.version === 7)!;
 
-const MIGRATION_009 = MIGRATIONS.find((migration) => migration.version === 9)!;
-
 /**
  * The tables as they were before 007 plus what today's upsert statement also writes,
  * which a later migration adds (009's running totals). 009 can run again: `migrate`
  * does, after 007 and 008.
  */
 async function beforePartitions(db: TestDatabase): Promise<TestDatabase> {
-  await db.driver.transaction(async (tx) => {
-    for (const statement of splitStatements(MIGRATION_009.sql)) await tx.query(statement);
-  });
+  await runMigration009(db.driver);
   return db;
 }
 

@@ -4,14 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { ENGINES } from "../support/databases.ts";
-import { assertRunningTotalsMatchRaw } from "../support/running_totals.ts";
+import { assertRunningTotalsMatchRaw, runMigration009 } from "../support/running_totals.ts";
 import { SqlMetricsStore } from "../../lib/store/sql_store.ts";
-import { splitStatements } from "../../lib/store/migrate.ts";
-import { MIGRATIONS } from "../../sql/migrations.ts";
 import type { SqlDriver } from "../../lib/store/driver.ts";
 import type { MetricRowInput } from "../../lib/schema.ts";
-
-const MIGRATION_009 = MIGRATIONS.find((migration) => migration.version === 9)!;
 
 function row(day: string, campaign: string, overrides: Partial<MetricRowInput> = {}) {
   return {
@@ -70,9 +66,7 @@ for (const engine of ENGINES) {
         // As a database that predates 009: no running totals, no spans. Then 009 again.
         await db.driver.query("DELETE FROM campaign_mtd");
         await db.driver.query("UPDATE campaign_monthly SET first_day = NULL, last_day = NULL");
-        await db.driver.transaction(async (tx) => {
-          for (const statement of splitStatements(MIGRATION_009.sql)) await tx.query(statement);
-        });
+        await runMigration009(db.driver);
 
         assert.deepEqual(await state(db.driver), kept);
         await assertRunningTotalsMatchRaw(db.driver, "after the backfill");

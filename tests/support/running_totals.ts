@@ -8,6 +8,16 @@ import assert from "node:assert/strict";
 import type { SqlDriver } from "../../lib/store/driver.ts";
 import { normalizeDecimal } from "../../lib/decimal.ts";
 import { MEASURES } from "../../lib/schema.ts";
+import { splitStatements } from "../../lib/store/migrate.ts";
+import { MIGRATIONS } from "../../sql/migrations.ts";
+
+/** Runs migration 009 (running totals) as `migrate` would, without recording it. */
+export async function runMigration009(driver: SqlDriver): Promise<void> {
+  const sql = MIGRATIONS.find((migration) => migration.version === 9)!.sql;
+  await driver.transaction(async (tx) => {
+    for (const statement of splitStatements(sql)) await tx.query(statement);
+  });
+}
 
 const SERIES = ["tenant_id", "platform", "campaign_id", "currency"];
 const sameSeries = (a: string, b: string) =>
