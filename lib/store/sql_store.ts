@@ -14,6 +14,7 @@ import { z } from "zod";
 import { base64UrlDecode, base64UrlEncode } from "../encoding.ts";
 import type { SqlDriver } from "./driver.ts";
 import { upsertRows } from "./staged_write.ts";
+import { campaignIdsOf, isAllZero, rankKey, rankOrder, topSums } from "./campaign_rank_sql.ts";
 import {
   type CampaignMetadata,
   type CampaignPage,
@@ -36,13 +37,7 @@ import {
   type UpsertOptions,
   type UpsertResult,
 } from "./metrics_store.ts";
-import {
-  MEASURES,
-  type MetricRow,
-  type Platform,
-  type RowRejection,
-  validateRows,
-} from "../schema.ts";
+import { type MetricRow, type Platform, type RowRejection, validateRows } from "../schema.ts";
 import { floorHour, zoneBuckets } from "./range_plan.ts";
 import {
   assertRawKept,
@@ -319,7 +314,7 @@ export class SqlMetricsStore implements MetricsStore {
     const orderParts = runningTotals(parts);
     const differences = orderParts.some((part) => part.source === "campaign_mtd");
     const [order, keptFrom] = await Promise.all([
-      this.rankOrder(where, orderParts, options, false),
+      rankOrder(this.db, where, orderParts, options, false),
       plan.keptFrom !== undefined ? plan.keptFrom : needsHorizon ? this.horizon.get() : null,
     ]);
     await assertRawKept(this.db, parts, keptFrom);
@@ -327,7 +322,8 @@ export class SqlMetricsStore implements MetricsStore {
     // are gone, and the order's own parts (rollups, filtered) are the exact answer.
     const sumsOf = (campaignIds: string[]) => {
       const topParts = topPlan(campaignIds);
-      return this.topSums(
+      return topSums(
+        this.db,
         { ...where, campaignIds },
         keptFrom && readsDroppedRows(topParts, keptFrom) ? orderParts : topParts,
       );
@@ -335,7 +331,7 @@ export class SqlMetricsStore implements MetricsStore {
     let sums = await sumsOf(campaignIdsOf(order));
     let ranked = order.map((row) => sums.get(rankKey(row)));
     if (differences && ranked.some((row) => row === undefined || isAllZero(row))) {
-      const active = await this.rankOrder(where, orderParts, options, true);
+      const active = await rankOrder(this.db, where, orderParts, options, true);
       sums = await sumsOf(campaignIdsOf(active));
       ranked = active.map((row) => sums.get(rankKey(row)));
     }
@@ -343,48 +339,6 @@ export class SqlMetricsStore implements MetricsStore {
       if (!row) throw new Error(`rank: no sums for ${rankKey(order[i])}`);
       return row;
     });
-  }
-
-  /** The order of a campaign ranking: keys only, `limit` of them, over `parts`. */
-  private rankOrder(
-    where: z.output<typeof SelectionSchema>,
-    parts: readonly RangePart[],
-    options: RankOptions,
-    activeOnly: boolean,
-  ): Promise<RankKey[]> {
-    const keys = "platform, campaign_id, currency";
-    const direction = options.order === "asc" ? "ASC" : "DESC";
-    const params = new Params();
-    const having = activeOnly ? `HAVING ${MEASURES.map((m) => `sum(${m}) <> 0`).join(" OR ")}` : "";
-    return this.db.query<RankKey>(
-      `SELECT ${keys}, ${metricSql(options.metric, summed)} AS score
-       FROM (${unionOf(parts, where, params, "UTC")}) parts
-       GROUP BY ${keys} ${having}
-       ORDER BY score ${direction} NULLS LAST, ${keys} LIMIT ${params.add(options.limit, "::int")}`,
-      params.values,
-    );
-  }
-
-  /** Full sums and names of a few campaigns (a campaign filter), by rank key. */
-  private async topSums(
-    where: z.output<typeof SelectionSchema>,
-    parts: readonly RangePart[],
-  ): Promise<Map<string, RankRow>> {
-    if (where.campaignIds.length === 0) return new Map();
-    const params = new Params();
-    const sums = await this.db.query(
-      `SELECT s.*, c.name AS campaign_name FROM (
-         SELECT platform, campaign_id, currency, ${SUMS_SELECT}
-         FROM (${unionOf(parts, where, params, "UTC")}) parts
-         GROUP BY platform, campaign_id, currency) s
-       LEFT JOIN campaigns c ON c.tenant_id = ${params.add(where.tenantId)}
-         AND c.platform = s.platform AND c.campaign_id = s.campaign_id`,
-      params.values,
-    );
-    return new Map(sums.map((row) => {
-      const parsed = RankRowSchema.parse(row);
-      return [rankKey(parsed), parsed];
-    }));
   }
 
   async listCampaigns(query: CampaignQuery): Promise<CampaignPage> {
@@ -592,18 +546,3 @@ function decodeCursor(cursor: string, sort: "latest" | "spend"): z.infer<typeof 
     throw new InvalidCursorError();
   }
 }
-
-interface RankKey {
-  platform: string;
-  campaign_id: string | null;
-  currency: string;
-}
-
-const rankKey = (row: RankKey) => `${row.platform}/${row.campaign_id}/${row.currency}`;
-
-const campaignIdsOf = (rows: readonly RankKey[]) => [
-  ...new Set(rows.map((row) => row.campaign_id).filter((id): id is string => id !== null)),
-];
-
-/** A group whose every sum is zero: no data in the range (see rankCampaigns). */
-const isAllZero = (row: RankRow) => MEASURES.every((m) => Number(row[m]) === 0);
