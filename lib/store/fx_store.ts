@@ -9,7 +9,7 @@
  * and series convert money at direct rates in the statement itself, exactly, and return
  * only the rest per day (convertedPlatformSums, fx_direct_sql.ts).
  */
-import { z } from "zod";
+import type { z } from "zod";
 import type { SqlDriver } from "./driver.ts";
 import { type RankOptions, type Selection, SelectionSchema } from "./metrics_store.ts";
 import {
@@ -34,182 +34,25 @@ import { HorizonCache, readKept } from "./partitions.ts";
 import { directlyConvertedSql } from "./fx_direct_sql.ts";
 import { type FxRate, type StoredFxRate, StoredFxRateSchema } from "../fx/rates.ts";
 import { MAX_RATE_AGE_DAYS, type StoredRate } from "../fx/convert.ts";
-import { MeasureSumsTextSchema } from "../kpi.ts";
-import { MEASURES, PlatformSchema } from "../schema.ts";
+import {
+  type ConvertedSums,
+  type DayRow,
+  dayRowOf,
+  DayRowSchema,
+  type DaysAndRates,
+  daysAndRates,
+  unpackConverted,
+  unpackRates,
+  withNeededRates,
+} from "./fx_rows.ts";
 
-/** Sums of one (platform[, campaign], currency, day); day null for target-currency rows. */
-export const DayRowSchema = MeasureSumsTextSchema.extend({
-  platform: PlatformSchema,
-  campaign_id: z.string().nullable(),
-  currency: z.string().transform((code) => code.trim()),
-  day: z.string().nullable(),
-});
-export type DayRow = z.infer<typeof DayRowSchema>;
-
-/** Per-day sums and every rate that converting them may use. */
-export interface DaysAndRates {
-  rows: DayRow[];
-  /**
-   * The tenant's rates of the pairs that touch the target or a currency of the rows with
-   * a day (any path between two currencies has a leg touching each, so cross rates
-   * through any third currency are found), over [first day - MAX_RATE_AGE_DAYS, last
-   * day]; none when every row is in the target currency.
-   */
-  rates: StoredRate[];
-}
-
-/**
- * A row as the sums statements return it (their SQL casts every measure to text), typed
- * without a schema parse per row: the converted reads return hundreds of them, and the
- * parse cost more than their conversion. DayRowSchema describes the same shape.
- */
-function dayRowOf(row: Record<string, string | null>): DayRow {
-  return {
-    platform: row.platform as DayRow["platform"],
-    campaign_id: row.campaign_id,
-    currency: row.currency!.trim(),
-    day: row.day,
-    impressions: row.impressions!,
-    clicks: row.clicks!,
-    conversions: row.conversions!,
-    cost: row.cost!,
-    revenue: row.revenue!,
-  };
-}
-
-/**
- * One statement for per-day sums and the rates they need: the sums (any statement whose
- * rows have platform, campaign_id, currency, day as text and the five measures as text),
- * then the rates of every pair touching the target or a currency whose money has a day,
- * over the days the conversion may look at (MAX_RATE_AGE_DAYS of carry-forward). Rows
- * already in the target read no rate at all. One round trip, one snapshot: the rates are
- * those committed when the sums were read.
- */
-function withNeededRates(sums: string, params: Params, tenantId: string, target: string): string {
-  const targetParam = params.add(target);
-  const tenant = params.add(tenantId);
-  const empty = MEASURES.map(() => "NULL::text").join(", ");
-  return `WITH sums AS MATERIALIZED (${sums}),
-  needed AS (
-    SELECT min(day)::date - ${MAX_RATE_AGE_DAYS} AS first, max(day)::date AS last,
-           array_agg(DISTINCT currency::bpchar) || ${targetParam}::bpchar AS currencies
-    FROM sums WHERE day IS NOT NULL AND currency <> ${targetParam})
-  SELECT platform, campaign_id, currency, day, ${MEASURES.join(", ")},
-         NULL::text AS base, NULL::text AS quote, NULL::text AS rate, NULL::text AS source
-  FROM sums
-  UNION ALL
-  SELECT NULL, NULL, NULL, to_char(r.day, 'YYYY-MM-DD'), ${empty},
-         r.base::text, r.quote::text, r.rate::text, r.source
-  FROM needed n JOIN fx_rates r ON r.tenant_id = ${tenant}
-    AND r.day BETWEEN n.first AND n.last
-    AND (r.base = ANY(n.currencies) OR r.quote = ANY(n.currencies))`;
-}
-
-/** Splits withNeededRates' answer: rows with a base are rates, the others sums. */
-function daysAndRates(rows: readonly Record<string, string | null>[]): DaysAndRates {
-  const days: DayRow[] = [];
-  const rates: StoredRate[] = [];
-  for (const row of rows) {
-    if (row.base === null) days.push(dayRowOf(row));
-    else {
-      rates.push({
-        base: row.base.trim(),
-        quote: row.quote!.trim(),
-        day: row.day!,
-        rate: row.rate!,
-        source: row.source!,
-      });
-    }
-  }
-  return { rows: days, rates };
-}
-
-/**
- * One source currency whose money the statement converted itself (see
- * convertedPlatformSums): the rates were that pair's direct ones, stored on days in
- * [firstDay, lastDay], from `source`.
- */
-export interface DirectConversion {
-  currency: string;
-  firstDay: string;
-  lastDay: string;
-  source: string;
-}
-
-/** Sums partly converted by the statement, the per-day rows left, and their rates. */
-export interface ConvertedSums extends DaysAndRates {
-  /**
-   * Rows in the target currency (day null unless every day was asked for) already hold
-   * the money of `direct` converted exactly; the other rows have a day and need a rate.
-   * `rates`: those the day rows may use (none when there are none).
-   */
-  direct: DirectConversion[];
-}
-
-/** Rows of `packed` tuples "day impressions clicks conversions cost revenue". */
-function unpackDays(
-  packed: string,
-  platform: string,
-  currency: string,
-  into: DayRow[],
-): void {
-  for (const tuple of packed.split(",")) {
-    const [day, impressions, clicks, conversions, cost, revenue] = tuple.split(" ");
-    into.push({
-      platform: platform as DayRow["platform"],
-      campaign_id: null,
-      currency,
-      day: day === "-" ? null : day,
-      impressions,
-      clicks,
-      conversions,
-      cost,
-      revenue,
-    });
-  }
-}
-
-/** A row of packed rates: base, quote, source and "day rate" tuples joined by ",". */
-function unpackRates(row: Record<string, string | null>, into: StoredRate[]): void {
-  const base = row.base!.trim();
-  const quote = row.quote!.trim();
-  for (const tuple of row.packed!.split(",")) {
-    const [day, rate] = tuple.split(" ");
-    into.push({ base, quote, day, rate, source: row.source! });
-  }
-}
-
-/** Reads directlyConvertedSql's packed answer. */
-function unpackConverted(
-  answer: readonly Record<string, string | null>[],
-  target: string,
-): ConvertedSums {
-  const rows: DayRow[] = [];
-  const rates: StoredRate[] = [];
-  const direct: DirectConversion[] = [];
-  for (const row of answer) {
-    if (row.kind === "rates") {
-      unpackRates(row, rates);
-      continue;
-    }
-    const currency = row.currency!.trim();
-    if (row.kind === "days") {
-      unpackDays(row.packed!, row.platform!, currency, rows);
-      continue;
-    }
-    // "sums": in the target already (converted at direct rates when from another currency).
-    unpackDays(row.packed!, row.platform!, target, rows);
-    if (currency !== target) {
-      direct.push({
-        currency,
-        firstDay: row.first_day!,
-        lastDay: row.last_day!,
-        source: row.source!,
-      });
-    }
-  }
-  return { rows, rates, direct };
-}
+export {
+  type ConvertedSums,
+  type DayRow,
+  DayRowSchema,
+  type DaysAndRates,
+  type DirectConversion,
+} from "./fx_rows.ts";
 
 /** The first campaigns of a converted ranking (see FxStore.rankCampaigns). */
 export interface RankedCampaigns {
